@@ -1,0 +1,28 @@
+"""Adapters turn code written against one database API into framework-neutral QuerySites.
+
+Each adapter module exposes `ADAPTER`, an object with:
+    name: str
+    wants(source: str) -> bool          cheap text test; False means the module is not parsed for this adapter
+    sites(module: PythonModule, schema: Schema, config: Config) -> Iterable[QuerySite]
+"""
+from __future__ import annotations
+
+from typing import Iterable, Protocol
+
+from tenantlint.config import Config
+from tenantlint.python_module import PythonModule
+from tenantlint.types import QuerySite, Schema
+
+
+class PythonAdapter(Protocol):
+    name: str
+
+    def wants(self, source: str) -> bool: ...
+
+    def sites(self, module: PythonModule, schema: Schema, config: Config) -> Iterable[QuerySite]: ...
+
+
+def python_adapters() -> list[PythonAdapter]:
+    from tenantlint.adapters import django, sqlalchemy, supabase
+
+    return [django.ADAPTER, sqlalchemy.ADAPTER, supabase.ADAPTER]

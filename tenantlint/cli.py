@@ -1,0 +1,159 @@
+"""Command line: parse options, call the engine, print a report. No analysis logic lives here."""
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+
+import click
+
+from tenantlint import __version__
+from tenantlint.config import ConfigError, load_config, with_overrides
+from tenantlint.files import PathError
+from tenantlint.registry import RuleError, all_rules, resolve_selector, rule_by_code_or_name
+from tenantlint.report import FORMATS, RunInfo, render
+
+
+class UsageFailure(click.ClickException):
+    """A user mistake: one line on stderr, exit 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"tenantlint: error: {self.format_message()}", err=True)
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+def _check_selectors(selectors: tuple[str, ...], option: str) -> None:
+    rules = all_rules()
+    for s in selectors:
+        if not resolve_selector(s, rules):
+            known = list(rules) + [r.name for r in rules.values()]
+            hint = difflib.get_close_matches(s, known, n=1)
+            raise UsageFailure(f"{option} {s}: no rule has this code, prefix or name" + (f"; did you mean {hint[0]}?" if hint else ""))
+
+
+def _load(config_file: Path | None, paths: tuple[Path, ...]):
+    start = paths[0] if paths else Path.cwd()
+    try:
+        return load_config(config_file, start if start.exists() else Path.cwd())
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tenantlint")
+def main() -> None:
+    """Find database queries that can leak one tenant's data to another."""
+    try:
+        all_rules()
+    except RuleError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format; github prints workflow annotation lines.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to this file instead of stdout.")
+@click.option("--select", multiple=True, help="Only these rules: codes, prefixes (TL1) or names; comma-separated or repeated.")
+@click.option("--ignore", multiple=True, help="Skip these rules: codes, prefixes or names.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file (default: nearest tenantlint.toml or pyproject.toml with [tool.tenantlint]).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Worker processes (0 = one per core).")
+@click.option("--debug", is_flag=True, help="Re-raise internal errors with a traceback instead of reporting TL000.")
+def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, debug) -> None:
+    """Check PATHS (default: the current directory) for queries without a tenant filter.
+
+    Exit status: 0 no error or warning finding, 1 findings, 2 usage or configuration error.
+    """
+    from tenantlint.engine import exit_status, run
+
+    paths = paths or (Path("."),)
+    config = _load(config_file, paths)
+    select, ignore = _split(select), _split(ignore)
+    _check_selectors(select, "--select")
+    _check_selectors(ignore, "--ignore")
+    _check_selectors(config.select, "select in configuration")
+    _check_selectors(config.ignore, "ignore in configuration")
+    config = with_overrides(config, select=select, ignore=config.ignore + ignore, jobs=jobs)
+    try:
+        result = run(list(paths), config, debug=debug)
+    except PathError as exc:
+        raise UsageFailure(str(exc)) from None
+    info = RunInfo(
+        root=config.root,
+        files_checked=result.files_checked,
+        files_parsed=result.files_parsed,
+        seconds=result.seconds,
+        version=__version__,
+        notifications=tuple(result.notifications),
+        command_line=" ".join(sys.argv),
+    )
+    text = render(fmt, result.findings, all_rules(), info)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+    sys.exit(0 if exit_zero else exit_status(result.findings))
+
+
+@main.command("rules")
+def list_rules() -> None:
+    """List every rule: code, name, default level and what it finds."""
+    for rule in all_rules().values():
+        click.echo(f"{rule.code}  {rule.name:<24} {rule.level.value:<8} {rule.summary}")
+
+
+@main.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Explain RULE (a code such as TL101 or a name such as unscoped-read)."""
+    found = rule_by_code_or_name(rule)
+    if found is None:
+        known = list(all_rules()) + [r.name for r in all_rules().values()]
+        hint = difflib.get_close_matches(rule, known, n=1)
+        raise UsageFailure(f"unknown rule {rule!r}" + (f"; did you mean {hint[0]}?" if hint else "; see `tenantlint rules`"))
+    click.echo(found.explain())
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file.")
+@click.option("--all", "show_all", is_flag=True, help="Also list models and tables that are not tenant-owned.")
+def schema(paths, config_file, show_all) -> None:
+    """Show the tenant tables learnt from models and DDL: where declared, through which column or relation."""
+    from tenantlint.engine import learn_schema
+
+    paths = paths or (Path("."),)
+    config = _load(config_file, paths)
+    learnt, _, notes = learn_schema(config)
+    infos = sorted(learnt.tables.values(), key=lambda i: i.table)
+    tenant = [i for i in infos if i.tenant is not None]
+    click.echo(f"Tenant roots: {', '.join(config.tenant_roots)}; tenant columns: {', '.join(config.tenant_columns)}")
+    for info in tenant:
+        t = info.tenant
+        paths_txt = ", ".join("__".join(p) for p in t.tenant_paths) or "-"
+        flags = []
+        if t.shared_when_null:
+            flags.append("NULL tenant rows shared")
+        if info.is_shared:
+            flags.append("declared shared: never flagged")
+        click.echo(
+            f"{info.table:<32} {info.name if info.source != 'ddl' else '':<24} {t.via}; filter by {paths_txt}"
+            f"{'; ' + '; '.join(flags) if flags else ''}  ({info.path}:{info.line})"
+        )
+    if show_all:
+        for info in infos:
+            if info.tenant is None:
+                kind = "tenant root" if info.is_root else "not tenant-owned"
+                click.echo(f"{info.table:<32} {info.name:<24} {kind}  ({info.path}:{info.line})")
+    click.echo(f"{len(tenant)} tenant tables, {len(infos) - len(tenant)} other tables.")
+    for path, msg in notes:
+        click.echo(f"{path + ': ' if path else ''}{msg}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,392 @@
+"""The run: schema pass over the whole project, then per file adapters -> rules -> suppressions.
+
+Positions are computed only for files that produce findings, and only once per such file.
+Files are spread over worker processes; each worker receives the schema once.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+import traceback
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from tenantlint import __version__
+from tenantlint.adapters import python_adapters
+from tenantlint.config import Config
+from tenantlint.files import SourceFile, discover_schema_files, discover_targets
+from tenantlint.python_module import PythonModule
+from tenantlint.registry import Rule, all_rules, resolve_selector
+from tenantlint.schema.ddl import facts_from_sql
+from tenantlint.schema.resolve import build_schema
+from tenantlint.schema.sources import python_sources
+from tenantlint.suppressions import Suppression, parse_suppressions
+from tenantlint.types import Finding, Level, ModelFacts, QuerySite, Schema, Span
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WS = re.compile(r"\s+")
+PARALLEL_THRESHOLD = 24  # below this many files a worker pool costs more than it saves
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    schema: Schema
+    files_checked: int
+    files_parsed: int
+    seconds: float
+    notifications: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    rule: Rule
+    site: QuerySite
+    message: str
+
+
+class RuleContext:
+    """What a rule's check() receives besides the site: how to make a finding."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Rule):
+        self.rule = rule
+
+    def finding(self, site: QuerySite, message: str) -> Verdict:
+        return Verdict(self.rule, site, message)
+
+
+def enabled_codes(config: Config, rules: dict[str, Rule]) -> set[str]:
+    codes = set(rules)
+    if config.select:
+        codes = set().union(*(resolve_selector(s, rules) for s in config.select))
+    for s in config.ignore:
+        codes -= resolve_selector(s, rules)
+    return codes
+
+
+# --- schema pass ------------------------------------------------------------------------------
+
+
+def _read(path: Path) -> str:
+    with open(path, "rb") as fh:
+        data = fh.read()
+    return data.decode("utf-8-sig")
+
+
+def schema_facts(file: SourceFile, config: Config) -> tuple[list[ModelFacts], list[tuple[str, int, str]]]:
+    """Facts one file contributes to the schema, and (path, line, message) for what could not be read."""
+    try:
+        text = _read(file.path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [(file.rel, 1, f"cannot read file: {exc}")]
+    if file.language == "sql":
+        if "create" not in text.lower() and "alter" not in text.lower():
+            return [], []
+        facts, diags = facts_from_sql(text, file.rel, dialect=config.sql_dialect) if _ddl_takes_dialect() else facts_from_sql(text, file.rel)
+        return facts, [(file.rel, line, msg) for line, msg in diags]
+    sources = [s for s in python_sources() if s.wants(text)]
+    if not sources:
+        return [], []
+    try:
+        module = PythonModule.parse(file.rel, text)
+    except cst.ParserSyntaxError:
+        return [], []  # reported by the query pass when the file is a target
+    out: list[ModelFacts] = []
+    for source in sources:
+        try:
+            out.extend(source.facts(module, config))
+        except Exception as exc:  # a bug in a schema source must not end the run
+            if os.environ.get("TENANTLINT_DEBUG"):
+                raise
+            return out, [(file.rel, 1, f"internal error in schema source {source.name}: {exc!r}; please report it")]
+    return out, []
+
+
+def _ddl_takes_dialect() -> bool:
+    import inspect
+
+    return "dialect" in inspect.signature(facts_from_sql).parameters
+
+
+# --- query pass -------------------------------------------------------------------------------
+
+
+@dataclass
+class _FileOutcome:
+    findings: list[Finding]
+    parsed: bool
+
+
+def _known_identifiers(schema: Schema) -> frozenset[str]:
+    names: set[str] = set()
+    for info in schema.models.values():
+        names.add(info.name)
+        names.update(_IDENT.findall(info.table))
+    for accessors in schema.reverse.values():
+        names.update(accessors)
+    return frozenset(names)
+
+
+def _span_of(node: cst.CSTNode, positions) -> Span:
+    rng = positions[node]
+    return Span(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+
+
+def _fingerprint(code: str, path: str, text: str, function: str) -> str:
+    return hashlib.sha256(f"{code}\0{path}\0{_WS.sub(' ', text).strip()}\0{function}".encode()).hexdigest()[:20]
+
+
+class FileChecker:
+    """Checks one file against the schema; shared by the in-process and worker paths."""
+
+    def __init__(self, schema: Schema, config: Config, rules: dict[str, Rule], enabled: set[str], debug: bool = False):
+        self.schema = schema
+        self.config = config
+        self.rules = rules
+        self.enabled = enabled
+        self.debug = debug
+        self.adapters = python_adapters()
+        self.identifiers = _known_identifiers(schema)
+        self.by_kind: dict = {}
+        for rule in rules.values():
+            if rule.code in enabled and not rule.engine_diagnostic:
+                for kind in rule.site_kinds:
+                    self.by_kind.setdefault(kind, []).append(rule)
+        import pathspec
+
+        self.path_ignores = [
+            (pathspec.PathSpec.from_lines("gitignore", [glob]), set().union(*(resolve_selector(c, rules) for c in codes)))
+            for glob, codes in config.per_path_ignores.items()
+        ]
+        self.ddl_diagnostics: dict[str, list[tuple[int, str]]] = {}
+
+    def _engine_finding(self, code: str, path: str, span: Span, message: str) -> Finding:
+        rule = self.rules[code]
+        return Finding(code, rule.name, rule.level, path, span, message, _fingerprint(code, path, message, ""))
+
+    def check(self, file: SourceFile) -> _FileOutcome:
+        try:
+            return self._check(file)
+        except Exception as exc:
+            if self.debug:
+                raise
+            return _FileOutcome(
+                [self._engine_finding("TL000", file.rel, Span(1, 1, 1, 1), f"internal error while checking this file: {exc!r}; please report it (run with --debug for the traceback)")],
+                False,
+            )
+
+    def _check(self, file: SourceFile) -> _FileOutcome:
+        if file.language == "sql":
+            findings = [self._engine_finding("TL001", file.rel, Span(line, 1, line, 1), msg) for line, msg in self.ddl_diagnostics.get(file.rel, [])]
+            return _FileOutcome(self._filter(file.rel, findings), False)
+        try:
+            text = _read(file.path)
+        except (OSError, UnicodeDecodeError) as exc:
+            return _FileOutcome(self._filter(file.rel, [self._engine_finding("TL001", file.rel, Span(1, 1, 1, 1), f"cannot read file: {exc}")]), False)
+        adapters = [a for a in self.adapters if a.wants(text)]
+        has_suppressions = "tenantlint:" in text.lower()
+        if not adapters and not has_suppressions:
+            return _FileOutcome([], False)
+        if adapters and not self.identifiers.intersection(_IDENT.findall(text)) and "rpc(" not in text:
+            adapters = []  # mentions no model, table or accessor the schema knows: nothing to judge
+            if not has_suppressions:
+                return _FileOutcome([], False)
+        try:
+            module = PythonModule.parse(file.rel, text)
+        except cst.ParserSyntaxError as exc:
+            line = exc.raw_line or 1
+            col = (exc.raw_column or 0) + 1
+            msg = f"cannot parse this file, its queries were not checked: {exc.message}"
+            return _FileOutcome(self._filter(file.rel, [self._engine_finding("TL001", file.rel, Span(line, col, line, col), msg)]), True)
+
+        verdicts: list[Verdict] = []
+        internal: list[tuple[str, cst.CSTNode | None]] = []
+        for adapter in adapters:
+            try:
+                sites = list(adapter.sites(module, self.schema, self.config))
+            except Exception as exc:
+                if self.debug:
+                    raise
+                internal.append((f"internal error in adapter {adapter.name}: {exc!r}; please report it (run with --debug for the traceback)", None))
+                continue
+            for site in sites:
+                for rule in self.by_kind.get(site.kind, ()):
+                    try:
+                        verdicts.extend(rule.check(site, RuleContext(rule)) or ())
+                    except Exception as exc:
+                        if self.debug:
+                            raise
+                        internal.append((f"internal error in rule {rule.code} {rule.name}: {exc!r}; please report it", site.anchor))
+        suppressions = parse_suppressions(text) if has_suppressions else []
+        if not verdicts and not internal and not suppressions:
+            return _FileOutcome([], True)
+
+        positions = MetadataWrapper(module.tree, unsafe_skip_copy=True).resolve(PositionProvider) if (verdicts or internal) else {}
+        findings: list[Finding] = []
+        occurrences: Counter = Counter()
+        for v in verdicts:
+            site = v.site
+            span = site.span
+            if span is None:
+                try:
+                    span = _span_of(site.anchor, positions)
+                except KeyError:
+                    span = Span(1, 1, 1, 1)
+            base = _fingerprint(v.rule.code, file.rel, site.text, site.function)
+            occurrences[base] += 1
+            findings.append(Finding(v.rule.code, v.rule.name, v.rule.level, file.rel, span, v.message, f"{base}:{occurrences[base]}"))
+        for message, anchor in internal:
+            span = Span(1, 1, 1, 1)
+            if anchor is not None and anchor in positions:
+                span = _span_of(anchor, positions)
+            findings.append(self._engine_finding("TL000", file.rel, span, message))
+        findings = self._apply_suppressions(file.rel, findings, suppressions)
+        return _FileOutcome(self._filter(file.rel, findings), True)
+
+    def _filter(self, rel: str, findings: list[Finding]) -> list[Finding]:
+        ignored: set[str] = set()
+        for spec, codes in self.path_ignores:
+            if spec.match_file(rel):
+                ignored |= codes
+        return [f for f in findings if f.code in self.enabled and f.code not in ignored]
+
+    def _apply_suppressions(self, rel: str, findings: list[Finding], suppressions: list[Suppression]) -> list[Finding]:
+        if not suppressions:
+            return findings
+        by_name = {r.name: c for c, r in self.rules.items()}
+        kept: list[Finding] = []
+        used: set[int] = set()
+        valid: list[tuple[int, Suppression, set[str]]] = []
+        problems: list[Finding] = []
+        for i, s in enumerate(suppressions):
+            span = Span(s.line, s.col, s.line, s.end_col)
+            codes: set[str] = set()
+            unknown = []
+            for c in s.codes:
+                code = c.upper() if c.upper() in self.rules else by_name.get(c)
+                if code is None:
+                    unknown.append(c)
+                else:
+                    codes.add(code)
+            if not s.codes:
+                problems.append(self._engine_finding("TL003", rel, span, "suppression names no rule: write the codes, e.g. ignore[TL101] -- reason; it silences nothing until it does"))
+                continue
+            if unknown:
+                problems.append(self._engine_finding("TL003", rel, span, f"suppression names unknown rule(s): {', '.join(unknown)}"))
+            if not s.reason:
+                problems.append(self._engine_finding("TL003", rel, span, "suppression gives no reason: add '-- why this query is safe'"))
+            valid.append((i, s, codes))
+        for f in findings:
+            hit = None
+            for i, s, codes in valid:
+                covers = f.span.start_line <= s.line <= f.span.end_line or (s.own_line and s.line == f.span.start_line - 1)
+                if covers and f.code in codes:
+                    hit = i
+                    break
+            if hit is None:
+                kept.append(f)
+            else:
+                used.add(hit)
+        for i, s, codes in valid:
+            if i not in used and codes and codes <= self.enabled and not any(c in self.rules and self.rules[c].engine_diagnostic for c in codes):
+                problems.append(self._engine_finding("TL003", rel, Span(s.line, s.col, s.line, s.end_col), f"suppression of {', '.join(sorted(codes))} silences nothing: remove it"))
+        return kept + problems
+
+
+# --- worker plumbing --------------------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _init_worker(checker: FileChecker | None, config: Config | None) -> None:
+    _WORKER["checker"] = checker
+    _WORKER["config"] = config
+
+
+def _worker_check(files: list[SourceFile]) -> list[_FileOutcome]:
+    checker: FileChecker = _WORKER["checker"]
+    return [checker.check(f) for f in files]
+
+
+def _worker_facts(files: list[SourceFile]):
+    config: Config = _WORKER["config"]
+    return [schema_facts(f, config) for f in files]
+
+
+def _chunks(items: list, n: int) -> list[list]:
+    size = max(1, min(64, len(items) // (n * 4) or 1))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _jobs(config: Config, n_files: int) -> int:
+    jobs = config.jobs or os.cpu_count() or 1
+    return 1 if n_files < PARALLEL_THRESHOLD else jobs
+
+
+def _map(fn, files: list, jobs: int, init_args: tuple) -> Iterator:
+    if jobs <= 1:
+        _init_worker(*init_args)
+        for f in files:
+            yield from fn([f])
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=init_args) as pool:
+        for batch in pool.map(fn, _chunks(files, jobs)):
+            yield from batch
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def learn_schema(config: Config) -> tuple[Schema, dict[str, list[tuple[int, str]]], list[tuple[str, str]]]:
+    """The schema pass: every file of the project that may declare tables."""
+    files = discover_schema_files(config)
+    facts: list[ModelFacts] = []
+    ddl_diags: dict[str, list[tuple[int, str]]] = {}
+    notes: list[tuple[str, str]] = []
+    for file_facts, diags in _map(_worker_facts, files, _jobs(config, len(files)), (None, config)):
+        facts.extend(file_facts)
+        for path, line, msg in diags:
+            if path.endswith(".sql"):
+                ddl_diags.setdefault(path, []).append((line, msg))
+            else:
+                notes.append((path, msg))
+    schema = build_schema(facts, config)
+    notes.extend(("", d) for d in schema.diagnostics)
+    return schema, ddl_diags, notes
+
+
+def run(paths: Iterable[Path], config: Config, *, debug: bool = False) -> RunResult:
+    started = time.perf_counter()
+    targets = discover_targets(list(paths), config)
+    schema, ddl_diags, notes = learn_schema(config)
+    rules = all_rules()
+    checker = FileChecker(schema, config, rules, enabled_codes(config, rules), debug=debug)
+    checker.ddl_diagnostics = ddl_diags
+    findings: list[Finding] = []
+    parsed = 0
+    jobs = 1 if debug else _jobs(config, len(targets))
+    for outcome in _map(_worker_check, targets, jobs, (checker, config)):
+        findings.extend(outcome.findings)
+        parsed += outcome.parsed
+    findings.sort(key=lambda f: (f.path, f.span.start_line, f.span.start_col, f.code))
+    for f in findings:
+        if f.code in ("TL001", "TL000"):
+            notes.append((f.path, f.message))
+    return RunResult(findings, schema, len(targets), parsed, time.perf_counter() - started, notes)
+
+
+def exit_status(findings: Iterable[Finding]) -> int:
+    return 1 if any(f.level in (Level.ERROR, Level.WARNING) for f in findings) else 0

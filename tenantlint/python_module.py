@@ -1,0 +1,124 @@
+"""What every Python schema source and adapter gets for one module: the tree, its import table, a name.
+
+The import table replaces libcst's QualifiedNameProvider, which costs minutes on a large tree:
+names are resolved only when an adapter asks, from the imports the module itself declares.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _module_of(expr: cst.BaseExpression | None, level: int, package: str) -> str:
+    name = dotted_name(expr) if expr is not None else ""
+    if not level:
+        return name or ""
+    parts = package.split(".") if package else []
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    base = ".".join(parts)
+    return ".".join(p for p in (base, name) if p)
+
+
+@dataclass
+class ImportTable:
+    """Local name -> qualified name, from the module's own import statements (any nesting level)."""
+
+    names: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, module: cst.Module, module_name: str = "") -> "ImportTable":
+        package = module_name.rpartition(".")[0]
+        table = cls()
+        for node in _walk_imports(module):
+            if isinstance(node, cst.Import):
+                for alias in node.names:
+                    full = dotted_name(alias.name) or ""
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        table.names[alias.asname.name.value] = full
+                    else:
+                        top = full.split(".")[0]
+                        table.names[top] = top
+            elif isinstance(node, cst.ImportFrom):
+                mod = _module_of(node.module, len(node.relative), package)
+                if isinstance(node.names, cst.ImportStar):
+                    continue
+                for alias in node.names:
+                    name = dotted_name(alias.name) or ""
+                    local = name
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        local = alias.asname.name.value
+                    table.names[local] = f"{mod}.{name}" if mod else name
+        return table
+
+    def qualify(self, node: cst.BaseExpression) -> str | None:
+        """Qualified name of a Name/Attribute chain, through the imports; the dotted text if not imported."""
+        dotted = dotted_name(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        if head in self.names:
+            full = self.names[head]
+            return f"{full}.{rest}" if rest else full
+        return dotted
+
+    def imports_from(self, *prefixes: str) -> bool:
+        return any(q == p or q.startswith(p + ".") for q in self.names.values() for p in prefixes)
+
+
+def _walk_imports(module: cst.Module):
+    """Yield Import/ImportFrom nodes without a full visitor pass (imports sit in statement bodies)."""
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            yield node
+            continue
+        if isinstance(node, (cst.Module, cst.IndentedBlock)):
+            stack.extend(reversed(node.body))
+        elif isinstance(node, cst.SimpleStatementLine):
+            stack.extend(node.body)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.If, cst.Try, cst.With, cst.For, cst.While, cst.Else, cst.ExceptHandler, cst.Finally)):
+            body = getattr(node, "body", None)
+            if body is not None:
+                stack.append(body)
+            for extra in ("orelse", "handlers", "finalbody"):
+                val = getattr(node, extra, None)
+                if val is None:
+                    continue
+                if isinstance(val, (list, tuple)):
+                    stack.extend(val)
+                else:
+                    stack.append(val)
+
+
+@dataclass
+class PythonModule:
+    """One parsed Python file, shared by every schema source and adapter that looks at it."""
+
+    path: str  # relative to the project root, forward slashes
+    module_name: str  # dotted module name derived from the path ("clinic.models")
+    source: str
+    tree: cst.Module
+    imports: ImportTable
+
+    @classmethod
+    def parse(cls, path: str, source: str) -> "PythonModule":
+        tree = cst.parse_module(source)
+        module_name = path[:-3].replace("/", ".") if path.endswith(".py") else path.replace("/", ".")
+        if module_name.endswith(".__init__"):
+            module_name = module_name[: -len(".__init__")] + ".__init__"
+        return cls(path, module_name, source, tree, ImportTable.of(tree, module_name))

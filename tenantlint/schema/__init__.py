@@ -1,0 +1,1 @@
+"""Which tables are tenant tables: schema sources emit ModelFacts, `resolve.build_schema` turns them into a Schema."""

@@ -1,0 +1,216 @@
+"""Turn the ModelFacts of every source into one Schema: inheritance, references, tenant ownership.
+
+Framework-neutral: Django, SQLAlchemy and DDL facts meet here, and so will Prisma's.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable
+
+from tenantlint.config import Config
+from tenantlint.types import Column, ModelFacts, ModelInfo, Relation, Schema, TenantTable
+
+MAX_OWNERSHIP_HOPS = 3
+
+
+def _last(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def _is_root(name: str, table: str, roots: set[str]) -> bool:
+    low = name.lower()
+    if low in roots:
+        return True
+    t = table.lower()
+    return t in roots or (t.endswith("s") and t[:-1] in roots) or any(t.endswith("_" + r) for r in roots)
+
+
+def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
+    facts_by_name: dict[str, list[ModelFacts]] = defaultdict(list)
+    ddl_tables: dict[str, ModelFacts] = {}
+    for f in all_facts:
+        if f.source == "ddl":
+            ddl_tables[(f.table or f.name).lower()] = f
+        else:
+            facts_by_name[f.name].append(f)
+
+    def pick(name: str, near: ModelFacts | None = None) -> ModelFacts | None:
+        cands = facts_by_name.get(_last(name))
+        if not cands:
+            return None
+        if near is not None and len(cands) > 1:
+            for c in cands:
+                if c.path == near.path or (c.app and c.app == near.app):
+                    return c
+        return cands[0]
+
+    # Which classes are models: a framework root base, or a base that is itself a model (fixpoint).
+    is_model: dict[int, bool] = {}
+
+    def model_check(f: ModelFacts, depth: int = 0) -> bool:
+        key = id(f)
+        if key in is_model:
+            return is_model[key]
+        is_model[key] = False  # cycle guard
+        result = f.is_root_model
+        if not result and depth < 20:
+            for b in f.bases:
+                base = pick(b, f)
+                if base is not None and base is not f and model_check(base, depth + 1):
+                    result = True
+                    break
+        is_model[key] = result
+        return result
+
+    def inherited(f: ModelFacts, seen: frozenset[int] = frozenset()) -> tuple[list[Column], list[Relation], str | None]:
+        columns: dict[str, Column] = {}
+        relations: dict[str, Relation] = {}
+        table: str | None = None
+        for b in reversed(f.bases):  # later bases first so that earlier bases win, like Python's MRO
+            base = pick(b, f)
+            if base is None or base is f or id(base) in seen:
+                continue
+            cols, rels, btable = inherited(base, seen | {id(f)})
+            columns.update((c.name, c) for c in cols)
+            relations.update((r.field, r) for r in rels)
+            if btable and not base.abstract and base.table_is_explicit and f.source == "sqlalchemy":
+                table = btable  # single-table inheritance: the subclass reads the base table
+        columns.update((c.name, c) for c in f.columns)
+        relations.update((r.field, r) for r in f.relations)
+        return list(columns.values()), list(relations.values()), f.table if f.table_is_explicit else (table or f.table)
+
+    models: dict[str, ModelInfo] = {}
+    raw: dict[str, tuple[ModelFacts, list[Column], list[Relation], str]] = {}
+    for name, cands in facts_by_name.items():
+        f = cands[0]
+        if f.abstract or not model_check(f):
+            continue
+        cols, rels, table = inherited(f)
+        raw[name] = (f, cols, rels, table or name.lower())
+    for key, f in ddl_tables.items():
+        if any(t.lower() == key for (_, _, _, t) in raw.values()):
+            continue  # a model already declares this table; its facts are richer
+        raw[f.name] = (f, list(f.columns), list(f.relations), f.table or f.name)
+
+    table_to_model = {t.lower(): n for n, (_, _, _, t) in raw.items()}
+
+    def resolve_target(target: str, owner: str) -> str:
+        if target == "self":
+            return owner
+        t = target.split(".")
+        # "app.Model" / "Model" / "table" / "schema.table"
+        if t[-1] in raw:
+            return t[-1]
+        return table_to_model.get(t[-1].lower(), t[-1])
+
+    roots = {r.lower() for r in config.tenant_roots}
+    columns_cfg = {c.lower() for c in config.tenant_columns}
+    forced = {t.lower() for t in config.tenant_tables}
+    shared = {t.lower() for t in config.shared_tables}
+
+    resolved_rels: dict[str, list[Relation]] = {}
+    for name, (f, cols, rels, table) in raw.items():
+        resolved_rels[name] = [
+            Relation(r.field, resolve_target(r.target, name), r.column, r.nullable, r.related_name) for r in rels
+        ]
+
+    root_models = {n for n, (f, _, _, t) in raw.items() if _is_root(n, t, roots)}
+    for r in config.tenant_roots:
+        root_models.add(r)  # a root may be declared outside the scanned tree (an installed package)
+
+    # Direct ownership: a relation to a root model or a tenant column.
+    tenant: dict[str, TenantTable] = {}
+    for name, (f, cols, rels, table) in raw.items():
+        if name in root_models:
+            continue
+        paths: list[tuple[str, ...]] = []
+        nullables: list[bool] = []
+        column: str | None = None
+        via: list[str] = []
+        for r in resolved_rels[name]:
+            if r.target in root_models or r.target.lower() in roots or r.column.lower() in columns_cfg:
+                paths.append((r.field,))
+                nullables.append(r.nullable)
+                column = column or r.column
+                via.append(f"FK {r.field} -> {r.target}")
+        for c in cols:
+            if c.name.lower() in columns_cfg and not any(p == ((c.attr or c.name),) for p in paths):
+                paths.append((c.attr or c.name,))
+                nullables.append(c.nullable)
+                column = column or c.name
+                via.append(f"column {c.name}")
+        if paths:
+            tenant[name] = TenantTable(
+                name=table,
+                model=None if f.source == "ddl" else name,
+                tenant_paths=tuple(paths),
+                tenant_column=column,
+                shared_when_null=all(nullables),
+                source=f.source,
+                path=f.path,
+                line=f.line,
+                via=", ".join(via),
+            )
+
+    # Ownership through a parent (Order -> Patient -> Organization), shortest path first.
+    for _hop in range(MAX_OWNERSHIP_HOPS - 1):
+        added: dict[str, TenantTable] = {}
+        for name, (f, cols, rels, table) in raw.items():
+            if name in tenant or name in root_models:
+                continue
+            paths = []
+            via = []
+            for r in resolved_rels[name]:
+                parent = tenant.get(r.target)
+                if parent is None or r.target == name:
+                    continue
+                for p in parent.tenant_paths:
+                    paths.append((r.field, *p))
+                via.append(f"via {r.field} -> {r.target}")
+            if paths:
+                added[name] = TenantTable(
+                    name=table,
+                    model=None if f.source == "ddl" else name,
+                    tenant_paths=tuple(paths),
+                    tenant_column=None,
+                    shared_when_null=False,
+                    source=f.source,
+                    path=f.path,
+                    line=f.line,
+                    via=", ".join(via),
+                )
+        if not added:
+            break
+        tenant.update(added)
+
+    for name, (f, cols, rels, table) in raw.items():
+        if name not in tenant and (name.lower() in forced or table.lower() in forced):
+            tenant[name] = TenantTable(table, name, (), None, False, "config", f.path, f.line, "declared in tenant-tables")
+
+    reverse: dict[str, dict[str, str]] = defaultdict(dict)
+    for name, (f, cols, rels, table) in raw.items():
+        info = ModelInfo(
+            name=name,
+            table=table,
+            source=f.source,
+            path=f.path,
+            line=f.line,
+            columns=tuple(cols),
+            relations=tuple(resolved_rels[name]),
+            tenant=tenant.get(name),
+            is_root=name in root_models,
+            is_shared=name.lower() in shared or table.lower() in shared,
+        )
+        models[name] = info
+        for r in resolved_rels[name]:
+            if r.related_name == "+":
+                continue
+            reverse[r.target][r.related_name or f"{name.lower()}_set"] = name
+
+    tables = {info.table.lower(): info for info in models.values()}
+    diagnostics = tuple(
+        f"tenant-tables names '{t}', which no model or CREATE TABLE declares"
+        for t in config.tenant_tables
+        if t.lower() not in {n.lower() for n in models} and t.lower() not in tables
+    )
+    return Schema(models=models, tables=tables, reverse={k: dict(v) for k, v in reverse.items()}, diagnostics=diagnostics)

@@ -1,0 +1,181 @@
+"""Framework-neutral value objects shared by schema sources, adapters, rules and reporters.
+
+Nothing here imports libcst or sqlglot: a TypeScript front end builds the same objects.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Hashable, Mapping
+
+
+class Level(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A region of a file: 1-based lines, 1-based columns, end column exclusive."""
+
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A foreign key (or one-to-one) from one model/table to another, as written in code or DDL."""
+
+    field: str  # attribute name in code ("organization"); the column name for DDL
+    target: str  # as written: "Organization", "db.Workspace", "organizations", "self"
+    column: str  # database column ("organization_id")
+    nullable: bool = False
+    related_name: str | None = None  # reverse accessor declared on the relation (Django related_name)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str  # database column name
+    nullable: bool = False
+    attr: str | None = None  # attribute name in code when it differs from the column
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFacts:
+    """What one schema source learnt about one class or table, before inheritance and ownership are resolved.
+
+    `bases` name the classes as written; `is_root_model` says a base is the framework's model root
+    (django `models.Model`, SQLAlchemy `DeclarativeBase`/`db.Model`, `SQLModel, table=True`) so that
+    classes deriving from other models can be recognised transitively.
+    """
+
+    name: str  # class name, or table name for DDL
+    table: str | None  # database table name; None when it must be derived (abstract / inherited)
+    source: str  # "django", "sqlalchemy", "ddl", ...
+    path: str
+    line: int
+    app: str | None = None  # Django app label, used for "app.Model" references
+    bases: tuple[str, ...] = ()
+    is_root_model: bool = False
+    abstract: bool = False
+    columns: tuple[Column, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    table_is_explicit: bool = False  # Meta.db_table / __tablename__ given
+
+
+@dataclass(frozen=True, slots=True)
+class TenantTable:
+    """A table whose rows belong to one tenant."""
+
+    name: str  # database table name
+    model: str | None  # class name in code, when a model declares it
+    tenant_paths: tuple[tuple[str, ...], ...]  # relation paths to the tenant root: (("organization",),) or (("patient", "organization"),)
+    tenant_column: str | None  # column that holds the tenant id directly ("organization_id"), if any
+    shared_when_null: bool  # NULL tenant rows are shared by every tenant (a global catalogue)
+    source: str
+    path: str
+    line: int
+    via: str  # human-readable: "FK organization -> Organization", "column org_id", "via patient -> Patient"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """Any model or table the schema knows about, tenant-owned or not (adapters need the relation graph)."""
+
+    name: str
+    table: str
+    source: str
+    path: str
+    line: int
+    columns: tuple[Column, ...]
+    relations: tuple[Relation, ...]  # targets resolved to model names where possible
+    tenant: TenantTable | None
+    is_root: bool = False  # this model is a tenant root (Organization, Realm, ...)
+    is_shared: bool = False  # declared shared in configuration: never flagged
+    opaque: bool = False  # a target whose tables cannot be seen (a stored procedure called by RPC)
+
+    @property
+    def is_tenant_table(self) -> bool:
+        return self.tenant is not None and not self.is_shared
+
+
+@dataclass(frozen=True)
+class Schema:
+    models: Mapping[str, ModelInfo]  # by class name (and by table name for DDL-only tables)
+    tables: Mapping[str, ModelInfo]  # by lower-case database table name
+    reverse: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # model -> {reverse accessor: source model}
+    diagnostics: tuple[str, ...] = ()
+
+    def model(self, name: str) -> ModelInfo | None:
+        return self.models.get(name)
+
+    def table(self, name: str) -> ModelInfo | None:
+        return self.tables.get(name.lower().strip('"'))
+
+    @property
+    def tenant_tables(self) -> list[TenantTable]:
+        seen: dict[str, TenantTable] = {}
+        for info in self.tables.values():
+            if info.tenant is not None:
+                seen[info.tenant.name] = info.tenant
+        return sorted(seen.values(), key=lambda t: t.name)
+
+
+# --- query sites --------------------------------------------------------------------------------
+
+
+class Scope(str, Enum):
+    SCOPED = "scoped"  # a tenant predicate (or tenant value, for inserts) holds on every path
+    UNSCOPED = "unscoped"  # no tenant predicate
+    DEFEATED = "defeated"  # a tenant predicate exists but OR / NOT / exclude() defeats it
+    UNKNOWN = "unknown"  # cannot tell statically (filter(**kwargs), dynamic table name, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    scope: Scope
+    predicates: tuple[str, ...] = ()  # tenant predicates found, as source text ("organization=org")
+    reason: str = ""  # why DEFEATED or UNKNOWN (or how SCOPED was established)
+
+
+class SiteKind(str, Enum):
+    READ = "read"
+    UPDATE = "update"
+    DELETE = "delete"
+    INSERT = "insert"
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySite:
+    """One query on one table, as an adapter understood it.
+
+    For INSERT sites the restriction says whether the tenant value is written
+    (SCOPED = it is, UNSCOPED = it is not, UNKNOWN = **kwargs or similar).
+    """
+
+    kind: SiteKind
+    table: ModelInfo
+    restriction: Restriction
+    api: str  # short description of the call for messages: "Patient.objects.get"
+    anchor: Hashable  # front-end handle to the expression; the front end turns it into a Span on demand
+    text: str  # normalized source text of the query (fingerprints)
+    function: str  # enclosing function qualified name, "<module>" at top level
+    span: Span | None = None  # filled by front ends that know positions up front
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    name: str
+    level: Level
+    path: str  # relative to the project root, forward slashes
+    span: Span
+    message: str
+    fingerprint: str = ""
+    related: tuple[tuple[str, Span, str], ...] = ()  # (path, span, message)
