@@ -1,0 +1,180 @@
+"""The command line as a user meets it: exit codes, one-line errors, options, formats."""
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tenantlint.cli import main
+
+MODELS = """\
+from django.db import models
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Patient(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    name = models.CharField(max_length=100)
+"""
+
+VIEWS = """\
+from app.models import Patient
+
+
+def leak(pk):
+    return Patient.objects.get(pk=pk)
+
+
+def safe(org, pk):
+    return Patient.objects.get(pk=pk, organization=org)
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "models.py").write_text(MODELS)
+    (tmp_path / "app" / "views.py").write_text(VIEWS)
+    return tmp_path
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_leak_is_reported_with_location_and_exit_1(project: Path) -> None:
+    result = invoke("check", str(project))
+    assert result.exit_code == 1
+    assert "app/views.py:5:12: TL101" in result.output
+
+
+def test_exit_zero_flag(project: Path) -> None:
+    assert invoke("check", "--exit-zero", str(project)).exit_code == 0
+
+
+def test_clean_project_exits_0(project: Path) -> None:
+    (project / "app" / "views.py").write_text(VIEWS.replace("get(pk=pk)\n", "get(pk=pk, organization=org)\n").replace("def leak(pk)", "def leak(org, pk)"))
+    result = invoke("check", str(project))
+    assert result.exit_code == 0, result.output
+
+
+def test_select_and_ignore_by_name_and_prefix(project: Path) -> None:
+    assert invoke("check", "--ignore", "unscoped-read", str(project)).exit_code == 0
+    assert invoke("check", "--select", "TL1", str(project)).exit_code == 1
+    assert invoke("check", "--select", "TL102", str(project)).exit_code == 0
+
+
+def test_unknown_selector_is_a_usage_error(project: Path) -> None:
+    result = invoke("check", "--select", "unscoped-reed", str(project))
+    assert result.exit_code == 2
+    assert "did you mean unscoped-read" in result.output
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("check", str(tmp_path / "nope"))
+    assert result.exit_code == 2
+    assert "no such file or directory" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_config_key_names_the_key(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.tenantlint]\ntenant-colums = ['org_id']\n")
+    result = invoke("check", str(project))
+    assert result.exit_code == 2
+    assert "tool.tenantlint.tenant-colums" in result.output and "did you mean 'tenant-columns'" in result.output
+
+
+def test_wrong_config_type_names_the_key(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.tenantlint]\njobs = 'two'\n")
+    result = invoke("check", str(project))
+    assert result.exit_code == 2
+    assert "'tool.tenantlint.jobs' must be a whole number" in result.output
+
+
+def test_tenant_root_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.tenantlint]\ntenant-root = "Realm"\n')
+    (tmp_path / "zerver").mkdir()
+    (tmp_path / "zerver" / "models.py").write_text(MODELS.replace("Organization", "Realm").replace("organization", "realm"))
+    (tmp_path / "zerver" / "views.py").write_text("from zerver.models import Patient\n\n\ndef f(pk):\n    return Patient.objects.get(pk=pk)\n")
+    result = invoke("check", str(tmp_path))
+    assert result.exit_code == 1
+    assert "zerver/views.py:5:12: TL101" in result.output
+
+
+def test_syntax_error_is_reported_and_the_run_goes_on(project: Path) -> None:
+    (project / "app" / "broken.py").write_text("from app.models import Patient\n\ndef f(:\n    return Patient.objects.all()\n")
+    result = invoke("check", str(project))
+    assert result.exit_code == 1
+    assert "app/broken.py:3:" in result.output and "TL001" in result.output
+    assert "app/views.py:5:12: TL101" in result.output
+
+
+def test_json_output_to_file(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = invoke("check", "--format", "json", "--output", str(out), str(project))
+    assert result.exit_code == 1
+    data = json.loads(out.read_text())
+    assert [(f["code"], f["path"], f["start"]["line"]) for f in data["findings"]] == [("TL101", "app/views.py", 5)]
+
+
+def test_per_path_ignores(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.tenantlint]\nper-path-ignores = { "app/views.py" = ["TL101"] }\n')
+    assert invoke("check", str(project)).exit_code == 0
+
+
+def test_excluded_folder_is_not_checked(project: Path) -> None:
+    (project / "app" / "migrations").mkdir()
+    (project / "app" / "migrations" / "0002_data.py").write_text(VIEWS)
+    result = invoke("check", str(project))
+    assert "migrations" not in result.output
+
+
+def test_suppression_with_reason_silences_and_bare_one_is_reported(project: Path) -> None:
+    views = VIEWS.replace("get(pk=pk)\n", "get(pk=pk)  # tenantlint: ignore[TL101] -- pk is a signed token\n", 1)
+    (project / "app" / "views.py").write_text(views)
+    assert invoke("check", str(project)).exit_code == 0
+    (project / "app" / "views.py").write_text(VIEWS.replace("get(pk=pk)\n", "get(pk=pk)  # tenantlint: ignore\n", 1))
+    result = invoke("check", str(project))
+    assert "TL003" in result.output and "TL101" in result.output
+
+
+def test_suppression_on_line_above_a_multiline_chain(project: Path) -> None:
+    (project / "app" / "views.py").write_text(textwrap.dedent("""\
+        from app.models import Patient
+
+
+        def leak(pk):
+            # tenantlint: ignore[unscoped-read] -- admin-only view, checked by middleware
+            return Patient.objects.filter(
+                pk=pk,
+            ).first()
+        """))
+    result = invoke("check", str(project))
+    assert result.exit_code == 0, result.output
+
+
+def test_unused_suppression_is_reported(project: Path) -> None:
+    views = VIEWS.replace("organization=org)\n", "organization=org)  # tenantlint: ignore[TL101] -- habit\n")
+    (project / "app" / "views.py").write_text(views)
+    result = invoke("check", str(project))
+    assert "silences nothing" in result.output
+
+
+def test_schema_command_lists_tenant_tables(project: Path) -> None:
+    result = invoke("schema", str(project))
+    assert result.exit_code == 0
+    assert "app_patient" in result.output and "FK organization -> Organization" in result.output
+
+
+def test_explain_by_name_and_rules_list() -> None:
+    assert "Why it matters" in invoke("explain", "unscoped-write").output
+    listing = invoke("rules").output
+    for code in ("TL001", "TL002", "TL003", "TL101", "TL102", "TL103", "TL104"):
+        assert code in listing
