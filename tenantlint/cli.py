@@ -63,8 +63,9 @@ def main() -> None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file (default: nearest tenantlint.toml or pyproject.toml with [tool.tenantlint]).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Worker processes (0 = one per core).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the per-file cache (.tenantlint_cache/ under the project root).")
 @click.option("--debug", is_flag=True, help="Re-raise internal errors with a traceback instead of reporting TL000.")
-def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, debug) -> None:
+def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_cache, debug) -> None:
     """Check PATHS (default: the current directory) for queries without a tenant filter.
 
     Exit status: 0 no error or warning finding, 1 findings, 2 usage or configuration error.
@@ -80,7 +81,7 @@ def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, debu
     _check_selectors(config.ignore, "ignore in configuration")
     config = with_overrides(config, select=select, ignore=config.ignore + ignore, jobs=jobs)
     try:
-        result = run(list(paths), config, debug=debug)
+        result = run(list(paths), config, debug=debug, use_cache=not no_cache and not debug)
     except PathError as exc:
         raise UsageFailure(str(exc)) from None
     info = RunInfo(

@@ -57,6 +57,7 @@ class Config:
     scoped_sessions: tuple[str, ...] = ()  # SQLAlchemy sessions whose queries are tenant-filtered globally
     sql_dialect: str = "postgres"
     jobs: int = 0  # 0 = one worker per core
+    cache_dir: str = ".tenantlint_cache"  # relative to the project root; "" disables the cache
 
     @property
     def all_excludes(self) -> tuple[str, ...]:
@@ -110,6 +111,7 @@ _CONVERTERS = {
     "scoped-sessions": ("scoped_sessions", _str_list),
     "sql-dialect": ("sql_dialect", _str),
     "jobs": ("jobs", _int),
+    "cache-dir": ("cache_dir", _str),
 }
 KNOWN_KEYS = tuple(sorted(_CONVERTERS))
 
@@ -193,5 +195,5 @@ def fingerprint_of(config: Config) -> str:
     """A stable digest of the settings that change analysis results (cache key)."""
     import hashlib
 
-    parts = [f"{f.name}={getattr(config, f.name)!r}" for f in fields(config) if f.name not in ("root", "source", "jobs")]
+    parts = [f"{f.name}={getattr(config, f.name)!r}" for f in fields(config) if f.name not in ("root", "source", "jobs", "cache_dir")]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]

@@ -21,7 +21,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from tenantlint import __version__
 from tenantlint.adapters import python_adapters
-from tenantlint.config import Config
+from tenantlint.cache import FileCache, digest
+from tenantlint.config import Config, fingerprint_of
 from tenantlint.files import SourceFile, discover_schema_files, discover_targets
 from tenantlint.python_module import PythonModule
 from tenantlint.registry import Rule, all_rules, resolve_selector
@@ -83,12 +84,23 @@ def _read(path: Path) -> str:
     return data.decode("utf-8-sig")
 
 
-def schema_facts(file: SourceFile, config: Config) -> tuple[list[ModelFacts], list[tuple[str, int, str]]]:
+def schema_facts(file: SourceFile, config: Config, cache: FileCache | None = None) -> tuple[list[ModelFacts], list[tuple[str, int, str]]]:
     """Facts one file contributes to the schema, and (path, line, message) for what could not be read."""
     try:
         text = _read(file.path)
     except (OSError, UnicodeDecodeError) as exc:
         return [], [(file.rel, 1, f"cannot read file: {exc}")]
+    if cache is None:
+        return _schema_facts(file, text, config)
+    key = digest(file.rel + "\0" + text)
+    hit = cache.get("facts", key)
+    if hit is None:
+        hit = _schema_facts(file, text, config)
+        cache.put("facts", key, hit)
+    return hit
+
+
+def _schema_facts(file: SourceFile, text: str, config: Config) -> tuple[list[ModelFacts], list[tuple[str, int, str]]]:
     if file.language == "sql":
         if "create" not in text.lower() and "alter" not in text.lower():
             return [], []
@@ -149,7 +161,8 @@ def _fingerprint(code: str, path: str, text: str, function: str) -> str:
 class FileChecker:
     """Checks one file against the schema; shared by the in-process and worker paths."""
 
-    def __init__(self, schema: Schema, config: Config, rules: dict[str, Rule], enabled: set[str], debug: bool = False):
+    def __init__(self, schema: Schema, config: Config, rules: dict[str, Rule], enabled: set[str], debug: bool = False, cache: FileCache | None = None):
+        self.cache = cache
         self.schema = schema
         self.config = config
         self.rules = rules
@@ -193,6 +206,17 @@ class FileChecker:
             text = _read(file.path)
         except (OSError, UnicodeDecodeError) as exc:
             return _FileOutcome(self._filter(file.rel, [self._engine_finding("TL001", file.rel, Span(1, 1, 1, 1), f"cannot read file: {exc}")]), False)
+        if self.cache is None:
+            return self._check_text(file, text)
+        key = digest(file.rel + "\0" + text)
+        hit = self.cache.get("findings", key)
+        if hit is None:
+            hit = self._check_text(file, text)
+            if not any(f.code == "TL000" for f in hit.findings):
+                self.cache.put("findings", key, hit)
+        return hit
+
+    def _check_text(self, file: SourceFile, text: str) -> _FileOutcome:
         adapters = [a for a in self.adapters if a.wants(text)]
         has_suppressions = "tenantlint:" in text.lower()
         if not adapters and not has_suppressions:
@@ -308,9 +332,10 @@ class FileChecker:
 _WORKER: dict = {}
 
 
-def _init_worker(checker: FileChecker | None, config: Config | None) -> None:
+def _init_worker(checker: FileChecker | None, config: Config | None, cache: FileCache | None = None) -> None:
     _WORKER["checker"] = checker
     _WORKER["config"] = config
+    _WORKER["cache"] = cache
 
 
 def _worker_check(files: list[SourceFile]) -> list[_FileOutcome]:
@@ -320,7 +345,8 @@ def _worker_check(files: list[SourceFile]) -> list[_FileOutcome]:
 
 def _worker_facts(files: list[SourceFile]):
     config: Config = _WORKER["config"]
-    return [schema_facts(f, config) for f in files]
+    cache: FileCache | None = _WORKER.get("cache")
+    return [schema_facts(f, config, cache) for f in files]
 
 
 def _chunks(items: list, n: int) -> list[list]:
@@ -350,35 +376,47 @@ def _map(fn, files: list, jobs: int, init_args: tuple) -> Iterator:
 # --- the run ------------------------------------------------------------------------------------
 
 
-def learn_schema(config: Config) -> tuple[Schema, dict[str, list[tuple[int, str]]], list[tuple[str, str]]]:
+def _cache_folder(config: Config, use_cache: bool) -> Path | None:
+    return config.root / config.cache_dir if use_cache and config.cache_dir else None
+
+
+def learn_schema(config: Config, use_cache: bool = False) -> tuple[Schema, dict[str, list[tuple[int, str]]], list[tuple[str, str]]]:
     """The schema pass: every file of the project that may declare tables."""
     files = discover_schema_files(config)
     facts: list[ModelFacts] = []
     ddl_diags: dict[str, list[tuple[int, str]]] = {}
     notes: list[tuple[str, str]] = []
-    for file_facts, diags in _map(_worker_facts, files, _jobs(config, len(files)), (None, config)):
+    cache = FileCache(_cache_folder(config, use_cache), fingerprint_of(config)) if use_cache else None
+    for file_facts, diags in _map(_worker_facts, files, _jobs(config, len(files)), (None, config, cache)):
         facts.extend(file_facts)
         for path, line, msg in diags:
             if path.endswith(".sql"):
                 ddl_diags.setdefault(path, []).append((line, msg))
             else:
                 notes.append((path, msg))
+    facts.sort(key=lambda f: (f.path, f.line, f.name))  # the schema must not depend on worker timing
     schema = build_schema(facts, config)
     notes.extend(("", d) for d in schema.diagnostics)
     return schema, ddl_diags, notes
 
 
-def run(paths: Iterable[Path], config: Config, *, debug: bool = False) -> RunResult:
+def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache: bool = False) -> RunResult:
+    """Check `paths`. The cache is off by default (tests, library use); the command line turns it on."""
     started = time.perf_counter()
     targets = discover_targets(list(paths), config)
-    schema, ddl_diags, notes = learn_schema(config)
+    schema, ddl_diags, notes = learn_schema(config, use_cache)
     rules = all_rules()
-    checker = FileChecker(schema, config, rules, enabled_codes(config, rules), debug=debug)
+    enabled = enabled_codes(config, rules)
+    cache = None
+    if use_cache:
+        salt = f"{fingerprint_of(config)}\0{sorted(enabled)}\0{_schema_digest(schema, ddl_diags)}"
+        cache = FileCache(_cache_folder(config, use_cache), salt)
+    checker = FileChecker(schema, config, rules, enabled, debug=debug, cache=cache)
     checker.ddl_diagnostics = ddl_diags
     findings: list[Finding] = []
     parsed = 0
     jobs = 1 if debug else _jobs(config, len(targets))
-    for outcome in _map(_worker_check, targets, jobs, (checker, config)):
+    for outcome in _map(_worker_check, targets, jobs, (checker, config, cache)):
         findings.extend(outcome.findings)
         parsed += outcome.parsed
     findings.sort(key=lambda f: (f.path, f.span.start_line, f.span.start_col, f.code))
@@ -386,6 +424,11 @@ def run(paths: Iterable[Path], config: Config, *, debug: bool = False) -> RunRes
         if f.code in ("TL001", "TL000"):
             notes.append((f.path, f.message))
     return RunResult(findings, schema, len(targets), parsed, time.perf_counter() - started, notes)
+
+
+def _schema_digest(schema: Schema, ddl_diags) -> str:
+    parts = [repr(info) for _, info in sorted(schema.models.items())] + [repr(sorted(schema.reverse.items())), repr(sorted(ddl_diags.items()))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def exit_status(findings: Iterable[Finding]) -> int:

@@ -1,0 +1,82 @@
+"""Engine behaviour beyond single rules: the cache, parallel runs, schema learnt from the whole project."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import tenantlint.engine as engine
+from tenantlint.config import Config
+
+MODELS = """\
+from django.db import models
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Patient(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+"""
+
+LEAK = "from app.models import Patient\n\n\ndef leak(pk):\n    return Patient.objects.get(pk=pk)\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "models.py").write_text(MODELS)
+    (tmp_path / "app" / "views.py").write_text(LEAK)
+    return tmp_path
+
+
+def _codes(result) -> list[tuple[str, int, str]]:
+    return [(f.path, f.span.start_line, f.code) for f in result.findings]
+
+
+def test_warm_run_serves_unchanged_files_from_the_cache(project: Path, monkeypatch) -> None:
+    config = Config(root=project.resolve())
+    cold = engine.run([project], config, use_cache=True)
+    assert _codes(cold) == [("app/views.py", 5, "TL101")]
+    parsed: list[str] = []
+    real_parse = engine.PythonModule.parse
+    monkeypatch.setattr(engine.PythonModule, "parse", classmethod(lambda cls, path, text: parsed.append(path) or real_parse(path, text)))
+    warm = engine.run([project], config, use_cache=True)
+    assert _codes(warm) == _codes(cold) and parsed == []
+    (project / "app" / "views.py").write_text(LEAK.replace("get(pk=pk)", "get(pk=pk, organization=1)"))
+    changed = engine.run([project], config, use_cache=True)
+    assert _codes(changed) == [] and parsed == ["app/views.py"]
+
+
+def test_schema_change_invalidates_cached_findings(project: Path) -> None:
+    config = Config(root=project.resolve())
+    assert _codes(engine.run([project], config, use_cache=True)) == [("app/views.py", 5, "TL101")]
+    (project / "app" / "models.py").write_text(MODELS.replace("organization = models.ForeignKey(Organization, on_delete=models.CASCADE)", "name = models.TextField()"))
+    assert _codes(engine.run([project], config, use_cache=True)) == []
+
+
+def test_parallel_run_equals_serial_run(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "models.py").write_text(MODELS)
+    for i in range(engine.PARALLEL_THRESHOLD + 6):
+        (tmp_path / "app" / f"views_{i}.py").write_text(LEAK)
+    serial = engine.run([tmp_path], Config(root=tmp_path.resolve(), jobs=1))
+    parallel = engine.run([tmp_path], Config(root=tmp_path.resolve(), jobs=2))
+    assert len(serial.findings) == engine.PARALLEL_THRESHOLD + 6
+    assert _codes(parallel) == _codes(serial)
+
+
+def test_schema_comes_from_the_whole_project_when_one_file_is_checked(project: Path) -> None:
+    result = engine.run([project / "app" / "views.py"], Config(root=project.resolve()))
+    assert _codes(result) == [("app/views.py", 5, "TL101")]
+    assert result.files_checked == 1
+
+
+def test_files_without_known_models_are_not_parsed(project: Path, monkeypatch) -> None:
+    (project / "app" / "other.py").write_text("def f(objects):\n    return objects.filter(x=1)\n")
+    parsed: list[str] = []
+    real_parse = engine.PythonModule.parse
+    monkeypatch.setattr(engine.PythonModule, "parse", classmethod(lambda cls, path, text: parsed.append(path) or real_parse(path, text)))
+    engine.run([project], Config(root=project.resolve()))
+    assert "app/other.py" not in parsed and "app/views.py" in parsed
