@@ -154,6 +154,20 @@ def _span_of(node: cst.CSTNode, positions) -> Span:
     return Span(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
 
 
+def _syntax_error_location(text: str, exc: cst.ParserSyntaxError) -> tuple[Span, str]:
+    """Python's own compiler places syntax errors more exactly than libcst's native parser does."""
+    try:
+        compile(text, "<checked>", "exec", dont_inherit=True)
+    except SyntaxError as err:
+        line, col = err.lineno or 1, err.offset or 1
+        end_line, end_col = err.end_lineno or line, err.end_offset or col + 1
+        return Span(line, col, end_line, max(end_col, col + 1) if end_line == line else end_col), f"{err.msg} (line {line})"
+    except (ValueError, RecursionError):
+        pass
+    line, col = exc.raw_line or 1, (exc.raw_column or 0) + 1
+    return Span(line, col, line, col + 1), exc.message
+
+
 def _fingerprint(code: str, path: str, text: str, function: str) -> str:
     return hashlib.sha256(f"{code}\0{path}\0{_WS.sub(' ', text).strip()}\0{function}".encode()).hexdigest()[:20]
 
@@ -228,10 +242,9 @@ class FileChecker:
         try:
             module = PythonModule.parse(file.rel, text)
         except cst.ParserSyntaxError as exc:
-            line = exc.raw_line or 1
-            col = (exc.raw_column or 0) + 1
-            msg = f"cannot parse this file, its queries were not checked: {exc.message}"
-            return _FileOutcome(self._filter(file.rel, [self._engine_finding("TL001", file.rel, Span(line, col, line, col), msg)]), True)
+            span, reason = _syntax_error_location(text, exc)
+            msg = f"cannot parse this file, its queries were not checked: {reason}"
+            return _FileOutcome(self._filter(file.rel, [self._engine_finding("TL001", file.rel, span, msg)]), True)
 
         verdicts: list[Verdict] = []
         internal: list[tuple[str, cst.CSTNode | None]] = []
