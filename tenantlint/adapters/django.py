@@ -1,15 +1,1099 @@
-"""Placeholder: filled in by the django adapters work."""
+"""Django ORM -> QuerySites.
+
+A query *starts* where a model's manager, a related manager or `get_object_or_404` appears and is
+*observed* where it runs or escapes (a terminal method, iteration, `return`, an argument). Between
+the two it may be held in a local variable and refined in later statements; each function body is
+walked once, statement by statement, with an environment that maps names to the possible states of
+the queries they hold. Branches are walked separately and merged, so a filter applied on only one
+path does not scope the query. A query is reported once, on the expression where it starts, with the
+worst state it was observed in.
+
+Tenant predicates are judged against the schema's tenant paths: `organization=org`,
+`organization_id=...`, `patient__organization=org`, and a parent object that is itself tenant-owned
+(`patient=patient`). `Q` objects combine with `&`, `|`, `~`; `exclude()` negates.
+"""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
 
-class _Stub:
+import libcst as cst
+
+from tenantlint.config import Config
+from tenantlint.python_module import PythonModule, dotted_name
+from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
+
+# --- the filter lattice -------------------------------------------------------------------------
+
+S, N, D, U = "S", "N", "D", "U"  # scoped, no tenant predicate, defeated, unknown
+_BADNESS = {S: 0, U: 1, N: 2, D: 3}
+
+
+@dataclass(frozen=True)
+class Term:
+    status: str
+    predicates: tuple[str, ...] = ()
+    reason: str = ""
+
+
+SCOPED_TERM = Term(S)
+NONE_TERM = Term(N)
+
+
+def t_and(a: Term, b: Term) -> Term:
+    preds = a.predicates + b.predicates
+    for status in (S, D, U):
+        if a.status == status or b.status == status:
+            reason = a.reason if a.status == status else b.reason
+            return Term(status, preds, reason)
+    return Term(N, preds)
+
+
+def t_or(a: Term, b: Term) -> Term:
+    preds = a.predicates + b.predicates
+    if a.status == S and b.status == S:
+        return Term(S, preds, a.reason or b.reason)
+    if S in (a.status, b.status) or D in (a.status, b.status):
+        other = b if a.status in (S, D) else a
+        why = "an OR branch without the tenant predicate"
+        if other.status == U:
+            why = "an OR branch that cannot be checked"
+        return Term(D, preds, a.reason if a.status == D else b.reason if b.status == D else why)
+    if U in (a.status, b.status):
+        return Term(U, preds, a.reason or b.reason)
+    return Term(N, preds)
+
+
+def t_not(a: Term) -> Term:
+    if a.status in (S, D):
+        return Term(D, a.predicates, "the tenant predicate is negated")
+    return a
+
+
+def worst(a: Term, b: Term) -> Term:
+    return a if _BADNESS[a.status] >= _BADNESS[b.status] else b
+
+
+# --- Django vocabulary --------------------------------------------------------------------------
+
+_OPERATORS = {
+    "exact", "iexact", "in", "isnull", "contains", "icontains", "gt", "gte", "lt", "lte", "startswith",
+    "istartswith", "endswith", "iendswith", "range", "regex", "iregex", "date", "year", "month", "day",
+}
+_PASS = {
+    "all", "order_by", "select_related", "prefetch_related", "values", "values_list", "only", "defer", "distinct",
+    "annotate", "alias", "using", "select_for_update", "reverse", "extra", "dates", "datetimes", "none",
+    "filter_by_pk", "iterator", "union", "intersection", "difference",
+}
+_TERMINAL_READ = {
+    "get", "first", "last", "count", "exists", "aggregate", "latest", "earliest", "in_bulk", "iterator",
+    "explain", "contains", "afirst", "alast", "aget", "acount", "aexists", "aaggregate", "alatest", "aearliest",
+    "ain_bulk", "aiterator", "acontains",
+}
+_FILTERS = {"filter", "get", "aget", "exclude"}
+_WRITES = {"update": SiteKind.UPDATE, "aupdate": SiteKind.UPDATE, "delete": SiteKind.DELETE, "adelete": SiteKind.DELETE}
+_CREATES = {"create", "acreate", "bulk_create", "abulk_create", "get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"}
+_QS_METHODS = _PASS | _TERMINAL_READ | _FILTERS | set(_WRITES) | _CREATES | {"bulk_update", "abulk_update", "raw"}
+_NOT_MANAGERS = {"DoesNotExist", "MultipleObjectsReturned", "_meta", "pk", "objects_raw"}
+_SHORTCUTS = {"get_object_or_404", "get_list_or_404", "aget_object_or_404", "aget_list_or_404"}
+_ID_NAME = re.compile(r"(^|_)(id|ids|pk|pks|uuid|slug)$")
+
+
+# --- per-query state ----------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Origin:
+    """Where one query starts."""
+
+    model: ModelInfo
+    api: str
+    anchor: cst.CSTNode | None = None
+    observed: dict = field(default_factory=dict)  # SiteKind -> Term (worst)
+    insert: bool = False  # the origin is a create(): its term is about the tenant value written
+
+    def observe(self, kind: SiteKind, term: Term) -> None:
+        prev = self.observed.get(kind)
+        self.observed[kind] = term if prev is None else worst(prev, term)
+
+
+@dataclass(frozen=True)
+class QState:
+    origin: Origin
+    term: Term
+    related: bool = False  # reached through a related manager: already tenant-bound
+
+
+@dataclass(frozen=True)
+class QVal:
+    """Possible states of one query value (several after branches merge)."""
+
+    states: tuple[QState, ...]
+
+
+@dataclass(frozen=True)
+class QTerm:
+    """A local Q object: judged against a model only where a query uses it."""
+
+    build: object  # Callable[[ModelInfo], Term]
+
+
+@dataclass(frozen=True)
+class DictKeys:
+    keys: frozenset
+    values: tuple = ()  # (key, node)
+    complete: bool = True
+
+
+@dataclass(eq=False)
+class NewObject:
+    origin: Origin
+    keys: set
+
+
+_MARK = object()
+
+
+class Env(dict):
+    def copy(self) -> "Env":
+        return Env(self)
+
+
+def merge_envs(envs: list[Env | None]) -> Env | None:
+    live = [e for e in envs if e is not None]
+    if not live:
+        return None
+    out = Env()
+    keys = set().union(*live)
+    for k in keys:
+        vals = [e.get(k, _MARK) for e in live]
+        qvals = [v for v in vals if isinstance(v, QVal)]
+        if qvals:
+            states: list[QState] = []
+            for v in qvals:
+                for s in v.states:
+                    if s not in states:
+                        states.append(s)
+            out[k] = QVal(tuple(states))
+        elif all(isinstance(v, QTerm) for v in vals):
+            builds = [v.build for v in vals]
+            out[k] = QTerm(lambda m, builds=builds: _worst_of([b(m) for b in builds]))
+        elif all(v is vals[0] for v in vals):
+            out[k] = vals[0]
+        elif all(isinstance(v, DictKeys) for v in vals):
+            out[k] = DictKeys(frozenset.intersection(*(v.keys for v in vals)), (), all(v.complete for v in vals))
+    return out
+
+
+# --- the adapter --------------------------------------------------------------------------------
+
+
+class DjangoAdapter:
     name = "django"
 
     def wants(self, source: str) -> bool:
+        return any(
+            s in source
+            for s in (".objects", "_or_404", "queryset", ".filter(", ".all()", ".create(", ".exclude(", ".update(", ".delete(", "_set.", "_manager", ".get(")
+        )
+
+    def sites(self, module: PythonModule, schema: Schema, config: Config) -> Iterable[QuerySite]:
+        return ModuleAnalysis(module, schema, config).run()
+
+
+class ModuleAnalysis:
+    def __init__(self, module: PythonModule, schema: Schema, config: Config):
+        self.module = module
+        self.schema = schema
+        self.config = config
+        self.origins: list[tuple[Origin, str]] = []  # (origin, function)
+        self.function = "<module>"
+        self.class_stack: list[dict] = []
+        self.accessors: dict[str, set[str]] = {}
+        for target, accs in schema.reverse.items():
+            for acc, src in accs.items():
+                self.accessors.setdefault(acc, set()).add(src)
+        self.scoped_managers = set(config.scoped_managers)
+        self.local_classes = {s.name.value: s for s in module.tree.body if isinstance(s, cst.ClassDef)}
+
+    # -- driver
+
+    def run(self) -> list[QuerySite]:
+        self.block(self.module.tree.body, Env(), "<module>")
+        return list(self.emit())
+
+    def emit(self) -> Iterator[QuerySite]:
+        for origin, function in self.origins:
+            if origin.anchor is None or not origin.observed:
+                continue
+            kinds = origin.observed
+            writes = [k for k in kinds if k in (SiteKind.UPDATE, SiteKind.DELETE, SiteKind.INSERT)]
+            chosen = writes or [SiteKind.READ]
+            text = " ".join(self.module.tree.code_for_node(origin.anchor).split())
+            for kind in chosen:
+                term = kinds.get(kind) or kinds[SiteKind.READ]
+                scope = {S: Scope.SCOPED, N: Scope.UNSCOPED, D: Scope.DEFEATED, U: Scope.UNKNOWN}[term.status]
+                yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function)
+
+    def new_origin(self, model: ModelInfo, api: str, insert: bool = False) -> Origin:
+        o = Origin(model, api, insert=insert)
+        self.origins.append((o, self.function))
+        return o
+
+    # -- statements
+
+    def block(self, body, env: Env | None, function: str) -> Env | None:
+        saved = self.function
+        self.function = function
+        try:
+            for stmt in body:
+                if env is None:
+                    break
+                env = self.statement(stmt, env)
+            return env
+        finally:
+            self.function = saved
+
+    def statement(self, stmt: cst.CSTNode, env: Env) -> Env | None:
+        if isinstance(stmt, (cst.SimpleStatementLine, _Suite)):
+            for small in stmt.body:
+                env = self.small(small, env)
+                if env is None:
+                    return None
+            return env
+        if isinstance(stmt, cst.FunctionDef):
+            self.function_def(stmt)
+            return env
+        if isinstance(stmt, cst.ClassDef):
+            self.class_def(stmt)
+            return env
+        if isinstance(stmt, cst.If):
+            self.expr(stmt.test, env)
+            a = self.block(_body(stmt.body), env.copy(), self.function)
+            if stmt.orelse is None:
+                b = env
+            elif isinstance(stmt.orelse, cst.If):
+                b = self.statement(stmt.orelse, env.copy())
+            else:
+                b = self.block(_body(stmt.orelse.body), env.copy(), self.function)
+            return merge_envs([a, b])
+        if isinstance(stmt, (cst.For, cst.While)):
+            if isinstance(stmt, cst.For):
+                self.expr(stmt.iter, env)
+                self.bind(stmt.target, None, env)
+            else:
+                self.expr(stmt.test, env)
+            once = self.block(_body(stmt.body), env.copy(), self.function)
+            after = merge_envs([env, once])
+            if stmt.orelse is not None and after is not None:
+                after = self.block(_body(stmt.orelse.body), after, self.function)
+            return after if after is not None else env
+        if isinstance(stmt, cst.With):
+            for item in stmt.items:
+                self.expr(item.item, env)
+                if item.asname is not None:
+                    self.bind(item.asname.name, None, env)
+            return self.block(_body(stmt.body), env, self.function)
+        if isinstance(stmt, cst.Try) or type(stmt).__name__ == "TryStar":
+            after_body = self.block(_body(stmt.body), env.copy(), self.function)
+            ends = []
+            if stmt.orelse is not None and after_body is not None:
+                after_body = self.block(_body(stmt.orelse.body), after_body, self.function)
+            ends.append(after_body)
+            start = merge_envs([env, after_body]) or env
+            for h in stmt.handlers:
+                ends.append(self.block(_body(h.body), start.copy(), self.function))
+            merged = merge_envs(ends)
+            if stmt.finalbody is not None:
+                if merged is not None:
+                    merged = self.block(_body(stmt.finalbody.body), merged, self.function)
+                else:
+                    self.block(_body(stmt.finalbody.body), start.copy(), self.function)
+            return merged
+        if type(stmt).__name__ == "Match":
+            self.expr(stmt.subject, env)
+            ends = [self.block(_body(case.body), env.copy(), self.function) for case in stmt.cases]
+            ends.append(env)
+            return merge_envs(ends)
+        # anything else: visit its expressions
+        for child in stmt.children:
+            if isinstance(child, cst.BaseExpression):
+                self.expr(child, env)
+        return env
+
+    def small(self, small: cst.CSTNode, env: Env) -> Env | None:
+        if isinstance(small, cst.Assign):
+            value = self.expr(small.value, env, assign=True)
+            for t in small.targets:
+                self.bind(t.target, value, env, small.value)
+            return env
+        if isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                value = self.expr(small.value, env, assign=True)
+                self.bind(small.target, value, env, small.value)
+            return env
+        if isinstance(small, cst.AugAssign):
+            self.aug_assign(small, env)
+            return env
+        if isinstance(small, cst.Return):
+            if small.value is not None:
+                self.expr(small.value, env)
+            self.function_end(env)
+            return None
+        if isinstance(small, cst.Raise):
+            if small.exc is not None:
+                self.expr(small.exc, env)
+            return None
+        if isinstance(small, cst.Expr):
+            self.expr(small.value, env)
+            return env
+        if isinstance(small, (cst.Continue, cst.Break)):
+            return env
+        for child in small.children:
+            if isinstance(child, cst.BaseExpression):
+                self.expr(child, env)
+        return env
+
+    def bind(self, target: cst.CSTNode, value, env: Env, node: cst.BaseExpression | None = None) -> None:
+        if isinstance(target, cst.Name):
+            if value is None:
+                env.pop(target.value, None)
+            else:
+                env[target.value] = value
+        elif isinstance(target, cst.Attribute):
+            obj = target.value
+            if isinstance(obj, cst.Name) and isinstance(env.get(obj.value), NewObject):
+                env[obj.value].keys.add(target.attr.value)
+            self.observe_value(value)
+        elif isinstance(target, cst.Subscript):
+            base = target.value
+            if isinstance(base, cst.Name) and isinstance(env.get(base.value), DictKeys):
+                key = _subscript_key(target)
+                d = env[base.value]
+                env[base.value] = DictKeys(d.keys | {key} if key else d.keys, d.values, d.complete and key is not None)
+            self.observe_value(value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self.bind(el.value, None, env)
+            self.observe_value(value)
+        else:
+            self.observe_value(value)
+
+    def aug_assign(self, node: cst.AugAssign, env: Env) -> None:
+        target = node.target
+        if isinstance(target, cst.Name):
+            current = env.get(target.value)
+            if isinstance(current, QTerm) and isinstance(node.operator, (cst.BitAndAssign, cst.BitOrAssign)):
+                snapshot, value, combine = env.copy(), node.value, t_and if isinstance(node.operator, cst.BitAndAssign) else t_or
+                env[target.value] = QTerm(lambda m: combine(current.build(m), self.q_term(value, snapshot, m) or Term(U, (), "Q object built elsewhere")))
+                return
+            if isinstance(current, QVal):
+                other = self.expr(node.value, env, assign=True)
+                if isinstance(other, QVal):
+                    env[target.value] = QVal(current.states + other.states)
+                    return
+                if isinstance(node.operator, cst.BitAndAssign) and other is None:
+                    return
+                return
+        self.expr(node.value, env)
+
+    def observe_value(self, value, kind: SiteKind = SiteKind.READ) -> None:
+        if isinstance(value, QVal):
+            for s in value.states:
+                s.origin.observe(kind, s.term)
+
+    def function_end(self, env: Env) -> None:
+        """Queries held in variables that never ran: judged by their last state (lazy querysets escape)."""
+        for v in env.values():
+            if isinstance(v, QVal):
+                for s in v.states:
+                    if not s.origin.observed:
+                        s.origin.observe(SiteKind.READ, s.term)
+
+    def function_def(self, node: cst.FunctionDef) -> None:
+        prefix = ".".join(c["name"] for c in self.class_stack) or (self.function if self.function != "<module>" else "")
+        name = f"{prefix}.{node.name.value}" if prefix else node.name.value
+        env = Env()
+        cls = self.class_stack[-1] if self.class_stack else None
+        if cls is not None and cls.get("queryset") is not None and node.name.value == "get_queryset":
+            env["__drf_base__"] = cls["queryset"]
+        saved = self.class_stack
+        self.class_stack = []  # nested classes inside a function are named from the function
+        try:
+            end = self.block(_body(node.body), env, name)
+            if end is not None:
+                self.function_end(end)
+        finally:
+            self.class_stack = saved
+
+    def class_def(self, node: cst.ClassDef) -> None:
+        info = {"name": node.name.value, "queryset": None, "node": node}
+        self.class_stack.append(info)
+        try:
+            env = Env()
+            body = _body(node.body)
+            methods = {s.name.value for s in body if isinstance(s, cst.FunctionDef)}
+            for stmt in body:
+                if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign):
+                    a = stmt.body[0]
+                    if len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name) and a.targets[0].target.value == "queryset":
+                        value = self.expr(a.value, env, assign=True, function=node.name.value)
+                        if isinstance(value, QVal):
+                            info["queryset"] = value
+                            inherited = self.local_get_queryset(node) if "get_queryset" not in methods else None
+                            if inherited is not None:
+                                # judge the mixin's get_queryset() with this class's queryset; its own
+                                # queries were reported where the mixin is declared
+                                saved_origins, self.origins = self.origins, []
+                                try:
+                                    self.function_def(inherited)
+                                finally:
+                                    self.origins = saved_origins
+                            if "get_queryset" not in methods:
+                                foreign = self.foreign_get_queryset(node) if inherited is None else None
+                                for s in value.states:
+                                    if s.origin.observed:
+                                        continue
+                                    term = s.term
+                                    if foreign and term.status != S:
+                                        term = Term(U, term.predicates, f"get_queryset() may be inherited from {foreign}")
+                                    s.origin.observe(SiteKind.READ, term)
+                        continue
+                if isinstance(stmt, cst.FunctionDef):
+                    continue
+                self.statement(stmt, env)
+            for stmt in body:
+                if isinstance(stmt, cst.FunctionDef):
+                    self.function_def(stmt)
+            qs = info["queryset"]
+            if qs is not None and "get_queryset" in methods:
+                for s in qs.states:
+                    if not s.origin.observed:  # get_queryset never returned it: it does not scope it
+                        s.origin.observe(SiteKind.READ, s.term)
+        finally:
+            self.class_stack.pop()
+
+    def local_get_queryset(self, node: cst.ClassDef, depth: int = 0) -> cst.FunctionDef | None:
+        """get_queryset() of a base class declared in this module."""
+        for arg in node.bases:
+            local = self.local_classes.get(dotted_name(arg.value) or "")
+            if local is None or local is node or depth > 5:
+                continue
+            for s in _body(local.body):
+                if isinstance(s, cst.FunctionDef) and s.name.value == "get_queryset":
+                    return s
+            found = self.local_get_queryset(local, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def foreign_get_queryset(self, node: cst.ClassDef) -> str | None:
+        """A base class that may define get_queryset() where this module cannot see it."""
+        for arg in node.bases:
+            q = self.module.imports.qualify(arg.value) or ""
+            last = q.rsplit(".", 1)[-1]
+            if q.startswith(("rest_framework.", "django.", "ninja", "object")) or last in ("object", "Generic"):
+                continue
+            local = self.local_classes.get(last)
+            if local is not None:
+                if any(isinstance(s, cst.FunctionDef) and s.name.value == "get_queryset" for s in _body(local.body)):
+                    return last
+                continue
+            return last
+        return None
+
+    # -- expressions
+
+    def expr(self, node: cst.BaseExpression, env: Env, assign: bool = False, function: str | None = None):
+        """Visit an expression; queries it observes are recorded. Returns its value when `assign`."""
+        if function is not None:
+            saved, self.function = self.function, function
+            try:
+                return self.expr(node, env, assign)
+            finally:
+                self.function = saved
+        mark = len(self.origins)
+        value = self.value(node, env)
+        for origin, _ in self.origins[mark:]:
+            if origin.anchor is None:
+                origin.anchor = node  # the whole expression in which the query starts
+        if value is not None:
+            if isinstance(value, QVal):
+                if not assign:
+                    self.observe_value(value)
+            elif isinstance(value, NewObject) and value.origin.anchor is None:
+                value.origin.anchor = node
+            return value
+        if isinstance(node, (cst.Lambda,)):
+            return None
+        for child in _expr_children(node):
+            self.expr(child, env)
+        return None
+
+    def value(self, node: cst.BaseExpression, env: Env):
+        """The query value of `node`, or None when it is not a query. Nested queries in arguments are visited."""
+        if isinstance(node, cst.Name):
+            v = env.get(node.value)
+            return v if isinstance(v, (QVal, QTerm, DictKeys, NewObject)) else None
+        if isinstance(node, cst.Await):
+            return self.value(node.expression, env)
+        if isinstance(node, cst.Subscript):
+            base = self.value(node.value, env)
+            if isinstance(base, QVal):
+                for el in node.slice:
+                    if isinstance(el.slice, cst.Index):
+                        self.expr(el.slice.value, env)
+                    # a slice of a queryset is still a queryset (LIMIT/OFFSET); an index runs it
+                    if isinstance(el.slice, cst.Index):
+                        self.observe_value(base)
+                        return QVal(())
+                return base
+            return None
+        if isinstance(node, cst.Dict):
+            keys = set()
+            values = []
+            complete = True
+            for el in node.elements:
+                if isinstance(el, cst.DictElement):
+                    k = _literal_string(el.key)
+                    if k is None:
+                        complete = False
+                    else:
+                        keys.add(k)
+                        values.append((k, el.value))
+                    self.expr(el.value, env)
+                else:
+                    complete = False
+                    self.expr(el.value, env)
+            return DictKeys(frozenset(keys), tuple(values), complete)
+        if isinstance(node, cst.Call):
+            return self.call(node, env)
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.BitOr, cst.BitAnd)):
+            if self._is_q_expr(node, env):
+                return self.q_value(node, env)
+            left = self.value(node.left, env)
+            right = self.value(node.right, env)
+            if isinstance(left, QVal) and isinstance(right, QVal):
+                return QVal(left.states + right.states)
+            if isinstance(left, QVal) or isinstance(right, QVal):
+                self.observe_value(left)
+                self.observe_value(right)
+            return None
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.BitInvert) and self._is_q_expr(node, env):
+            return self.q_value(node, env)
+        if isinstance(node, cst.Attribute):
+            return self.attribute(node, env)
+        return None
+
+    def attribute(self, node: cst.Attribute, env: Env):
+        """`obj.orders` (a related manager) or `self.queryset` inside get_queryset()."""
+        attr = node.attr.value
+        if attr == "queryset" and isinstance(node.value, cst.Name) and node.value.value == "self" and "__drf_base__" in env:
+            return env["__drf_base__"]
+        models = self.accessors.get(attr)
+        if models and len(models) == 1 and not self._is_model_class(node.value):
+            model = self.schema.model(next(iter(models)))
+            if model is not None:
+                base_text = dotted_name(node.value) or "obj"
+                origin = self.new_origin(model, f"{base_text}.{attr}")
+                return QVal((QState(origin, Term(S, (f"{base_text}.{attr}",), "related manager of a tenant-bound object"), related=True),))
+        return None
+
+    def _is_model_class(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Name) and self.model_named(node) is not None
+
+    def model_named(self, node: cst.BaseExpression) -> ModelInfo | None:
+        if isinstance(node, cst.Name):
+            name = node.value
+        elif isinstance(node, cst.Attribute):
+            name = node.attr.value
+        else:
+            return None
+        if not name[:1].isupper():
+            return None
+        q = self.module.imports.qualify(node) or name
+        return self.schema.model(q.rsplit(".", 1)[-1])
+
+    def _is_q_expr(self, node: cst.BaseExpression, env: Env) -> bool:
+        if isinstance(node, cst.Call):
+            q = self.module.imports.qualify(node.func) or ""
+            return q == "Q" or q.endswith(".Q")
+        if isinstance(node, cst.BinaryOperation):
+            return self._is_q_expr(node.left, env) or self._is_q_expr(node.right, env)
+        if isinstance(node, cst.UnaryOperation):
+            return self._is_q_expr(node.expression, env)
+        if isinstance(node, cst.Name):
+            return isinstance(env.get(node.value), QTerm)
         return False
 
-    def sites(self, module, schema, config):
-        return ()
+    def q_value(self, node: cst.BaseExpression, env: Env) -> QTerm:
+        snapshot = env.copy()
+        return QTerm(lambda m: self.q_term(node, snapshot, m) or Term(U, (), "Q object built elsewhere"))
+
+    def call(self, node: cst.Call, env: Env):
+        func = node.func
+        # get_object_or_404(Model | queryset, ...)
+        qualified = self.module.imports.qualify(func) or ""
+        last = qualified.rsplit(".", 1)[-1]
+        if last in _SHORTCUTS and node.args and node.args[0].keyword is None:
+            first = node.args[0].value
+            model = self.model_named(first)
+            if model is not None:
+                origin = self.new_origin(model, f"{last}({model.name})")
+                base = QVal((QState(origin, NONE_TERM if model.name not in self.scoped_managers else SCOPED_TERM),))
+            else:
+                base = self.value(first, env)
+                if not isinstance(base, QVal):
+                    self._visit_args(node, env)
+                    return None
+            term = self.lookup_term(node.args[1:], None, env, base)
+            for s in base.states:
+                s.origin.observe(SiteKind.READ, t_and(s.term, term))
+            return QVal(())
+        if last == "Q" and (qualified == "Q" or qualified.endswith(".Q")):
+            for a in node.args:
+                self.expr(a.value, env)
+            return self.q_value(node, env)
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            target = env.get(func.value.value) if isinstance(func.value, cst.Name) else self.value(func.value, env) if isinstance(func.value, cst.Call) else None
+            if method == "save" and isinstance(target, NewObject):
+                obj = target
+                if obj.origin.anchor is None:
+                    obj.origin.anchor = func.value
+                obj.origin.observe(SiteKind.INSERT, self.insert_term(obj.origin.model, obj.keys, True))
+                self._visit_args(node, env)
+                return QVal(())
+            if method == "get_queryset" and "__drf_base__" in env and _is_self_or_super(func.value):
+                return env["__drf_base__"]
+            if method not in _QS_METHODS:
+                # a custom manager / queryset method: Model.objects.for_org(org)
+                base = self._manager_or_query(func.value, env)
+                if base is None:
+                    return None
+                self._visit_args(node, env)
+                self._extend_api(base, method)
+                term = NONE_TERM
+                if method in self.scoped_managers or _mentions_tenant(node, self.config):
+                    term = Term(S, (self.module.tree.code_for_node(node.args[0].value) if node.args else method,), f"custom method {method}() given the tenant")
+                return QVal(tuple(QState(s.origin, t_and(s.term, term), s.related) for s in base.states))
+            base = self._manager_or_query(func.value, env)
+            if base is None:
+                return None
+            return self.apply(method, node, base, env)
+        # Model(...) constructor: an insert when saved in this function
+        model = self.model_named(func)
+        if model is not None and not model.is_root:
+            self._visit_args(node, env)
+            keys, complete = _kw_keys(node, env)
+            origin = self.new_origin(model, f"{model.name}(...).save")
+            return NewObject(origin, set(keys) | ({"**"} if not complete else set()))
+        return None
+
+    def _manager_or_query(self, node: cst.BaseExpression, env: Env) -> QVal | None:
+        """`Model.objects` (a new query) or any expression holding a query."""
+        if isinstance(node, cst.Attribute):
+            manager = node.attr.value
+            model = self.model_named(node.value)
+            if model is not None:
+                if manager in _NOT_MANAGERS or manager[:1].isupper():
+                    return None
+                scoped = manager in self.scoped_managers or f"{model.name}.{manager}" in self.scoped_managers
+                origin = self.new_origin(model, f"{model.name}.{manager}")
+                return QVal((QState(origin, Term(S, (manager,), f"manager {manager} is declared tenant-scoped") if scoped else NONE_TERM),))
+        v = self.value(node, env)
+        return v if isinstance(v, QVal) else None
+
+    @staticmethod
+    def _extend_api(base: QVal, method: str) -> None:
+        """`Patient.objects` -> `Patient.objects.filter`: name the first method applied."""
+        for s in base.states:
+            if not s.origin.api.endswith(")") and s.origin.api.count(".") < 2 and not s.related:
+                s.origin.api = f"{s.origin.api}.{method}"
+
+    def apply(self, method: str, node: cst.Call, base: QVal, env: Env):
+        self._extend_api(base, method)
+        if method in ("filter", "get", "aget", "exclude"):
+            term = self.lookup_term(node.args, None, env, base)
+            if method == "exclude":
+                term = t_not(term)
+            states = tuple(QState(s.origin, t_and(s.term, term), s.related) for s in base.states)
+            if method in ("get", "aget"):
+                for s in states:
+                    s.origin.observe(SiteKind.READ, s.term)
+                return QVal(())
+            return QVal(states)
+        if method == "none":
+            self._visit_args(node, env)
+            return QVal(tuple(QState(s.origin, Term(S, ("none()",), "none() returns no rows"), s.related) for s in base.states))
+        if method in ("union", "intersection", "difference"):
+            others: list[QState] = []
+            for a in node.args:
+                v = self.value(a.value, env)
+                if isinstance(v, QVal):
+                    others.extend(v.states)
+                else:
+                    self.expr(a.value, env)
+            if method == "union":
+                return QVal(base.states + tuple(others))
+            for o in others:
+                o.origin.observe(SiteKind.READ, o.term)
+            return base
+        if method in _PASS or method == "raw":
+            self._visit_args(node, env)
+            return base
+        if method in _TERMINAL_READ:
+            self._visit_args(node, env)
+            for s in base.states:
+                s.origin.observe(SiteKind.READ, s.term)
+            return QVal(())
+        if method in _WRITES:
+            self._visit_args(node, env)
+            for s in base.states:
+                s.origin.observe(_WRITES[method], s.term)
+            return QVal(())
+        if method in ("bulk_update", "abulk_update"):
+            self._visit_args(node, env)
+            return QVal(())
+        if method in _CREATES:
+            return self.create(method, node, base, env)
+        return None
+
+    def create(self, method: str, node: cst.Call, base: QVal, env: Env):
+        self._visit_args(node, env)
+        for s in base.states:
+            model = s.origin.model
+            if s.related:
+                s.origin.observe(SiteKind.INSERT, Term(S, s.term.predicates, "created through a related manager"))
+                continue
+            if method in ("bulk_create", "abulk_create"):
+                s.origin.observe(SiteKind.INSERT, self.bulk_term(model, node, env))
+                continue
+            keys, complete = _kw_keys(node, env, skip=("defaults", "create_defaults"))
+            if method in ("create", "acreate"):
+                s.origin.observe(SiteKind.INSERT, self.insert_term(model, keys, complete))
+                continue
+            # get_or_create / update_or_create: the lookups find a row, defaults fill a new one
+            lookups = self.lookup_term([a for a in node.args if not (a.keyword and a.keyword.value in ("defaults", "create_defaults"))], model, env, None)
+            lookups = t_and(s.term, lookups)
+            if lookups.status == S:
+                s.origin.observe(SiteKind.INSERT, lookups)
+                continue
+            dkeys: set[str] = set()
+            dcomplete = True
+            for a in node.args:
+                if a.keyword is not None and a.keyword.value in ("defaults", "create_defaults"):
+                    d = self.value(a.value, env)
+                    if isinstance(d, DictKeys):
+                        dkeys |= set(d.keys)
+                        dcomplete = dcomplete and d.complete
+                    else:
+                        dcomplete = False
+            written = self.insert_term(model, set(keys) | dkeys, complete and dcomplete)
+            kind = SiteKind.UPDATE if method.endswith("update_or_create") else SiteKind.READ
+            if lookups.status in (D, U):
+                s.origin.observe(kind, lookups)
+            elif written.status == S:
+                s.origin.observe(kind, Term(N, (), "the lookup can match another tenant's row"))
+            else:
+                s.origin.observe(SiteKind.INSERT, written if written.status != S else lookups)
+        return QVal(())
+
+    def bulk_term(self, model: ModelInfo, node: cst.Call, env: Env) -> Term:
+        if not node.args:
+            return Term(U, (), "no objects given")
+        arg = node.args[0].value
+        elements: list[cst.BaseExpression] = []
+        if isinstance(arg, (cst.List, cst.Tuple)):
+            elements = [e.value for e in arg.elements]
+        elif isinstance(arg, (cst.ListComp, cst.GeneratorExp)):
+            elements = [arg.elt]
+        else:
+            return Term(U, (), "objects built elsewhere")
+        term = SCOPED_TERM
+        for el in elements:
+            if isinstance(el, cst.Call) and self.model_named(el.func) is not None:
+                keys, complete = _kw_keys(el, env)
+                term = worst(term, self.insert_term(model, keys, complete))
+            else:
+                term = worst(term, Term(U, (), "objects built elsewhere"))
+        return term
+
+    def insert_term(self, model: ModelInfo, keys: set[str] | frozenset, complete: bool) -> Term:
+        if model.tenant is None:
+            return SCOPED_TERM
+        heads = set()
+        for path in model.tenant.tenant_paths:
+            heads.add(path[0])
+        for rel in model.relations:
+            if rel.field in heads:
+                heads.add(rel.column)
+        if model.tenant.tenant_column:
+            heads.add(model.tenant.tenant_column)
+        found = sorted(k for k in keys if k in heads)
+        if found:
+            return Term(S, tuple(found), "tenant value written")
+        if not complete or "**" in keys:
+            return Term(U, (), "the values are built elsewhere (**kwargs)")
+        return Term(N)
+
+    # -- lookups and Q objects
+
+    def lookup_term(self, args, model: ModelInfo | None, env: Env, base: QVal | None) -> Term:
+        """AND of the filter's arguments for each model the base may hold (they share one model)."""
+        if model is None:
+            if base is None or not base.states:
+                return NONE_TERM
+            model = base.states[0].origin.model
+        term = Term(N)
+        first = True
+        for a in args:
+            if a.star == "**":
+                v = self.value(a.value, env)
+                if isinstance(v, DictKeys):
+                    t = Term(N)
+                    given = dict(v.values)
+                    for k in sorted(v.keys):
+                        t = t_and(t, self.kw_term(model, k, given.get(k) or cst.Name("value")))
+                    if not v.complete and t.status != S:
+                        t = Term(U, t.predicates, f"filter(**{_short(self.module, a.value)}) is built elsewhere")
+                else:
+                    self.expr(a.value, env)
+                    t = Term(U, (), f"filter(**{_short(self.module, a.value)}) is built elsewhere")
+            elif a.star == "*":
+                self.expr(a.value, env)
+                t = Term(U, (), f"filter(*{_short(self.module, a.value)}) is built elsewhere")
+            elif a.keyword is not None:
+                self.expr(a.value, env)
+                t = self.kw_term(model, a.keyword.value, a.value)
+            else:
+                t = self.q_term(a.value, env, model)
+                if t is None:
+                    self.expr(a.value, env)
+                    t = Term(N)
+            term = t if first else t_and(term, t)
+            first = False
+        return term
+
+    def q_term(self, node: cst.BaseExpression, env: Env, model: ModelInfo | None) -> Term | None:
+        if isinstance(node, cst.Call):
+            q = self.module.imports.qualify(node.func) or ""
+            if q == "Q" or q.endswith(".Q"):
+                if model is None:
+                    return Term(U, (), "Q object")
+                return self.lookup_term(node.args, model, env, None)
+            return None
+        if isinstance(node, cst.BinaryOperation):
+            left = self.q_term(node.left, env, model)
+            right = self.q_term(node.right, env, model)
+            if left is None or right is None:
+                return None
+            if isinstance(node.operator, cst.BitAnd):
+                return t_and(left, right)
+            if isinstance(node.operator, cst.BitOr):
+                return t_or(left, right)
+            return None
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.BitInvert):
+            inner = self.q_term(node.expression, env, model)
+            return t_not(inner) if inner is not None else None
+        if isinstance(node, cst.Name):
+            v = env.get(node.value)
+            if isinstance(v, QTerm):
+                return v.build(model) if model is not None else Term(U)
+            return Term(U, (), f"Q object {node.value} is built elsewhere") if model is not None and node.value[:1].islower() else None
+        return None
+
+    def kw_term(self, model: ModelInfo, key: str, value: cst.BaseExpression) -> Term:
+        tenant = model.tenant
+        if tenant is None:
+            return NONE_TERM
+        parts = key.split("__")
+        op = parts[-1] if len(parts) > 1 and parts[-1] in _OPERATORS else "exact"
+        path = parts[:-1] if op != "exact" or parts[-1] == "exact" else parts
+        if parts[-1] == "exact":
+            path = parts[:-1]
+        text = f"{key}={_short(self.module, value)}"
+        columns = {r.field: r.column for r in model.relations}
+        for tp in tenant.tenant_paths:
+            if _path_matches(path, tp, columns, self.schema, model):
+                if op == "isnull" or _is_none(value):
+                    is_true = _is_none(value) or (isinstance(value, cst.Name) and value.value == "True")
+                    if is_true and tenant.shared_when_null:
+                        return Term(S, (text,), "shared rows only")
+                    return Term(N, (), "")
+                return Term(S, (text,))
+        if _contains_outer_ref(value, self.module):
+            return Term(S, (text,), "correlated subquery")
+        # a tenant-owned parent object: Order.objects.filter(patient=patient)
+        if len(path) == 1 and op in ("exact", "in"):
+            for tp in tenant.tenant_paths:
+                if len(tp) < 2:
+                    continue
+                if path[0] == tp[0] and _is_object_like(value):
+                    return Term(S, (text,), f"through the tenant-owned {tp[0]}")
+                if path[0] == columns.get(tp[0]) and isinstance(value, cst.Attribute) and value.attr.value in ("id", "pk") and _is_object_like(value.value):
+                    return Term(S, (text,), f"through the tenant-owned {tp[0]}")
+        return NONE_TERM
+
+    def _visit_args(self, node: cst.Call, env: Env) -> None:
+        for a in node.args:
+            self.expr(a.value, env)
 
 
-ADAPTER = _Stub()
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _body(block) -> list:
+    if isinstance(block, cst.IndentedBlock):
+        return list(block.body)
+    if isinstance(block, cst.SimpleStatementSuite):
+        return [_Suite(block)]
+    return []
+
+
+class _Suite:
+    """A one-line suite (`if x: return y`) seen as a statement line."""
+
+    def __init__(self, suite: cst.SimpleStatementSuite):
+        self.body = suite.body
+
+
+def _expr_children(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
+    for child in node.children:
+        if isinstance(child, cst.BaseExpression):
+            yield child
+        elif isinstance(child, (cst.Arg, cst.Element, cst.DictElement, cst.StarredDictElement, cst.StarredElement, cst.CompFor, cst.CompIf, cst.Index, cst.Slice, cst.SubscriptElement, cst.FormattedStringExpression, cst.Comparison, cst.ComparisonTarget, cst.Parameters, cst.Param)):
+            yield from _expr_children_wrap(child)
+
+
+def _expr_children_wrap(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
+    for child in node.children:
+        if isinstance(child, cst.BaseExpression):
+            yield child
+        elif isinstance(child, cst.CSTNode):
+            yield from _expr_children_wrap(child)
+
+
+def _worst_of(terms: list[Term]) -> Term:
+    out = terms[0]
+    for t in terms[1:]:
+        out = worst(out, t)
+    return out
+
+
+def _is_self_or_super(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Name):
+        return node.value == "self"
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
+
+
+def _path_matches(path: list[str], tenant_path: tuple[str, ...], columns: dict[str, str], schema: Schema, model: ModelInfo) -> bool:
+    """`organization`, `organization_id`, `organization__id`, `patient__organization`, `patient__organization_id`."""
+    n = len(tenant_path)
+    if len(path) < n:
+        return False
+    if path[: n - 1] != list(tenant_path[: n - 1]):
+        return False
+    last = path[n - 1]
+    if last != tenant_path[-1]:
+        # the column of the last hop: organization_id
+        owner = model
+        for hop in tenant_path[:-1]:
+            rel = next((r for r in owner.relations if r.field == hop), None)
+            nxt = schema.model(rel.target) if rel else None
+            if nxt is None:
+                return last == tenant_path[-1] + "_id" and len(path) == n
+            owner = nxt
+        cols = {r.field: r.column for r in owner.relations}
+        return len(path) == n and last == cols.get(tenant_path[-1], tenant_path[-1] + "_id")
+    rest = path[n:]
+    return not rest or rest[0] not in ("isnull",)
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _is_object_like(node: cst.BaseExpression) -> bool:
+    """`patient`, `self.patient`, `request.user`, `get_patient()`: an object, not a raw id from outside."""
+    if isinstance(node, cst.Name):
+        return not _ID_NAME.search(node.value) and node.value not in ("None", "True", "False")
+    if isinstance(node, cst.Attribute):
+        if node.attr.value in ("id", "pk"):
+            return _is_object_like(node.value)
+        return not _ID_NAME.search(node.attr.value)
+    if isinstance(node, cst.Call):
+        return True
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return bool(node.elements) and all(_is_object_like(e.value) for e in node.elements)
+    return False
+
+
+def _contains_outer_ref(node: cst.BaseExpression, module: PythonModule) -> bool:
+    if isinstance(node, cst.Call):
+        name = dotted_name(node.func) or ""
+        return name.rsplit(".", 1)[-1] == "OuterRef"
+    return False
+
+
+def _mentions_tenant(node: cst.Call, config: Config) -> bool:
+    words = {r.lower() for r in config.tenant_roots} | {c.lower().removesuffix("_id") for c in config.tenant_columns} | {"org", "tenant"}
+    for a in node.args:
+        for name in re.findall(r"[A-Za-z_]+", _code(a.value)):
+            low = name.lower()
+            if low in words or any(low.endswith("_" + w) or low.startswith(w + "_") for w in words):
+                return True
+    return False
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def _short(module: PythonModule, node: cst.CSTNode) -> str:
+    text = " ".join(_code(node).split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _literal_string(node: cst.BaseExpression | None) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        try:
+            v = node.evaluated_value
+        except Exception:
+            return None
+        return v if isinstance(v, str) else None
+    return None
+
+
+def _subscript_key(node: cst.Subscript) -> str | None:
+    if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        return _literal_string(node.slice[0].slice.value)
+    return None
+
+
+def _kw_keys(node: cst.Call, env: Env, skip: tuple[str, ...] = ()) -> tuple[set[str], bool]:
+    keys: set[str] = set()
+    complete = True
+    for a in node.args:
+        if a.keyword is not None:
+            if a.keyword.value not in skip:
+                keys.add(a.keyword.value)
+        elif a.star == "**":
+            v = env.get(a.value.value) if isinstance(a.value, cst.Name) else None
+            if isinstance(a.value, cst.Dict):
+                for el in a.value.elements:
+                    k = _literal_string(el.key) if isinstance(el, cst.DictElement) else None
+                    if k is None:
+                        complete = False
+                    else:
+                        keys.add(k)
+            elif isinstance(v, DictKeys):
+                keys |= v.keys
+                complete = complete and v.complete
+            else:
+                complete = False
+    return keys, complete
+
+
+ADAPTER = DjangoAdapter()

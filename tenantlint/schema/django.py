@@ -1,15 +1,205 @@
-"""Placeholder: filled in by the django schema work."""
+"""Django models -> ModelFacts.
+
+Reads class statements only (no imports are executed): fields, `Meta.db_table`, `Meta.abstract`,
+`Meta.app_label`, foreign keys with their `related_name`. Whether a class is a model is decided
+later, transitively, by `resolve.build_schema`; here a class is marked a root model when one of its
+bases is Django's (or a well-known third-party) model base.
+"""
 from __future__ import annotations
 
+from typing import Iterable
 
-class _Stub:
+import libcst as cst
+
+from tenantlint.config import Config
+from tenantlint.python_module import PythonModule, dotted_name
+from tenantlint.types import Column, ModelFacts, Relation
+
+# Bases that make a class a Django model without being declared in the project.
+_ROOT_BASES = {
+    "django.db.models.Model",
+    "django.db.models.base.Model",
+    "django.contrib.auth.models.AbstractUser",
+    "django.contrib.auth.models.AbstractBaseUser",
+    "django.contrib.auth.base_user.AbstractBaseUser",
+    "django.contrib.auth.models.User",
+    "django.contrib.auth.models.Group",
+    "django.contrib.auth.models.PermissionsMixin",
+    "django.contrib.sites.models.Site",
+    "mptt.models.MPTTModel",
+    "treebeard.mp_tree.MP_Node",
+    "treebeard.ns_tree.NS_Node",
+    "polymorphic.models.PolymorphicModel",
+    "model_utils.models.TimeStampedModel",
+    "model_utils.models.SoftDeletableModel",
+    "django_extensions.db.models.TimeStampedModel",
+}
+_ROOT_PREFIXES = ("django.db.models", "django.contrib.", "mptt.", "treebeard.", "polymorphic.", "model_utils.", "django_extensions.")
+_RELATION_FIELDS = {"ForeignKey", "OneToOneField", "ForeignObject", "ParentalKey", "TreeForeignKey"}
+
+
+def _is_root_base(qualified: str) -> bool:
+    if qualified in _ROOT_BASES:
+        return True
+    last = qualified.rsplit(".", 1)[-1]
+    return qualified.startswith(_ROOT_PREFIXES) and (last.endswith("Model") or last.startswith("Abstract"))
+
+
+def app_label_for(path: str) -> str | None:
+    """`clinic/models.py` -> clinic; `zerver/models/realms.py` -> zerver; `apps/db/models/__init__.py` -> db."""
+    parts = path.split("/")
+    if "models" in parts[:-1]:
+        i = len(parts) - 1 - parts[::-1].index("models", 1)
+        return parts[i - 1] if i >= 1 else None
+    if parts[-1] == "models.py" and len(parts) >= 2:
+        return parts[-2]
+    return parts[-2] if len(parts) >= 2 else None
+
+
+def _kwarg(call: cst.Call, name: str) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+def _string(node: cst.BaseExpression | None) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        try:
+            value = node.evaluated_value
+        except Exception:
+            return None
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        try:
+            value = node.evaluated_value
+        except Exception:
+            return None
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _true(node: cst.BaseExpression | None) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
+
+
+def _field_class(call: cst.Call) -> str | None:
+    name = dotted_name(call.func)
+    if name is None:
+        return None
+    return name.rsplit(".", 1)[-1]
+
+
+class DjangoSchemaSource:
     name = "django"
 
     def wants(self, source: str) -> bool:
-        return False
+        return "class " in source and ("Model" in source or "models" in source)
 
-    def facts(self, module, config):
-        return ()
+    def facts(self, module: PythonModule, config: Config) -> Iterable[ModelFacts]:
+        if not module.imports.imports_from("django") and "models" not in module.path:
+            # A class can derive from a project base model without importing django itself,
+            # but only model modules do that in practice; others are skipped for speed.
+            if not any(q.rsplit(".", 1)[-1].endswith("Model") for q in module.imports.names.values()):
+                return
+        default_app = app_label_for(module.path)
+        for stmt in module.tree.body:
+            if isinstance(stmt, cst.ClassDef):
+                fact = self._class(stmt, module, default_app)
+                if fact is not None:
+                    yield fact
+
+    def _class(self, node: cst.ClassDef, module: PythonModule, default_app: str | None) -> ModelFacts | None:
+        bases: list[str] = []
+        is_root = False
+        for arg in node.bases:
+            if arg.keyword is not None:
+                continue
+            qualified = module.imports.qualify(arg.value)
+            if qualified is None:
+                continue
+            bases.append(qualified)
+            if _is_root_base(qualified):
+                is_root = True
+        if not bases:
+            return None
+        abstract = False
+        db_table: str | None = None
+        app = default_app
+        columns: list[Column] = []
+        relations: list[Relation] = []
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        for stmt in body:
+            if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Meta":
+                for target, value in _assignments(stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()):
+                    if target == "abstract":
+                        abstract = _true(value)
+                    elif target == "db_table":
+                        db_table = _string(value) or db_table
+                    elif target == "app_label":
+                        app = _string(value) or app
+                continue
+            for target, value in _assignments([stmt]):
+                if not isinstance(value, cst.Call):
+                    continue
+                cls = _field_class(value)
+                if cls is None or not (cls.endswith("Field") or cls in _RELATION_FIELDS or cls.endswith("Key")):
+                    continue
+                null = _true(_kwarg(value, "null"))
+                db_column = _string(_kwarg(value, "db_column"))
+                if cls in _RELATION_FIELDS or cls.endswith("ForeignKey"):
+                    to = _kwarg(value, "to")
+                    if to is None:
+                        positional = [a for a in value.args if a.keyword is None and a.star == ""]
+                        to = positional[0].value if positional else None
+                    target_name = _string(to) if to is not None else None
+                    if target_name is None and to is not None:
+                        dotted = dotted_name(to)
+                        if dotted is not None:
+                            target_name = "AUTH_USER_MODEL" if dotted.endswith("AUTH_USER_MODEL") else dotted.rsplit(".", 1)[-1]
+                    if target_name is None:
+                        continue
+                    related = _string(_kwarg(value, "related_name"))
+                    if related is not None:
+                        related = related.replace("%(class)s", node.name.value.lower()).replace("%(app_label)s", app or "")
+                    relations.append(Relation(target, target_name, db_column or f"{target}_id", null, related))
+                else:
+                    columns.append(Column(db_column or target, null, target if db_column else None))
+        return ModelFacts(
+            name=node.name.value,
+            table=None if abstract else (db_table or (f"{app.lower()}_{node.name.value.lower()}" if app else node.name.value.lower())),
+            source="django",
+            path=module.path,
+            line=_line_of(module, node),
+            app=app,
+            bases=tuple(bases),
+            is_root_model=is_root,
+            abstract=abstract,
+            columns=tuple(columns),
+            relations=tuple(relations),
+            table_is_explicit=db_table is not None,
+        )
 
 
-SOURCE = _Stub()
+def _assignments(statements) -> Iterable[tuple[str, cst.BaseExpression]]:
+    for stmt in statements:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                yield small.targets[0].target.value, small.value
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+                yield small.target.value, small.value
+
+
+def _line_of(module: PythonModule, node: cst.ClassDef) -> int:
+    """Line of `class X` without resolving positions for the whole module: find it in the source text."""
+    needle = f"class {node.name.value}"
+    for i, line in enumerate(module.source.splitlines(), 1):
+        stripped = line.lstrip()
+        if stripped.startswith(needle) and stripped[len(needle): len(needle) + 1] in ("(", ":", " "):
+            return i
+    return 1
+
+
+SOURCE = DjangoSchemaSource()

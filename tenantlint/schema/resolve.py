@@ -162,8 +162,8 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
             via = []
             for r in resolved_rels[name]:
                 parent = tenant.get(r.target)
-                if parent is None or r.target == name:
-                    continue
+                if parent is None or r.target == name or parent.shared_when_null:
+                    continue  # a row of a shared catalogue does not say whose this row is
                 for p in parent.tenant_paths:
                     paths.append((r.field, *p))
                 via.append(f"via {r.field} -> {r.target}")
