@@ -177,10 +177,14 @@ def load_config(explicit: Path | None, start: Path) -> Config:
         data = tomli.loads(path.read_text(encoding="utf-8"))
     except tomli.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    if path.name == "tenantlint.toml":
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("tenantlint")
+        if table is None:
+            if explicit is not None:
+                raise ConfigError(f"{path}: has no [tool.tenantlint] table")
+            table = {}
+    else:  # tenantlint.toml or any file given with --config: keys at the top level
         table = data.get("tool", {}).get("tenantlint", data)
-    else:
-        table = data.get("tool", {}).get("tenantlint", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: 'tool.tenantlint' must be a table")
     return parse_table(table, path.parent.resolve(), str(path))

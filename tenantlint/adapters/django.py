@@ -35,6 +35,7 @@ class Term:
     status: str
     predicates: tuple[str, ...] = ()
     reason: str = ""
+    null_only: bool = False  # `tenant IS NULL` alone, or a parent object: negating it is no tenant filter, not a defeat
 
 
 SCOPED_TERM = Term(S)
@@ -66,6 +67,8 @@ def t_or(a: Term, b: Term) -> Term:
 
 
 def t_not(a: Term) -> Term:
+    if a.null_only:
+        return Term(N)  # NOT (tenant IS NULL): every tenant's rows, but nothing was defeated
     if a.status in (S, D):
         return Term(D, a.predicates, "the tenant predicate is negated")
     return a
@@ -97,6 +100,7 @@ _CREATES = {"create", "acreate", "bulk_create", "abulk_create", "get_or_create",
 _QS_METHODS = _PASS | _TERMINAL_READ | _FILTERS | set(_WRITES) | _CREATES | {"bulk_update", "abulk_update", "raw"}
 _NOT_MANAGERS = {"DoesNotExist", "MultipleObjectsReturned", "_meta", "pk", "objects_raw"}
 _SHORTCUTS = {"get_object_or_404", "get_list_or_404", "aget_object_or_404", "aget_list_or_404"}
+_TENANT_KEYS = {"id", "pk", "uuid", "slug", "string_id", "subdomain", "domain", "key", "public_id", "external_id"}
 _ID_NAME = re.compile(r"(^|_)(id|ids|pk|pks|uuid|slug)$")
 
 
@@ -865,8 +869,11 @@ class ModuleAnalysis:
                 self.expr(a.value, env)
                 t = Term(U, (), f"filter(*{_short(self.module, a.value)}) is built elsewhere")
             elif a.keyword is not None:
-                self.expr(a.value, env)
+                sub = self.expr(a.value, env)
                 t = self.kw_term(model, a.keyword.value, a.value)
+                if t.status == N and isinstance(sub, QVal) and sub.states and all(s.term.status == S for s in sub.states):
+                    # id__in=<a tenant-scoped subquery>: the rows are linked to that tenant's rows
+                    t = Term(S, (f"{a.keyword.value}=<scoped subquery>",), "values from a tenant-scoped subquery", null_only=True)
             else:
                 t = self.q_term(a.value, env, model)
                 if t is None:
@@ -920,7 +927,7 @@ class ModuleAnalysis:
                 if op == "isnull" or _is_none(value):
                     is_true = _is_none(value) or (isinstance(value, cst.Name) and value.value == "True")
                     if is_true and tenant.shared_when_null:
-                        return Term(S, (text,), "shared rows only")
+                        return Term(S, (text,), "shared rows only", null_only=True)
                     return Term(N, (), "")
                 return Term(S, (text,))
         if _contains_outer_ref(value, self.module):
@@ -931,9 +938,9 @@ class ModuleAnalysis:
                 if len(tp) < 2:
                     continue
                 if path[0] == tp[0] and _is_object_like(value):
-                    return Term(S, (text,), f"through the tenant-owned {tp[0]}")
+                    return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
                 if path[0] == columns.get(tp[0]) and isinstance(value, cst.Attribute) and value.attr.value in ("id", "pk") and _is_object_like(value.value):
-                    return Term(S, (text,), f"through the tenant-owned {tp[0]}")
+                    return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
         return NONE_TERM
 
     def _visit_args(self, node: cst.Call, env: Env) -> None:
@@ -1008,7 +1015,8 @@ def _path_matches(path: list[str], tenant_path: tuple[str, ...], columns: dict[s
         cols = {r.field: r.column for r in owner.relations}
         return len(path) == n and last == cols.get(tenant_path[-1], tenant_path[-1] + "_id")
     rest = path[n:]
-    return not rest or rest[0] not in ("isnull",)
+    # organization__id / organization__slug name the tenant; organization__plan does not
+    return not rest or rest[0] in _TENANT_KEYS
 
 
 def _is_none(node: cst.BaseExpression) -> bool:

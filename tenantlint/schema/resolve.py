@@ -162,8 +162,10 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
             via = []
             for r in resolved_rels[name]:
                 parent = tenant.get(r.target)
-                if parent is None or r.target == name or parent.shared_when_null:
-                    continue  # a row of a shared catalogue does not say whose this row is
+                if parent is None or r.target == name or parent.shared_when_null or r.nullable:
+                    # a row of a shared catalogue, or an optional link (`acting_user`, `creator`),
+                    # does not say whose this row is
+                    continue
                 for p in parent.tenant_paths:
                     paths.append((r.field, *p))
                 via.append(f"via {r.field} -> {r.target}")
