@@ -67,6 +67,7 @@ class ModelFacts:
     columns: tuple[Column, ...] = ()
     relations: tuple[Relation, ...] = ()
     table_is_explicit: bool = False  # Meta.db_table / __tablename__ given
+    derived: tuple[str, ...] = ()  # fields the model's own code fills in when a row is saved (`self.workspace = ...` in save())
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,7 @@ class ModelInfo:
     is_root: bool = False  # this model is a tenant root (Organization, Realm, ...)
     is_shared: bool = False  # declared shared in configuration: never flagged
     opaque: bool = False  # a target whose tables cannot be seen (a stored procedure called by RPC)
+    derived: tuple[str, ...] = ()  # fields filled in by the model's own save(), inherited from bases
 
     @property
     def is_tenant_table(self) -> bool:

@@ -661,8 +661,10 @@ class ModuleAnalysis:
             return self.q_value(node, env)
         if isinstance(func, cst.Attribute):
             method = func.attr.value
-            target = env.get(func.value.value) if isinstance(func.value, cst.Name) else self.value(func.value, env) if isinstance(func.value, cst.Call) else None
-            if method == "save" and isinstance(target, NewObject):
+            target = None
+            if method == "save":
+                target = env.get(func.value.value) if isinstance(func.value, cst.Name) else self.value(func.value, env) if isinstance(func.value, cst.Call) else None
+            if isinstance(target, NewObject):
                 obj = target
                 if obj.origin.anchor is None:
                     obj.origin.anchor = func.value
@@ -829,13 +831,17 @@ class ModuleAnalysis:
             return SCOPED_TERM
         heads = set()
         for path in model.tenant.tenant_paths:
-            heads.add(path[0])
+            if len(path) == 1 or model.tenant.tenant_column is None:
+                heads.add(path[0])  # the tenant itself, or the parent that alone says whose the row is
         for rel in model.relations:
             if rel.field in heads:
                 heads.add(rel.column)
         if model.tenant.tenant_column:
             heads.add(model.tenant.tenant_column)
         found = sorted(k for k in keys if k in heads)
+        filled = sorted(h for h in heads if h in model.derived or h.removesuffix("_id") in model.derived)
+        if not found and filled:
+            return Term(S, (), f"{model.name}.save() sets {filled[0]}")
         if found:
             return Term(S, tuple(found), "tenant value written")
         if not complete or "**" in keys:

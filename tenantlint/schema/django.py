@@ -129,6 +129,10 @@ class DjangoSchemaSource:
         columns: list[Column] = []
         relations: list[Relation] = []
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        derived: set[str] = set()
+        for stmt in body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "save":
+                derived |= _self_assignments(stmt)
         for stmt in body:
             if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Meta":
                 for target, value in _assignments(stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()):
@@ -178,6 +182,7 @@ class DjangoSchemaSource:
             columns=tuple(columns),
             relations=tuple(relations),
             table_is_explicit=db_table is not None,
+            derived=tuple(sorted(derived)),
         )
 
 
@@ -190,6 +195,20 @@ def _assignments(statements) -> Iterable[tuple[str, cst.BaseExpression]]:
                 yield small.targets[0].target.value, small.value
             elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
                 yield small.target.value, small.value
+
+
+def _self_assignments(func: cst.FunctionDef) -> set[str]:
+    """`self.workspace = self.project.workspace` anywhere in save(): fields the model fills in itself."""
+    found: set[str] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            t = node.target
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
+                found.add(t.attr.value)
+
+    func.visit(Visitor())
+    return found
 
 
 def _line_of(module: PythonModule, node: cst.ClassDef) -> int:

@@ -5,6 +5,7 @@ Framework-neutral: Django, SQLAlchemy and DDL facts meet here, and so will Prism
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Iterable
 
 from tenantlint.config import Config
@@ -78,6 +79,15 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
         columns.update((c.name, c) for c in f.columns)
         relations.update((r.field, r) for r in f.relations)
         return list(columns.values()), list(relations.values()), f.table if f.table_is_explicit else (table or f.table)
+
+    def derived_of(f: ModelFacts, depth: int = 0) -> set[str]:
+        out = set(f.derived)
+        if depth < 10:
+            for b in f.bases:
+                base = pick(b, f)
+                if base is not None and base is not f:
+                    out |= derived_of(base, depth + 1)
+        return out
 
     models: dict[str, ModelInfo] = {}
     raw: dict[str, tuple[ModelFacts, list[Column], list[Relation], str]] = {}
@@ -185,6 +195,21 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
             break
         tenant.update(added)
 
+    # A directly owned row may also name its tenant through a required parent (plane's issues carry
+    # workspace_id and project_id; `project__workspace=ws` and `create(project=p)` name the tenant too).
+    direct = dict(tenant)
+    for name, tt in direct.items():
+        if tt.tenant_column is None:
+            continue
+        extra: list[tuple[str, ...]] = []
+        for r in resolved_rels[name]:
+            parent = direct.get(r.target)
+            if parent is None or r.nullable or r.target == name or parent.shared_when_null:
+                continue
+            extra.extend((r.field, *p) for p in parent.tenant_paths if len(p) < MAX_OWNERSHIP_HOPS)
+        if extra:
+            tenant[name] = replace(tt, tenant_paths=tt.tenant_paths + tuple(extra))
+
     for name, (f, cols, rels, table) in raw.items():
         if name not in tenant and (name.lower() in forced or table.lower() in forced):
             tenant[name] = TenantTable(table, name, (), None, False, "config", f.path, f.line, "declared in tenant-tables")
@@ -202,6 +227,7 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
             tenant=tenant.get(name),
             is_root=name in root_models,
             is_shared=name.lower() in shared or table.lower() in shared,
+            derived=tuple(sorted(derived_of(f))),
         )
         models[name] = info
         for r in resolved_rels[name]:
