@@ -945,8 +945,12 @@ class ModuleAnalysis:
                     continue
                 if path[0] == tp[0] and _is_object_like(value):
                     return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
-                if path[0] == columns.get(tp[0]) and isinstance(value, cst.Attribute) and value.attr.value in ("id", "pk") and _is_object_like(value.value):
+                if path[0] == columns.get(tp[0]) and isinstance(value, cst.Attribute) and value.attr.value in ("id", "pk", path[0]) and _is_object_like(value.value):
                     return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
+        if len(path) == 1 and path[0] in ("pk", "id") and op == "exact" and _is_loaded_object_id(value):
+            return Term(S, (text,), "re-fetch of an object already loaded", null_only=True)
+        if op == "in" and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("values_list", "values"):
+            return Term(S, (text,), "values of another query, judged where it starts", null_only=True)
         return NONE_TERM
 
     def _visit_args(self, node: cst.Call, env: Env) -> None:
@@ -1042,6 +1046,18 @@ def _is_object_like(node: cst.BaseExpression) -> bool:
     if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
         return bool(node.elements) and all(_is_object_like(e.value) for e in node.elements)
     return False
+
+
+def _is_loaded_object_id(node: cst.BaseExpression) -> bool:
+    """`serializer.instance.id`, `obj.pk`: the id of an object in hand, not an id from the request."""
+    if not (isinstance(node, cst.Attribute) and node.attr.value in ("id", "pk")):
+        return False
+    root = node.value
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    if isinstance(root, cst.Name) and root.value in ("request", "kwargs", "data", "params", "payload"):
+        return False
+    return _is_object_like(node.value)
 
 
 def _contains_outer_ref(node: cst.BaseExpression, module: PythonModule) -> bool:
