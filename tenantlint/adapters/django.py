@@ -947,6 +947,8 @@ class ModuleAnalysis:
                     return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
                 if path[0] == columns.get(tp[0]) and isinstance(value, cst.Attribute) and value.attr.value in ("id", "pk", path[0]) and _is_object_like(value.value):
                     return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
+        if op == "exact" and _is_requesting_user(value):
+            return Term(S, (text,), "rows of the requesting user", null_only=True)
         if len(path) == 1 and path[0] in ("pk", "id") and op == "exact" and _is_loaded_object_id(value):
             return Term(S, (text,), "re-fetch of an object already loaded", null_only=True)
         if op == "in" and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("values_list", "values"):
@@ -1046,6 +1048,12 @@ def _is_object_like(node: cst.BaseExpression) -> bool:
     if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
         return bool(node.elements) and all(_is_object_like(e.value) for e in node.elements)
     return False
+
+
+def _is_requesting_user(node: cst.BaseExpression) -> bool:
+    """`request.user`, `self.request.user.id`: the authenticated principal, narrower than a tenant."""
+    text = dotted_name(node) or ""
+    return text.removesuffix(".id").removesuffix(".pk").endswith("request.user")
 
 
 def _is_loaded_object_id(node: cst.BaseExpression) -> bool:
