@@ -947,6 +947,12 @@ class ModuleAnalysis:
                     return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
                 if path[0] == columns.get(tp[0]) and isinstance(value, cst.Attribute) and value.attr.value in ("id", "pk", path[0]) and _is_object_like(value.value):
                     return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
+        if len(path) == 1 and op in ("exact", "in"):
+            rel = next((r for r in model.relations if r.field == path[0]), None)
+            target = self.schema.model(rel.target) if rel is not None else None
+            if target is not None and (target.is_tenant_table or target.is_root) and _is_object_like(value):
+                # rows linked to a tenant-owned object (bot_owner=user_profile) belong to its tenant
+                return Term(S, (text,), f"linked to a tenant-owned {target.name}", null_only=True)
         if op == "exact" and _is_requesting_user(value):
             return Term(S, (text,), "rows of the requesting user", null_only=True)
         if len(path) == 1 and path[0] in ("pk", "id") and op == "exact" and _is_loaded_object_id(value):
@@ -1058,14 +1064,14 @@ def _is_requesting_user(node: cst.BaseExpression) -> bool:
 
 def _is_loaded_object_id(node: cst.BaseExpression) -> bool:
     """`serializer.instance.id`, `obj.pk`: the id of an object in hand, not an id from the request."""
-    if not (isinstance(node, cst.Attribute) and node.attr.value in ("id", "pk")):
+    if not (isinstance(node, cst.Attribute) and (node.attr.value in ("id", "pk") or node.attr.value.endswith("_id"))):
         return False
     root = node.value
     while isinstance(root, cst.Attribute):
         root = root.value
     if isinstance(root, cst.Name) and root.value in ("request", "kwargs", "data", "params", "payload"):
         return False
-    return _is_object_like(node.value)
+    return _is_object_like(node.value) or (isinstance(node.value, cst.Name) and node.value.value == "self")
 
 
 def _contains_outer_ref(node: cst.BaseExpression, module: PythonModule) -> bool:
