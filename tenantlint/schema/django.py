@@ -163,9 +163,7 @@ class DjangoSchemaSource:
                             target_name = "AUTH_USER_MODEL" if dotted.endswith("AUTH_USER_MODEL") else dotted.rsplit(".", 1)[-1]
                     if target_name is None:
                         continue
-                    related = _string(_kwarg(value, "related_name"))
-                    if related is not None:
-                        related = related.replace("%(class)s", node.name.value.lower()).replace("%(app_label)s", app or "")
+                    related = _string(_kwarg(value, "related_name"))  # "%(class)s" is filled in per concrete model
                     relations.append(Relation(target, target_name, db_column or f"{target}_id", null, related))
                 else:
                     columns.append(Column(db_column or target, null, target if db_column else None))

@@ -233,7 +233,8 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
         for r in resolved_rels[name]:
             if r.related_name == "+":
                 continue
-            reverse[r.target][r.related_name or f"{name.lower()}_set"] = name
+            accessor = (r.related_name or f"{name.lower()}_set").replace("%(class)s", name.lower()).replace("%(app_label)s", (f.app or "").lower())
+            reverse[r.target][accessor] = name
 
     tables = {info.table.lower(): info for info in models.values()}
     diagnostics = tuple(
