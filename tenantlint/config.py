@@ -143,6 +143,24 @@ def parse_table(table: Mapping[str, Any], root: Path, source: str | None) -> Con
     return Config(root=root, source=source, **values)
 
 
+def default_root(start: Path) -> Path:
+    """The project root when no configuration file names one.
+
+    The repository's top folder (a `.git` at or above `start`) when there is one, so that a pre-commit hook handed
+    `app/views.py` still learns the schema of the whole project; else the current folder when the path is inside
+    it; else the folder given, or the file's folder.
+    """
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in [folder, *folder.parents]:
+        if (candidate / ".git").exists():
+            return candidate
+    cwd = Path.cwd().resolve()
+    if folder == cwd or cwd in folder.parents:
+        return cwd  # `tenantlint check app/views.py` from the project's top folder
+    return folder
+
+
 def find_config_file(start: Path) -> Path | None:
     """The nearest tenantlint.toml, or pyproject.toml with a [tool.tenantlint] table, at or above `start`."""
     start = start.resolve()
@@ -169,8 +187,7 @@ def load_config(explicit: Path | None, start: Path) -> Config:
     """
     path = explicit if explicit is not None else find_config_file(start)
     if path is None:
-        root = start.resolve() if start.is_dir() else start.resolve().parent
-        return Config(root=root)
+        return Config(root=default_root(start))
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     try:
