@@ -104,7 +104,7 @@ def _schema_facts(file: SourceFile, text: str, config: Config) -> tuple[list[Mod
     if file.language == "sql":
         if "create" not in text.lower() and "alter" not in text.lower():
             return [], []
-        facts, diags = facts_from_sql(text, file.rel, dialect=config.sql_dialect) if _ddl_takes_dialect() else facts_from_sql(text, file.rel)
+        facts, diags = facts_from_sql(text, file.rel, dialect=config.sql_dialect)
         return facts, [(file.rel, line, msg) for line, msg in diags]
     sources = [s for s in python_sources() if s.wants(text)]
     if not sources:
@@ -122,12 +122,6 @@ def _schema_facts(file: SourceFile, text: str, config: Config) -> tuple[list[Mod
                 raise
             return out, [(file.rel, 1, f"internal error in schema source {source.name}: {exc!r}; please report it")]
     return out, []
-
-
-def _ddl_takes_dialect() -> bool:
-    import inspect
-
-    return "dialect" in inspect.signature(facts_from_sql).parameters
 
 
 # --- query pass -------------------------------------------------------------------------------

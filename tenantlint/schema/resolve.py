@@ -29,11 +29,23 @@ def _is_root(name: str, table: str, roots: set[str]) -> bool:
 def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
     facts_by_name: dict[str, list[ModelFacts]] = defaultdict(list)
     ddl_tables: dict[str, ModelFacts] = {}
+    alters: list[ModelFacts] = []
     for f in all_facts:
         if f.source == "ddl":
             ddl_tables[(f.table or f.name).lower()] = f
+        elif f.source == "ddl-alter":
+            alters.append(f)  # ALTER TABLE in a later migration: merged into the CREATE below
         else:
             facts_by_name[f.name].append(f)
+    for a in sorted(alters, key=lambda f: f.path):
+        key = (a.table or a.name).lower()
+        base = ddl_tables.get(key)
+        if base is not None:
+            ddl_tables[key] = replace(
+                base,
+                columns=base.columns + tuple(c for c in a.columns if c.name not in {x.name for x in base.columns}),
+                relations=base.relations + a.relations,
+            )
 
     def pick(name: str, near: ModelFacts | None = None) -> ModelFacts | None:
         cands = facts_by_name.get(_last(name))
