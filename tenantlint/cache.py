@@ -1,6 +1,6 @@
 """Per-file results keyed by content hash, so a second run only re-analyses changed files.
 
-Entries live under `<root>/.tenantlint_cache/<salt>/`; the salt covers tenantlint's version and the configuration
+Entries live under `<root>/.tenantlint_cache/<salt>/`; the salt covers tenantlint's code (version, and its modules' sizes and times) and the configuration
 (and, for query results, the schema), so any change to those starts a fresh cache instead of serving stale results.
 """
 from __future__ import annotations
@@ -15,13 +15,32 @@ from typing import Any
 from tenantlint import __version__
 
 
+def code_digest() -> str:
+    """Size and modification time of tenantlint's own modules (rules included): an edited checkout, or a new
+    release, never reads results an older analysis wrote."""
+    package = Path(__file__).resolve().parent
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(package.rglob("*.py")):
+        st = path.stat()
+        h.update(f"{path.relative_to(package)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    try:
+        import tenantlint.rules as rules_pkg
+
+        for path in sorted(Path(rules_pkg.__path__[0]).glob("*.py")):
+            st = path.stat()
+            h.update(f"rules/{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    except (ImportError, IndexError, OSError):
+        pass
+    return h.hexdigest()[:16]
+
+
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class FileCache:
     def __init__(self, folder: Path | None, salt: str):
-        self.folder = folder / hashlib.sha256(f"{__version__}\0{salt}".encode()).hexdigest()[:16] if folder else None
+        self.folder = folder / hashlib.sha256(f"{code_digest()}\0{salt}".encode()).hexdigest()[:16] if folder else None
 
     def get(self, kind: str, key: str) -> Any | None:
         if self.folder is None:

@@ -9,7 +9,6 @@ import hashlib
 import os
 import re
 import time
-import traceback
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -19,7 +18,6 @@ from typing import Iterable, Iterator
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from tenantlint import __version__
 from tenantlint.adapters import python_adapters
 from tenantlint.cache import FileCache, digest
 from tenantlint.config import Config, fingerprint_of

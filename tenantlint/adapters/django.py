@@ -20,63 +20,10 @@ from typing import Iterable, Iterator
 
 import libcst as cst
 
+from tenantlint.adapters.flow import D, N, NONE_TERM, S, SCOPED_TERM, U, Term, t_and, t_not, t_or, worst
 from tenantlint.config import Config
 from tenantlint.python_module import PythonModule, dotted_name
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
-
-# --- the filter lattice -------------------------------------------------------------------------
-
-S, N, D, U = "S", "N", "D", "U"  # scoped, no tenant predicate, defeated, unknown
-_BADNESS = {S: 0, U: 1, N: 2, D: 3}
-
-
-@dataclass(frozen=True)
-class Term:
-    status: str
-    predicates: tuple[str, ...] = ()
-    reason: str = ""
-    null_only: bool = False  # `tenant IS NULL` alone, or a parent object: negating it is no tenant filter, not a defeat
-
-
-SCOPED_TERM = Term(S)
-NONE_TERM = Term(N)
-
-
-def t_and(a: Term, b: Term) -> Term:
-    preds = a.predicates + b.predicates
-    for status in (S, D, U):
-        if a.status == status or b.status == status:
-            reason = a.reason if a.status == status else b.reason
-            return Term(status, preds, reason)
-    return Term(N, preds)
-
-
-def t_or(a: Term, b: Term) -> Term:
-    preds = a.predicates + b.predicates
-    if a.status == S and b.status == S:
-        return Term(S, preds, a.reason or b.reason)
-    if S in (a.status, b.status) or D in (a.status, b.status):
-        other = b if a.status in (S, D) else a
-        why = "an OR branch without the tenant predicate"
-        if other.status == U:
-            why = "an OR branch that cannot be checked"
-        return Term(D, preds, a.reason if a.status == D else b.reason if b.status == D else why)
-    if U in (a.status, b.status):
-        return Term(U, preds, a.reason or b.reason)
-    return Term(N, preds)
-
-
-def t_not(a: Term) -> Term:
-    if a.null_only:
-        return Term(N)  # NOT (tenant IS NULL): every tenant's rows, but nothing was defeated
-    if a.status in (S, D):
-        return Term(D, a.predicates, "the tenant predicate is negated")
-    return a
-
-
-def worst(a: Term, b: Term) -> Term:
-    return a if _BADNESS[a.status] >= _BADNESS[b.status] else b
-
 
 # --- Django vocabulary --------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Reporters: findings -> text. One module per format, each exposing `render(findings, rules, run) -> str`."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
