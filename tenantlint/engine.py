@@ -425,9 +425,10 @@ def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache
         findings.extend(outcome.findings)
         parsed += outcome.parsed
     findings.sort(key=lambda f: (f.path, f.span.start_line, f.span.start_col, f.code))
-    for f in findings:
-        if f.code in ("TL001", "TL000"):
-            notes.append((f.path, f.message))
+    reported = {t.rel for t in targets}
+    for path, diags in sorted(ddl_diags.items()):
+        if path not in reported:  # a migration read for the schema only: say what was not understood
+            notes.extend((path, f"line {line}: {msg}") for line, msg in diags)
     return RunResult(findings, schema, len(targets), parsed, time.perf_counter() - started, notes)
 
 

@@ -80,3 +80,12 @@ def test_files_without_known_models_are_not_parsed(project: Path, monkeypatch) -
     monkeypatch.setattr(engine.PythonModule, "parse", classmethod(lambda cls, path, text: parsed.append(path) or real_parse(path, text)))
     engine.run([project], Config(root=project.resolve()))
     assert "app/other.py" not in parsed and "app/views.py" in parsed
+
+
+def test_broken_migration_is_a_notification_and_other_tables_still_count(tmp_path):
+    mig = tmp_path / "supabase" / "migrations"
+    mig.mkdir(parents=True)
+    (mig / "1.sql").write_text("create table a (id int;\ncreate table organizations (id int primary key);\ncreate table b (org_id int references organizations(id));\n")
+    result = engine.run([tmp_path], Config(root=tmp_path))
+    assert result.schema.table("b").is_tenant_table
+    assert any(path == "supabase/migrations/1.sql" and msg.startswith("line 1: cannot parse") for path, msg in result.notifications)
