@@ -154,6 +154,7 @@ class DjangoAdapter:
 
 
 class ModuleAnalysis:
+    SOURCES = frozenset({"django"})  # schema sources whose models this analysis understands
     def __init__(self, module: PythonModule, schema: Schema, config: Config):
         self.module = module
         self.schema = schema
@@ -564,7 +565,8 @@ class ModuleAnalysis:
         if not name[:1].isupper():
             return None
         q = self.module.imports.qualify(node) or name
-        return self.schema.model(q.rsplit(".", 1)[-1])
+        info = self.schema.model(q.rsplit(".", 1)[-1])
+        return info if info is not None and info.source in self.SOURCES else None
 
     def _is_q_expr(self, node: cst.BaseExpression, env: Env) -> bool:
         if isinstance(node, cst.Call):

@@ -97,6 +97,11 @@ class DjangoSchemaSource:
         return "class " in source and ("Model" in source or "models" in source)
 
     def facts(self, module: PythonModule, config: Config) -> Iterable[ModelFacts]:
+        if not module.imports.imports_from("django") and (
+            module.imports.imports_from("sqlalchemy", "sqlmodel", "flask_sqlalchemy")
+            or any(marker in module.source for marker in ("__tablename__", "mapped_column", "db.Column"))
+        ):
+            return  # SQLAlchemy models, read by the SQLAlchemy source
         if not module.imports.imports_from("django") and "models" not in module.path:
             # A class can derive from a project base model without importing django itself,
             # but only model modules do that in practice; others are skipped for speed.
