@@ -204,6 +204,10 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
                     for a in node.args[1:]:
                         self.expr(a.value, env)
                     term = self.start_term(func.value, env)
+                    pk = node.args[1].value
+                    if term.status != S and _loaded_id(pk):
+                        text = " ".join(self.module.tree.code_for_node(pk).split())
+                        term = Term(S, (text,), "re-fetch by an id read from an object in hand", null_only=True)
                     q = self.new_query(model, f"session.get({model.name})", SiteKind.READ, term)
                     q.states[0].origin.observe(SiteKind.READ, term if term.status == S else Term(N, (), "session.get() reads by primary key only"))
                     return QVal(())

@@ -104,8 +104,9 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
     models: dict[str, ModelInfo] = {}
     raw: dict[str, tuple[ModelFacts, list[Column], list[Relation], str]] = {}
     for name, cands in facts_by_name.items():
-        f = cands[0]
-        if f.abstract or not model_check(f):
+        # the first candidate that is a model: a pydantic `Document` elsewhere must not hide the table `Document`
+        f = next((c for c in cands if not c.abstract and model_check(c)), None)
+        if f is None:
             continue
         cols, rels, table = inherited(f)
         raw[name] = (f, cols, rels, table or name.lower())
