@@ -182,8 +182,8 @@ def find_config_file(start: Path) -> Path | None:
 def load_config(explicit: Path | None, start: Path) -> Config:
     """Read the configuration for a run: the explicit file if given, else the nearest one, else defaults.
 
-    The project root (for relative paths and the schema pass) is the configuration file's folder,
-    or `start` when there is none.
+    The project root (for relative paths and the schema pass) is the configuration file's folder, unless
+    `--config` names a file outside the checked tree; without a file it is `default_root(start)`.
     """
     path = explicit if explicit is not None else find_config_file(start)
     if path is None:
@@ -204,7 +204,12 @@ def load_config(explicit: Path | None, start: Path) -> Config:
         table = data.get("tool", {}).get("tenantlint", data)
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: 'tool.tenantlint' must be a table")
-    return parse_table(table, path.parent.resolve(), str(path))
+    root = path.parent.resolve()
+    target = start.resolve()
+    if explicit is not None and target != root and root not in target.parents:
+        # --config names a file outside the checked tree: the project is still the tree being checked
+        root = default_root(start)
+    return parse_table(table, root, str(path))
 
 
 def with_overrides(config: Config, **changes: Any) -> Config:

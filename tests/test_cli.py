@@ -178,3 +178,19 @@ def test_explain_by_name_and_rules_list() -> None:
     listing = invoke("rules").output
     for code in ("TL001", "TL002", "TL003", "TL101", "TL102", "TL103", "TL104"):
         assert code in listing
+
+
+def test_config_outside_the_checked_tree_still_learns_the_tree(tmp_path):
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    (project / "app").mkdir()
+    (project / "app" / "models.py").write_text(
+        "from django.db import models\nclass Realm(models.Model):\n    pass\n"
+        "class Stream(models.Model):\n    realm = models.ForeignKey(Realm, on_delete=models.CASCADE)\n"
+    )
+    (project / "app" / "views.py").write_text("from app.models import Stream\n\ndef f(pk):\n    return Stream.objects.get(pk=pk)\n")
+    cfg = tmp_path / "elsewhere.toml"
+    cfg.write_text('tenant-root = "Realm"\n')
+    result = CliRunner().invoke(main, ["check", str(project), "--config", str(cfg), "--no-cache"])
+    assert result.exit_code == 1, result.output
+    assert "app/views.py:4:12: TL101" in result.output
