@@ -902,6 +902,10 @@ class ModuleAnalysis:
             if target is not None and (target.is_tenant_table or target.is_root) and _is_object_like(value):
                 # rows linked to a tenant-owned object (bot_owner=user_profile) belong to its tenant
                 return Term(S, (text,), f"linked to a tenant-owned {target.name}", null_only=True)
+        keyish = path and (path[-1].endswith("_id") or len(path) > 1 or path[0] in columns)
+        if op == "exact" and keyish and isinstance(value, cst.Attribute) and value.attr.value == path[-1] and _is_loaded_object_id(value, any_attr=True):
+            # recipient_id=stream.recipient_id: a key copied from an object in hand names rows of its tenant
+            return Term(S, (text,), "a key read from an object in hand", null_only=True)
         if op == "exact" and _is_requesting_user(value):
             return Term(S, (text,), "rows of the requesting user", null_only=True)
         if len(path) == 1 and path[0] in ("pk", "id") and op == "exact" and _is_loaded_object_id(value):
@@ -1011,9 +1015,9 @@ def _is_requesting_user(node: cst.BaseExpression) -> bool:
     return text.removesuffix(".id").removesuffix(".pk").endswith("request.user")
 
 
-def _is_loaded_object_id(node: cst.BaseExpression) -> bool:
+def _is_loaded_object_id(node: cst.BaseExpression, any_attr: bool = False) -> bool:
     """`serializer.instance.id`, `obj.pk`: the id of an object in hand, not an id from the request."""
-    if not (isinstance(node, cst.Attribute) and (node.attr.value in ("id", "pk") or node.attr.value.endswith("_id"))):
+    if not (isinstance(node, cst.Attribute) and (any_attr or node.attr.value in ("id", "pk") or node.attr.value.endswith("_id"))):
         return False
     root = node.value
     while isinstance(root, cst.Attribute):
