@@ -898,8 +898,12 @@ class ModuleAnalysis:
                     return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
         if len(path) == 1 and op in ("exact", "in"):
             rel = next((r for r in model.relations if r.field == path[0]), None)
+            by_column = rel is None
+            if by_column:  # author_id=user.id
+                rel = next((r for r in model.relations if r.column == path[0]), None)
             target = self.schema.model(rel.target) if rel is not None else None
-            if target is not None and (target.is_tenant_table or target.is_root) and _is_object_like(value):
+            linked = _is_loaded_object_id(value) if by_column else _is_object_like(value)
+            if target is not None and (target.is_tenant_table or target.is_root) and linked:
                 # rows linked to a tenant-owned object (bot_owner=user_profile) belong to its tenant
                 return Term(S, (text,), f"linked to a tenant-owned {target.name}", null_only=True)
         keyish = path and (path[-1].endswith("_id") or len(path) > 1 or path[0] in columns)
