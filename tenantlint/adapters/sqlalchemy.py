@@ -458,6 +458,7 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
         if col is None:
             return Term(N)
         owner, attr = col
+        other = _unwrap(other)
         text = " ".join(cst.Module(body=[]).code_for_node(left).split()) + " " + _op_text(op) + " " + " ".join(cst.Module(body=[]).code_for_node(right).split())
         if self.column_of(other) is not None:
             return Term(N)  # a join condition
@@ -485,6 +486,13 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
         if _is_user(other):
             return Term(S, (text,), "rows of the requesting user", null_only=True)
         return Term(N)
+
+
+def _unwrap(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`str(document.id)`, `UUID(x)`: a conversion keeps the value's origin."""
+    while isinstance(node, cst.Call) and len(node.args) == 1 and (dotted_name(node.func) or "").rsplit(".", 1)[-1] in ("str", "int", "UUID", "uuid.UUID"):
+        node = node.args[0].value
+    return node
 
 
 def _op_text(op) -> str:
