@@ -22,6 +22,24 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def string_value(node: cst.BaseExpression | None) -> str | None:
+    """The value of a plain string literal (or implicitly concatenated ones); None for anything else."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        try:
+            value = node.evaluated_value
+        except Exception:  # a malformed escape: not a string we can read
+            return None
+        return value if isinstance(value, str) else None
+    return None
+
+
+def keyword_arg(call: cst.Call, name: str) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
+
+
 def _module_of(expr: cst.BaseExpression | None, level: int, package: str) -> str:
     name = dotted_name(expr) if expr is not None else ""
     if not level:

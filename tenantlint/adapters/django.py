@@ -22,7 +22,7 @@ import libcst as cst
 
 from tenantlint.adapters.flow import D, N, NONE_TERM, S, SCOPED_TERM, U, Term, t_and, t_not, t_or, worst
 from tenantlint.config import Config
-from tenantlint.python_module import PythonModule, dotted_name
+from tenantlint.python_module import PythonModule, dotted_name, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
 
 # --- Django vocabulary --------------------------------------------------------------------------
@@ -63,6 +63,7 @@ class Origin:
     anchor: cst.CSTNode | None = None
     observed: dict = field(default_factory=dict)  # SiteKind -> Term (worst)
     insert: bool = False  # the origin is a create(): its term is about the tenant value written
+    kind: SiteKind | None = None  # what the query does when it runs, if the start says so (select(), update(), ...)
 
     def observe(self, kind: SiteKind, term: Term) -> None:
         prev = self.observed.get(kind)
@@ -353,7 +354,7 @@ class ModuleAnalysis:
     def observe_value(self, value, kind: SiteKind = SiteKind.READ) -> None:
         if isinstance(value, QVal):
             for s in value.states:
-                s.origin.observe(kind, s.term)
+                s.origin.observe(s.origin.kind or kind, s.term)
 
     def function_end(self, env: Env) -> None:
         """Queries held in variables that never ran: judged by their last state (lazy querysets escape)."""
@@ -361,7 +362,7 @@ class ModuleAnalysis:
             if isinstance(v, QVal):
                 for s in v.states:
                     if not s.origin.observed:
-                        s.origin.observe(SiteKind.READ, s.term)
+                        s.origin.observe(s.origin.kind or SiteKind.READ, s.term)
 
     def function_def(self, node: cst.FunctionDef) -> None:
         prefix = ".".join(c["name"] for c in self.class_stack) or (self.function if self.function != "<module>" else "")
@@ -379,7 +380,25 @@ class ModuleAnalysis:
         finally:
             self.class_stack = saved
 
+    DRF_VIEWS = True  # judge `queryset = ...` class attributes with get_queryset()
+
+    def plain_class_def(self, node: cst.ClassDef) -> None:
+        """A class body walked in order, methods as functions named after the class."""
+        self.class_stack.append({"name": node.name.value, "queryset": None, "node": node})
+        try:
+            env = Env()
+            for stmt in _body(node.body):
+                if isinstance(stmt, cst.FunctionDef):
+                    self.function_def(stmt)
+                else:
+                    self.statement(stmt, env)
+        finally:
+            self.class_stack.pop()
+
     def class_def(self, node: cst.ClassDef) -> None:
+        if not self.DRF_VIEWS:
+            self.plain_class_def(node)
+            return
         info = {"name": node.name.value, "queryset": None, "node": node}
         self.class_stack.append(info)
         try:
@@ -508,7 +527,7 @@ class ModuleAnalysis:
             complete = True
             for el in node.elements:
                 if isinstance(el, cst.DictElement):
-                    k = _literal_string(el.key)
+                    k = string_value(el.key)
                     if k is None:
                         complete = False
                     else:
@@ -696,13 +715,9 @@ class ModuleAnalysis:
                 o.origin.observe(SiteKind.READ, o.term)
             return base
         if method in _PASS or method == "raw":
-            self._visit_args(node, env)
-            return base
+            return self.passed(node, base, env)
         if method in _TERMINAL_READ:
-            self._visit_args(node, env)
-            for s in base.states:
-                s.origin.observe(SiteKind.READ, s.term)
-            return QVal(())
+            return self.read_now(node, base, env)
         if method in _WRITES:
             self._visit_args(node, env)
             for s in base.states:
@@ -735,16 +750,7 @@ class ModuleAnalysis:
             if lookups.status == S:
                 s.origin.observe(SiteKind.INSERT, lookups)
                 continue
-            dkeys: set[str] = set()
-            dcomplete = True
-            for a in node.args:
-                if a.keyword is not None and a.keyword.value in ("defaults", "create_defaults"):
-                    d = self.value(a.value, env)
-                    if isinstance(d, DictKeys):
-                        dkeys |= set(d.keys)
-                        dcomplete = dcomplete and d.complete
-                    else:
-                        dcomplete = False
+            dkeys, dcomplete = self.dict_keys([a for a in node.args if a.keyword is not None and a.keyword.value in ("defaults", "create_defaults")], env)
             written = self.insert_term(model, set(keys) | dkeys, complete and dcomplete)
             kind = SiteKind.UPDATE if method.endswith("update_or_create") else SiteKind.READ
             if lookups.status in (D, U):
@@ -918,6 +924,31 @@ class ModuleAnalysis:
             return Term(S, (text,), "values of another query, judged where it starts", null_only=True)
         return NONE_TERM
 
+    def dict_keys(self, args, env: Env) -> tuple[set[str], bool]:
+        """Keys of the dicts passed as `args` (literals or dicts built in this function); False if any is unknown."""
+        keys: set[str] = set()
+        complete = True
+        for a in args:
+            d = self.value(a.value, env)
+            if isinstance(d, DictKeys):
+                keys |= set(d.keys)
+                complete = complete and d.complete
+            else:
+                complete = False
+        return keys, complete
+
+    def passed(self, node: cst.Call, base: QVal, env: Env) -> QVal:
+        """A method that leaves the rows alone (order_by, join, ...): the query goes on."""
+        self._visit_args(node, env)
+        return base
+
+    def read_now(self, node: cst.Call, base: QVal, env: Env) -> QVal:
+        """A method that runs the query and returns rows or a number (first, count, ...)."""
+        self._visit_args(node, env)
+        for s in base.states:
+            s.origin.observe(SiteKind.READ, s.term)
+        return QVal(())
+
     def _visit_args(self, node: cst.Call, env: Env) -> None:
         for a in node.args:
             self.expr(a.value, env)
@@ -1057,19 +1088,11 @@ def _short(module: PythonModule, node: cst.CSTNode) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _literal_string(node: cst.BaseExpression | None) -> str | None:
-    if isinstance(node, cst.SimpleString):
-        try:
-            v = node.evaluated_value
-        except Exception:
-            return None
-        return v if isinstance(v, str) else None
-    return None
 
 
 def _subscript_key(node: cst.Subscript) -> str | None:
     if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
-        return _literal_string(node.slice[0].slice.value)
+        return string_value(node.slice[0].slice.value)
     return None
 
 
@@ -1084,7 +1107,7 @@ def _kw_keys(node: cst.Call, env: Env, skip: tuple[str, ...] = ()) -> tuple[set[
             v = env.get(a.value.value) if isinstance(a.value, cst.Name) else None
             if isinstance(a.value, cst.Dict):
                 for el in a.value.elements:
-                    k = _literal_string(el.key) if isinstance(el, cst.DictElement) else None
+                    k = string_value(el.key) if isinstance(el, cst.DictElement) else None
                     if k is None:
                         complete = False
                     else:

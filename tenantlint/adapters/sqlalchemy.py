@@ -69,6 +69,7 @@ class SQLAlchemyAdapter:
 
 class SQLAlchemyAnalysis(ModuleAnalysis):
     SOURCES = frozenset({"sqlalchemy"})
+    DRF_VIEWS = False
     def __init__(self, module: PythonModule, schema: Schema, config: Config):
         super().__init__(module, schema, config)
         self.scoped_sessions = set(config.scoped_sessions)
@@ -92,19 +93,6 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
         return None
 
     # -- what starts a query
-
-    def class_def(self, node: cst.ClassDef) -> None:
-        info = {"name": node.name.value, "queryset": None, "node": node}
-        self.class_stack.append(info)
-        try:
-            env = Env()
-            for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
-                if isinstance(stmt, cst.FunctionDef):
-                    self.function_def(stmt)
-                else:
-                    self.statement(stmt, env)
-        finally:
-            self.class_stack.pop()
 
     def entity(self, node: cst.BaseExpression) -> ModelInfo | None:
         """`M`, `M.id`, `aliased(M)` -> the model M; anything else -> None."""
@@ -135,18 +123,6 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
         origin = self.new_origin(model, api)
         origin.kind = kind
         return QVal((QState(origin, term),))
-
-    def observe_value(self, value, kind: SiteKind = SiteKind.READ) -> None:
-        if isinstance(value, QVal):
-            for s in value.states:
-                s.origin.observe(getattr(s.origin, "kind", kind), s.term)
-
-    def function_end(self, env: Env) -> None:
-        for v in env.values():
-            if isinstance(v, QVal):
-                for s in v.states:
-                    if not s.origin.observed:
-                        s.origin.observe(getattr(s.origin, "kind", SiteKind.READ), s.term)
 
     def attribute(self, node: cst.Attribute, env: Env):
         if node.attr.value == "query":
@@ -254,35 +230,25 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
         if method == "values":
             self._visit_args(node, env)
             for s in base.states:
-                if getattr(s.origin, "kind", None) is SiteKind.INSERT:
+                if s.origin.kind is SiteKind.INSERT:
                     keys, complete = _kw_keys(node, env)
-                    for a in node.args:
-                        if a.keyword is None and a.star == "":
-                            v = self.value(a.value, env)
-                            if isinstance(v, DictKeys):
-                                keys |= set(v.keys)
-                                complete = complete and v.complete
-                            else:
-                                complete = False
+                    more, more_complete = self.dict_keys([a for a in node.args if a.keyword is None and a.star == ""], env)
+                    keys, complete = keys | more, complete and more_complete
                     s.origin.insert_keys = (keys, complete)
             return QVal(tuple(
-                QState(s.origin, self.insert_term(s.origin.model, s.origin.insert_keys[0], s.origin.insert_keys[1]) if getattr(s.origin, "kind", None) is SiteKind.INSERT else s.term, s.related)
+                QState(s.origin, self.insert_term(s.origin.model, s.origin.insert_keys[0], s.origin.insert_keys[1]) if s.origin.kind is SiteKind.INSERT else s.term, s.related)
                 for s in base.states
             ))
         if method in _PASS:
-            self._visit_args(node, env)
-            return base
+            return self.passed(node, base, env)
         if method in _TERMINAL:
-            self._visit_args(node, env)
-            for s in base.states:
-                s.origin.observe(SiteKind.READ, s.term)
-            return QVal(())
+            return self.read_now(node, base, env)
         if method == "get":
             self._visit_args(node, env)
             for s in base.states:
                 s.origin.observe(SiteKind.READ, s.term if s.term.status == S and s.term.null_only else Term(N, (), "Query.get() reads by primary key only"))
             return QVal(())
-        if method in ("update", "delete") and base.states and getattr(base.states[0].origin, "kind", SiteKind.READ) is SiteKind.READ:
+        if method in ("update", "delete") and base.states and base.states[0].origin.kind in (None, SiteKind.READ):
             self._visit_args(node, env)
             kind = SiteKind.UPDATE if method == "update" else SiteKind.DELETE
             for s in base.states:

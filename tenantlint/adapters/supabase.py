@@ -9,15 +9,14 @@ seen: it is listed as unverifiable.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import libcst as cst
 
-from tenantlint.adapters.flow import D, N, S, U, Term, restriction, t_and, worst
+from tenantlint.adapters.django import DictKeys, Env, ModuleAnalysis, QState, QVal
+from tenantlint.adapters.flow import D, N, S, U, Term, restriction, t_and
 from tenantlint.config import Config
-from tenantlint.python_module import PythonModule, dotted_name
+from tenantlint.python_module import PythonModule, string_value as _string
 from tenantlint.types import ModelInfo, QuerySite, Schema, SiteKind
 
 _VERBS = {"select": SiteKind.READ, "insert": SiteKind.INSERT, "upsert": SiteKind.INSERT, "update": SiteKind.UPDATE, "delete": SiteKind.DELETE}
@@ -30,78 +29,6 @@ _PASS = {
 _RUN = {"execute"}
 
 
-@dataclass(eq=False)
-class Origin:
-    table: ModelInfo
-    api: str
-    anchor: cst.CSTNode | None = None
-    function: str = "<module>"
-    observed: dict = field(default_factory=dict)
-
-    def observe(self, kind: SiteKind, term: Term) -> None:
-        prev = self.observed.get(kind)
-        self.observed[kind] = term if prev is None else worst(prev, term)
-
-
-@dataclass(frozen=True)
-class State:
-    origin: Origin
-    verb: SiteKind | None
-    term: Term  # the filter; for inserts, whether the rows carry the tenant
-
-
-@dataclass(frozen=True)
-class Builder:
-    states: tuple[State, ...]
-
-
-@dataclass(frozen=True)
-class Rows:
-    """A dict literal (or list of them) held in a variable: the keys every row has."""
-
-    keys: frozenset
-    complete: bool
-
-
-class _Suite:
-    def __init__(self, suite: cst.SimpleStatementSuite):
-        self.body = suite.body
-
-
-def _body(block) -> list:
-    if isinstance(block, cst.IndentedBlock):
-        return list(block.body)
-    if isinstance(block, cst.SimpleStatementSuite):
-        return [_Suite(block)]
-    return []
-
-
-def _merge(envs: list[dict | None]) -> dict | None:
-    live = [e for e in envs if e is not None]
-    if not live:
-        return None
-    out: dict = {}
-    for k in set().union(*live):
-        vals = [e.get(k) for e in live]
-        builders = [v for v in vals if isinstance(v, Builder)]
-        if builders:
-            states: list[State] = []
-            for b in builders:
-                states.extend(s for s in b.states if s not in states)
-            out[k] = Builder(tuple(states))
-        elif all(isinstance(v, Rows) for v in vals):
-            out[k] = Rows(frozenset.intersection(*(v.keys for v in vals)), all(v.complete for v in vals))
-    return out
-
-
-def _string(node: cst.BaseExpression | None) -> str | None:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        try:
-            v = node.evaluated_value
-        except Exception:
-            return None
-        return v if isinstance(v, str) else None
-    return None
 
 
 class SupabaseAdapter:
@@ -114,14 +41,16 @@ class SupabaseAdapter:
         return _Analysis(module, schema, config).run()
 
 
-class _Analysis:
+class _Analysis(ModuleAnalysis):
+    """The Django adapter's statement walker; queries start at `.table()` / `.from_()` instead of managers."""
+
+    SOURCES = frozenset({"ddl", "ddl-alter"})
+    DRF_VIEWS = False
+
     def __init__(self, module: PythonModule, schema: Schema, config: Config):
-        self.module = module
-        self.schema = schema
-        self.config = config
-        self.origins: list[Origin] = []
+        super().__init__(module, schema, config)
+        self.accessors = {}
         self.rpc_sites: list[QuerySite] = []
-        self.function = "<module>"
         self.constants = {}
         for stmt in module.tree.body:
             if isinstance(stmt, cst.SimpleStatementLine):
@@ -132,17 +61,13 @@ class _Analysis:
                             self.constants[small.targets[0].target.value] = v
 
     def run(self) -> list[QuerySite]:
-        self.block(self.module.tree.body, {}, "<module>")
-        return list(self.emit()) + self.rpc_sites
+        return super().run() + self.rpc_sites
 
-    def emit(self) -> Iterator[QuerySite]:
-        for o in self.origins:
-            if o.anchor is None or not o.observed:
-                continue
-            text = " ".join(self.module.tree.code_for_node(o.anchor).split())
-            writes = [k for k in o.observed if k is not SiteKind.READ]
-            for kind in writes or [SiteKind.READ]:
-                yield QuerySite(kind, o.table, restriction(o.observed[kind]), o.api, o.anchor, text, o.function)
+    def model_named(self, node: cst.BaseExpression) -> ModelInfo | None:
+        return None  # no model classes: tables are named by strings
+
+    def attribute(self, node: cst.Attribute, env: Env):
+        return None
 
     # -- tenant columns of a table
 
@@ -159,173 +84,18 @@ class _Analysis:
                         cols.add(rel.column.lower())
         return cols
 
-    # -- statements
-
-    def block(self, body, env: dict | None, function: str) -> dict | None:
-        saved, self.function = self.function, function
-        try:
-            for stmt in body:
-                if env is None:
-                    break
-                env = self.statement(stmt, env)
-            return env
-        finally:
-            self.function = saved
-
-    def statement(self, stmt, env: dict) -> dict | None:
-        if isinstance(stmt, (cst.SimpleStatementLine, _Suite)):
-            for small in stmt.body:
-                env = self.small(small, env)
-                if env is None:
-                    return None
-            return env
-        if isinstance(stmt, cst.FunctionDef):
-            name = stmt.name.value if self.function == "<module>" else f"{self.function}.{stmt.name.value}"
-            end = self.block(_body(stmt.body), {}, name)
-            if end is not None:
-                self.escape_all(end)
-            return env
-        if isinstance(stmt, cst.ClassDef):
-            name = stmt.name.value if self.function == "<module>" else f"{self.function}.{stmt.name.value}"
-            self.block(_body(stmt.body), {}, name)
-            return env
-        if isinstance(stmt, cst.If):
-            self.expr(stmt.test, env)
-            a = self.block(_body(stmt.body), dict(env), self.function)
-            if stmt.orelse is None:
-                b = env
-            elif isinstance(stmt.orelse, cst.If):
-                b = self.statement(stmt.orelse, dict(env))
-            else:
-                b = self.block(_body(stmt.orelse.body), dict(env), self.function)
-            return _merge([a, b])
-        if isinstance(stmt, (cst.For, cst.While)):
-            self.expr(stmt.iter if isinstance(stmt, cst.For) else stmt.test, env)
-            once = self.block(_body(stmt.body), dict(env), self.function)
-            after = _merge([env, once]) or env
-            if stmt.orelse is not None:
-                after = self.block(_body(stmt.orelse.body), after, self.function) or after
-            return after
-        if isinstance(stmt, cst.With):
-            for item in stmt.items:
-                self.expr(item.item, env)
-            return self.block(_body(stmt.body), env, self.function)
-        if isinstance(stmt, cst.Try) or type(stmt).__name__ == "TryStar":
-            after = self.block(_body(stmt.body), dict(env), self.function)
-            if stmt.orelse is not None and after is not None:
-                after = self.block(_body(stmt.orelse.body), after, self.function)
-            start = _merge([env, after]) or env
-            ends = [after] + [self.block(_body(h.body), dict(start), self.function) for h in stmt.handlers]
-            merged = _merge(ends)
-            if stmt.finalbody is not None:
-                merged = self.block(_body(stmt.finalbody.body), merged if merged is not None else dict(start), self.function) if merged is not None else None
-            return merged
-        for child in stmt.children:
-            if isinstance(child, cst.BaseExpression):
-                self.expr(child, env)
-            elif isinstance(child, (cst.IndentedBlock, cst.SimpleStatementSuite)):
-                self.block(_body(child), dict(env), self.function)
-            elif type(child).__name__ == "MatchCase":
-                self.block(_body(child.body), dict(env), self.function)
-        return env
-
-    def small(self, small, env: dict) -> dict | None:
-        if isinstance(small, (cst.Assign, cst.AnnAssign)):
-            if small.value is None:
-                return env
-            value = self.expr(small.value, env, keep=True)
-            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
-            for t in targets:
-                if isinstance(t, cst.Name):
-                    if isinstance(value, (Builder, Rows)):
-                        env[t.value] = value
-                    else:
-                        env.pop(t.value, None)
-                else:
-                    self.escape(value)
-                    if isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name) and isinstance(env.get(t.value.value), Rows):
-                        key = _string(t.slice[0].slice.value) if len(t.slice) == 1 and isinstance(t.slice[0].slice, cst.Index) else None
-                        rows = env[t.value.value]
-                        env[t.value.value] = Rows(rows.keys | {key} if key else rows.keys, rows.complete and key is not None)
-            return env
-        if isinstance(small, cst.AugAssign):
-            self.expr(small.value, env)
-            return env
-        if isinstance(small, cst.Return):
-            if small.value is not None:
-                self.expr(small.value, env)
-            self.escape_all(env)
-            return None
-        if isinstance(small, cst.Raise):
-            return None
-        for child in small.children:
-            if isinstance(child, cst.BaseExpression):
-                self.expr(child, env)
-        return env
-
-    def escape(self, value) -> None:
-        if isinstance(value, Builder):
-            for s in value.states:
-                s.origin.observe(s.verb or SiteKind.READ, s.term)
-
-    def escape_all(self, env: dict) -> None:
-        for v in env.values():
-            if isinstance(v, Builder):
-                for s in v.states:
-                    if not s.origin.observed:
-                        s.origin.observe(s.verb or SiteKind.READ, s.term)
-
     # -- expressions
 
-    def expr(self, node: cst.BaseExpression, env: dict, keep: bool = False):
-        mark = len(self.origins)
-        value = self.value(node, env)
-        for o in self.origins[mark:]:
-            if o.anchor is None:
-                o.anchor = node
-        if value is not None:
-            if not keep:
-                self.escape(value)
-            return value
-        if isinstance(node, cst.Lambda):
-            return None
-        for child in _children(node):
-            self.expr(child, env)
-        return None
-
-    def value(self, node: cst.BaseExpression, env: dict):
-        if isinstance(node, cst.Name):
-            v = env.get(node.value)
-            return v if isinstance(v, (Builder, Rows)) else None
-        if isinstance(node, cst.Await):
-            return self.value(node.expression, env)
-        if isinstance(node, cst.Dict):
-            return self.rows_of(node, env)
+    def value(self, node: cst.BaseExpression, env: Env):
         if isinstance(node, (cst.List, cst.Tuple)) and node.elements and all(isinstance(e.value, cst.Dict) for e in node.elements):
-            rows = [self.rows_of(e.value, env) for e in node.elements]
-            return Rows(frozenset.intersection(*(r.keys for r in rows)), all(r.complete for r in rows))
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            return self.call(node, env)
-        return None
+            rows = [super(_Analysis, self).value(e.value, env) for e in node.elements]
+            return DictKeys(frozenset.intersection(*(r.keys for r in rows)), (), all(r.complete for r in rows))
+        return super().value(node, env)
 
-    def rows_of(self, node: cst.Dict, env: dict) -> Rows:
-        keys: set[str] = set()
-        complete = True
-        for el in node.elements:
-            if isinstance(el, cst.DictElement):
-                k = _string(el.key)
-                if k is None:
-                    complete = False
-                else:
-                    keys.add(k)
-                self.expr(el.value, env)
-            else:
-                complete = False
-                self.expr(el.value, env)
-        return Rows(frozenset(keys), complete)
-
-    def call(self, node: cst.Call, env: dict):
+    def call(self, node: cst.Call, env: Env):
         func = node.func
+        if not isinstance(func, cst.Attribute):
+            return None
         method = func.attr.value
         if method in ("table", "from_") and len(node.args) >= 1 and node.args[0].keyword is None:
             name = self.table_name(node.args[0].value)
@@ -335,9 +105,8 @@ class _Analysis:
             if table is None:
                 return None
             self.expr(func.value, env)
-            origin = Origin(table, f'{method}("{name}")', function=self.function)
-            self.origins.append(origin)
-            return Builder((State(origin, None, Term(N)),))
+            origin = self.new_origin(table, f'{method}("{name}")')
+            return QVal((QState(origin, Term(N)),))
         if method == "rpc" and node.args:
             fn = _string(node.args[0].value)
             if fn is None:
@@ -349,15 +118,15 @@ class _Analysis:
             self.rpc_sites.append(
                 QuerySite(SiteKind.READ, opaque, restriction(Term(U, (), "a stored procedure; its queries cannot be seen")), f'rpc("{fn}")', node, text, self.function)
             )
-            return Builder(())
+            return QVal(())
         base_node = func.value
         negated = False
         if isinstance(base_node, cst.Attribute) and base_node.attr.value == "not_":
             base_node, negated = base_node.value, True
         base = self.value(base_node, env)
-        if not isinstance(base, Builder):
+        if not isinstance(base, QVal):
             return None
-        return self.apply(method, node, base, env, negated)
+        return self.chain(method, node, base, env, negated)
 
     def table_name(self, node: cst.BaseExpression) -> str | None:
         s = _string(node)
@@ -367,51 +136,44 @@ class _Analysis:
             return self.constants.get(node.value)
         return None
 
-    def apply(self, method: str, node: cst.Call, base: Builder, env: dict, negated: bool):
+    def chain(self, method: str, node: cst.Call, base: QVal, env: Env, negated: bool):
         args = node.args
         if method in _VERBS:
             verb = _VERBS[method]
-            for s in base.states:
-                if s.verb is None:
-                    s.origin.api = f"{s.origin.api}.{method}"
-            term_for_rows = None
-            if verb is SiteKind.INSERT:
-                term_for_rows = self.insert_term(base, args, env)
-            else:
+            rows = self.rows_term(base, args, env) if verb is SiteKind.INSERT else None
+            if rows is None:
                 for a in args:
                     self.expr(a.value, env)
             states = []
             for s in base.states:
-                if verb is SiteKind.INSERT:
-                    states.append(State(s.origin, verb, term_for_rows.get(id(s.origin), Term(U, (), "no rows given"))))
-                else:
-                    states.append(State(s.origin, verb if s.verb in (None, SiteKind.READ) else s.verb, s.term))
-            return Builder(tuple(states))
+                if s.origin.kind is None:
+                    s.origin.api = f"{s.origin.api}.{method}"
+                    s.origin.kind = verb
+                states.append(QState(s.origin, rows[id(s.origin)] if rows is not None else s.term))
+            return QVal(tuple(states))
         if method in _RUN:
-            for s in base.states:
-                s.origin.observe(s.verb or SiteKind.READ, s.term)
-            return Builder(())
+            self.observe_value(base)
+            return QVal(())
         if method in _PASS:
             for a in args:
                 self.expr(a.value, env)
             return base
-        terms = {}
-        for s in base.states:
-            terms[id(s.origin)] = self.filter_term(method, args, s.origin.table, env, negated)
+        terms = {id(s.origin): self.filter_term(method, args, s.origin.model, env, negated) for s in base.states}
         for a in args:
             self.expr(a.value, env)
-        return Builder(tuple(State(s.origin, s.verb, s.term if s.verb is SiteKind.INSERT else t_and(s.term, terms[id(s.origin)])) for s in base.states))
+        return QVal(tuple(QState(s.origin, s.term if s.origin.kind is SiteKind.INSERT else t_and(s.term, terms[id(s.origin)])) for s in base.states))
 
-    def insert_term(self, base: Builder, args, env: dict) -> dict:
+    def rows_term(self, base: QVal, args, env: Env) -> dict:
+        """For insert/upsert: whether every row written carries the tenant column, per origin."""
         out = {}
         rows_value = None
         if args and args[0].keyword is None:
-            rows_value = self.expr(args[0].value, env, keep=True)
+            rows_value = self.expr(args[0].value, env, assign=True)
         for a in args[1:]:
             self.expr(a.value, env)
         for s in base.states:
-            cols = self.tenant_columns(s.origin.table)
-            if isinstance(rows_value, Rows):
+            cols = self.tenant_columns(s.origin.model)
+            if isinstance(rows_value, DictKeys):
                 found = sorted(k for k in rows_value.keys if k.lower() in cols)
                 if found:
                     out[id(s.origin)] = Term(S, tuple(found), "tenant value written")
@@ -423,7 +185,7 @@ class _Analysis:
                 out[id(s.origin)] = Term(U, (), "the rows are built elsewhere")
         return out
 
-    def filter_term(self, method: str, args, table: ModelInfo, env: dict, negated: bool) -> Term:
+    def filter_term(self, method: str, args, table: ModelInfo, env: Env, negated: bool) -> Term:
         cols = self.tenant_columns(table)
         shared = table.tenant is not None and table.tenant.shared_when_null
         positional = [a.value for a in args if a.keyword is None]
@@ -438,7 +200,7 @@ class _Analysis:
                     return Term(D if negated else S, (f"match({text})",), "the tenant predicate is negated" if negated else "")
                 return Term(N)
             v = self.value(d, env) if d is not None else None
-            if isinstance(v, Rows):
+            if isinstance(v, DictKeys):
                 return Term(S, (f"match({text})",)) if any(k.lower() in cols for k in v.keys) else Term(N)
             return Term(U, (), f"match({text}) is built elsewhere")
         if method == "or_":
@@ -522,14 +284,6 @@ def _split_top(spec: str) -> list[str]:
     if cur:
         out.append("".join(cur))
     return [p for p in out if p.strip()]
-
-
-def _children(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
-    for child in node.children:
-        if isinstance(child, cst.BaseExpression):
-            yield child
-        elif isinstance(child, cst.CSTNode) and not isinstance(child, (cst.BaseSuite, cst.BaseStatement)):
-            yield from _children(child)
 
 
 def _code(node: cst.CSTNode) -> str:

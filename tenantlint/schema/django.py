@@ -12,7 +12,7 @@ from typing import Iterable
 import libcst as cst
 
 from tenantlint.config import Config
-from tenantlint.python_module import PythonModule, dotted_name
+from tenantlint.python_module import PythonModule, dotted_name, keyword_arg as _kwarg, string_value as _string
 from tenantlint.types import Column, ModelFacts, Relation
 
 # Bases that make a class a Django model without being declared in the project.
@@ -56,27 +56,8 @@ def app_label_for(path: str) -> str | None:
     return parts[-2] if len(parts) >= 2 else None
 
 
-def _kwarg(call: cst.Call, name: str) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg.value
-    return None
 
 
-def _string(node: cst.BaseExpression | None) -> str | None:
-    if isinstance(node, cst.SimpleString):
-        try:
-            value = node.evaluated_value
-        except Exception:
-            return None
-        return value if isinstance(value, str) else None
-    if isinstance(node, cst.ConcatenatedString):
-        try:
-            value = node.evaluated_value
-        except Exception:
-            return None
-        return value if isinstance(value, str) else None
-    return None
 
 
 def _true(node: cst.BaseExpression | None) -> bool:

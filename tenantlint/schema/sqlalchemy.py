@@ -12,7 +12,7 @@ from typing import Iterable
 import libcst as cst
 
 from tenantlint.config import Config
-from tenantlint.python_module import PythonModule, dotted_name
+from tenantlint.python_module import PythonModule, dotted_name, keyword_arg as _kwarg, string_value as _string
 from tenantlint.types import Column, ModelFacts, Relation
 
 _DECLARATIVE = {
@@ -26,21 +26,8 @@ _BASE_FACTORIES = {"declarative_base", "as_declarative"}
 _COLUMN_CALLS = {"Column", "mapped_column", "Field", "column_property"}
 
 
-def _string(node: cst.BaseExpression | None) -> str | None:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        try:
-            v = node.evaluated_value
-        except Exception:
-            return None
-        return v if isinstance(v, str) else None
-    return None
 
 
-def _kwarg(call: cst.Call, name: str) -> cst.BaseExpression | None:
-    for a in call.args:
-        if a.keyword is not None and a.keyword.value == name:
-            return a.value
-    return None
 
 
 def _bool(node: cst.BaseExpression | None) -> bool | None:
