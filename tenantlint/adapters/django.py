@@ -623,6 +623,14 @@ class ModuleAnalysis:
             for s in base.states:
                 s.origin.observe(SiteKind.READ, t_and(s.term, term))
             return QVal(())
+        if last == "Prefetch":
+            # Prefetch("issues", queryset=Issue.objects.only(...)): Django restricts it to the parents' related rows
+            for a in node.args:
+                v = self.expr(a.value, env, assign=True)
+                if isinstance(v, QVal):
+                    for st in v.states:
+                        st.origin.observe(SiteKind.READ, Term(S, ("Prefetch",), "prefetch of the related rows of tenant rows", null_only=True))
+            return QVal(())
         if last == "Q" and (qualified == "Q" or qualified.endswith(".Q")):
             for a in node.args:
                 self.expr(a.value, env)
