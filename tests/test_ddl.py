@@ -67,3 +67,50 @@ def test_nullable_tenant_column_means_shared_rows():
     facts, _ = facts_from_sql("create table templates (id int primary key, org_id int references organizations(id));", "t.sql")
     schema = build_schema(facts, Config())
     assert schema.table("templates").tenant.shared_when_null
+
+
+PG_DUMP = '''SET statement_timeout = 0;
+SELECT pg_catalog.set_config('search_path', '', false);
+CREATE OR REPLACE FUNCTION "public"."f"() RETURNS TABLE ("a" integer) LANGUAGE "sql" AS $$ select 1; $$;
+CREATE TABLE IF NOT EXISTS "public"."organizations" ("id" "uuid" DEFAULT "gen_random_uuid"() NOT NULL);
+CREATE TABLE IF NOT EXISTS "public"."Agents" (
+    "id" "uuid" DEFAULT "gen_random_uuid"() NOT NULL,
+    "org_id" "uuid"
+);
+ALTER TABLE "public"."Agents" OWNER TO "postgres";
+ALTER TABLE ONLY "public"."Agents"
+    ADD CONSTRAINT "agents_pkey" PRIMARY KEY ("id");
+ALTER TABLE ONLY "public"."Agents"
+    ADD CONSTRAINT "agents_org_id_fkey" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE CASCADE;
+ALTER TABLE "public"."Agents" ENABLE ROW LEVEL SECURITY;
+GRANT ALL ON TABLE "public"."Agents" TO "anon";
+CREATE INDEX "idx" ON "public"."Agents" USING "btree" ("org_id");
+'''
+
+
+def test_a_pg_dump_schema_file_reads_without_diagnostics():
+    facts, diags = facts_from_sql(PG_DUMP, "supabase/schema.sql")
+    assert diags == []
+    by_name = {f.name: f for f in facts}
+    assert sorted(by_name) == ["Agents", "organizations"]
+    agents = by_name["Agents"]
+    assert (agents.line, [(c.name, c.nullable) for c in agents.columns]) == (5, [("id", False), ("org_id", True)])
+    assert [(r.field, r.target) for r in agents.relations] == [("org_id", "organizations")]
+    schema = build_schema(facts, Config())
+    assert schema.table("Agents").is_tenant_table
+
+
+def test_renames_and_dropped_columns_in_the_creating_file_are_followed():
+    sql = (
+        "create table organizations (id int primary key);\n"
+        "create table agents (id int primary key, workspace int not null references organizations(id), junk int);\n"
+        "alter table agents rename column workspace to org_id;\n"
+        "alter table agents drop column junk;\n"
+        "alter table agents rename to bots;\n"
+    )
+    facts, diags = facts_from_sql(sql, "m.sql")
+    assert diags == []
+    bots = {f.name: f for f in facts}["bots"]
+    assert [c.name for c in bots.columns] == ["id", "org_id"]
+    assert [(r.field, r.column, r.target, r.nullable) for r in bots.relations] == [("org_id", "org_id", "organizations", False)]
+    assert "agents" not in {f.name for f in facts}

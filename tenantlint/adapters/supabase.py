@@ -9,12 +9,13 @@ seen: it is listed as unverifiable.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 import libcst as cst
 
 from tenantlint.adapters.django import DictKeys, Env, ModuleAnalysis, QState, QVal
-from tenantlint.adapters.flow import D, N, S, U, Term, restriction, t_and
+from tenantlint.adapters.flow import D, N, S, U, Term, restriction, t_and, t_not, t_or
 from tenantlint.config import Config
 from tenantlint.python_module import PythonModule, string_value as _string
 from tenantlint.types import ModelInfo, QuerySite, Schema, SiteKind
@@ -27,8 +28,20 @@ _PASS = {
     "range_lt", "range_lte", "range_adjacent", "explain", "returns", "count", "options", "on_conflict",
 }
 _RUN = {"execute"}
+# `<client>.storage.from_("bucket")` names a storage bucket, not a table; these are its methods.
+_STORAGE = {
+    "upload", "download", "remove", "list", "move", "copy", "get_public_url", "create_signed_url",
+    "create_signed_urls", "create_signed_upload_url", "upload_to_signed_url",
+}
 
 
+
+
+class _Bucket:
+    """The value of a storage bucket expression: not a query, and nothing to look into."""
+
+
+_BUCKET = _Bucket()
 
 
 class SupabaseAdapter:
@@ -51,6 +64,7 @@ class _Analysis(ModuleAnalysis):
         super().__init__(module, schema, config)
         self.accessors = {}
         self.rpc_sites: list[QuerySite] = []
+        self.inner_embeds: dict[int, dict[str, str]] = {}  # id(origin) -> its select's `!inner` embeds
         self.constants = {}
         for stmt in module.tree.body:
             if isinstance(stmt, cst.SimpleStatementLine):
@@ -87,10 +101,63 @@ class _Analysis(ModuleAnalysis):
     # -- expressions
 
     def value(self, node: cst.BaseExpression, env: Env):
-        if isinstance(node, (cst.List, cst.Tuple)) and node.elements and all(isinstance(e.value, cst.Dict) for e in node.elements):
-            rows = [super(_Analysis, self).value(e.value, env) for e in node.elements]
-            return DictKeys(frozenset.intersection(*(r.keys for r in rows)), (), all(r.complete for r in rows))
+        """Rows too: dict literals (constant keys), lists of them, comprehensions, dict(k=v), `a | b`."""
+        if isinstance(node, cst.Dict):
+            return self.dict_keys(node, env)
+        if (
+            isinstance(node, (cst.List, cst.Tuple))
+            and node.elements
+            and all(isinstance(e, cst.Element) and isinstance(e.value, (cst.Dict, cst.Name)) for e in node.elements)
+        ):  # only side-effect-free elements: when this is no row list, the walker visits them again
+            rows = [self.value(e.value, env) for e in node.elements]
+            if all(isinstance(r, DictKeys) for r in rows):
+                return DictKeys(frozenset.intersection(*(r.keys for r in rows)), (), all(r.complete for r in rows))
+            if any(isinstance(r, DictKeys) for r in rows):
+                return DictKeys(frozenset(), (), False)
+            return None
+        if isinstance(node, (cst.ListComp, cst.GeneratorExp)) and isinstance(node.elt, cst.Dict):
+            self.expr(node.for_in.iter, env)
+            return self.dict_keys(node.elt, env)
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value == "dict"
+            and "dict" not in env
+            and all(a.keyword is not None or a.star == "**" for a in node.args)
+        ):
+            for a in node.args:
+                self.expr(a.value, env)
+            keys = frozenset(a.keyword.value for a in node.args if a.keyword is not None)
+            return DictKeys(keys, (), all(a.keyword is not None for a in node.args))
+        if (
+            isinstance(node, cst.BinaryOperation)
+            and isinstance(node.operator, cst.BitOr)
+            and isinstance(node.left, (cst.Dict, cst.Name))
+            and isinstance(node.right, (cst.Dict, cst.Name))
+        ):
+            left, right = self.value(node.left, env), self.value(node.right, env)
+            if isinstance(left, DictKeys) and isinstance(right, DictKeys):
+                return DictKeys(left.keys | right.keys, (), left.complete and right.complete)
+            if isinstance(left, DictKeys) or isinstance(right, DictKeys):
+                found = left if isinstance(left, DictKeys) else right
+                return DictKeys(found.keys, (), False)
+            return None
         return super().value(node, env)
+
+    def dict_keys(self, node: cst.Dict, env: Env) -> DictKeys:
+        keys, values, complete = set(), [], True
+        for el in node.elements:
+            if isinstance(el, cst.DictElement):
+                k = self.table_name(el.key)
+                if k is None:
+                    complete = False
+                else:
+                    keys.add(k)
+                    values.append((k, el.value))
+            else:
+                complete = False
+            self.expr(el.value, env)
+        return DictKeys(frozenset(keys), tuple(values), complete)
 
     def call(self, node: cst.Call, env: Env):
         func = node.func
@@ -98,6 +165,9 @@ class _Analysis(ModuleAnalysis):
             return None
         method = func.attr.value
         if method in ("table", "from_") and len(node.args) >= 1 and node.args[0].keyword is None:
+            if isinstance(func.value, cst.Attribute) and func.value.attr.value == "storage":
+                self.expr(func.value, env)
+                return _BUCKET
             name = self.table_name(node.args[0].value)
             if name is None:
                 return None
@@ -128,7 +198,20 @@ class _Analysis(ModuleAnalysis):
             return None
         return self.chain(method, node, base, env, negated)
 
+    def embedded_tenant_columns(self, embeds: dict[str, str]) -> set[str]:
+        """`conversations.workspace` for `select("*, conversations!inner(workspace)")`: an inner join keeps only the
+        rows whose parent passes the filter, so the parent's tenant column (or a root's id) scopes them."""
+        out = set()
+        for alias, name in embeds.items():
+            target = self.schema.table(name)
+            if target is None:
+                continue
+            names = {"id"} if target.is_root else self.tenant_columns(target) if target.tenant is not None else set()
+            out |= {f"{alias}.{c}".lower() for c in names}
+        return out
+
     def table_name(self, node: cst.BaseExpression) -> str | None:
+        """A string literal, or a module-level constant holding one (table and column names alike)."""
         s = _string(node)
         if s is not None:
             return s
@@ -144,6 +227,11 @@ class _Analysis(ModuleAnalysis):
             if rows is None:
                 for a in args:
                     self.expr(a.value, env)
+            if method == "select" and args and args[0].keyword is None:
+                columns = _string(args[0].value)
+                if columns and "!inner" in columns:
+                    for st in base.states:
+                        self.inner_embeds[id(st.origin)] = _inner_embeds(columns)
             states = []
             for s in base.states:
                 if s.origin.kind is None:
@@ -151,6 +239,10 @@ class _Analysis(ModuleAnalysis):
                     s.origin.kind = verb
                 states.append(QState(s.origin, rows[id(s.origin)] if rows is not None else s.term))
             return QVal(tuple(states))
+        if method in _STORAGE and all(s.origin.kind is None for s in base.states):
+            for a in args:
+                self.expr(a.value, env)
+            return _BUCKET  # a storage bucket that shares its name with a table
         if method in _RUN:
             self.observe_value(base)
             return QVal(())
@@ -158,7 +250,10 @@ class _Analysis(ModuleAnalysis):
             for a in args:
                 self.expr(a.value, env)
             return base
-        terms = {id(s.origin): self.filter_term(method, args, s.origin.model, env, negated) for s in base.states}
+        terms = {
+            id(s.origin): self.filter_term(method, args, s.origin.model, env, negated, self.inner_embeds.get(id(s.origin), {}))
+            for s in base.states
+        }
         for a in args:
             self.expr(a.value, env)
         return QVal(tuple(QState(s.origin, s.term if s.origin.kind is SiteKind.INSERT else t_and(s.term, terms[id(s.origin)])) for s in base.states))
@@ -185,17 +280,17 @@ class _Analysis(ModuleAnalysis):
                 out[id(s.origin)] = Term(U, (), "the rows are built elsewhere")
         return out
 
-    def filter_term(self, method: str, args, table: ModelInfo, env: Env, negated: bool) -> Term:
-        cols = self.tenant_columns(table)
+    def filter_term(self, method: str, args, table: ModelInfo, env: Env, negated: bool, embeds: dict[str, str]) -> Term:
+        cols = self.tenant_columns(table) | self.embedded_tenant_columns(embeds)
         shared = table.tenant is not None and table.tenant.shared_when_null
         positional = [a.value for a in args if a.keyword is None]
         keyword = {a.keyword.value: a.value for a in args if a.keyword is not None}
-        column = _string(positional[0]) if positional else _string(keyword.get("column"))
+        column = self.table_name(positional[0]) if positional else (self.table_name(keyword["column"]) if "column" in keyword else None)
         text = " ".join(_code(a.value) for a in args)
         if method == "match":
             d = positional[0] if positional else keyword.get("query")
             if isinstance(d, cst.Dict):
-                keys = {_string(el.key) for el in d.elements if isinstance(el, cst.DictElement)}
+                keys = {self.table_name(el.key) for el in d.elements if isinstance(el, cst.DictElement)}
                 if any(k and k.lower() in cols for k in keys):
                     return Term(D if negated else S, (f"match({text})",), "the tenant predicate is negated" if negated else "")
                 return Term(N)
@@ -205,14 +300,14 @@ class _Analysis(ModuleAnalysis):
             return Term(U, (), f"match({text}) is built elsewhere")
         if method == "or_":
             node = positional[0] if positional else keyword.get("filters")
-            spec = _string(node) if node is not None else None
+            spec = self.table_name(node) if node is not None else None
             if spec is None and isinstance(node, cst.FormattedString):
                 spec = _template(node)  # f"org_id.eq.{org},status.eq.public": the shape is all we need
             if spec is None:
                 return Term(U, (), "or_() filter string is built elsewhere")
             return self.or_term(spec, cols, shared)
         if method == "filter":
-            op = _string(positional[1]) if len(positional) > 1 else _string(keyword.get("operator"))
+            op = self.table_name(positional[1]) if len(positional) > 1 else _string(keyword.get("operator"))
             if column and column.lower() in cols:
                 if op in ("eq", "in"):
                     return Term(D if negated else S, (f"filter({text})",), "the tenant predicate is negated" if negated else "")
@@ -236,29 +331,91 @@ class _Analysis(ModuleAnalysis):
         return Term(N)
 
     def or_term(self, spec: str, cols: set[str], shared: bool) -> Term:
-        conditions = _split_top(spec)
-        tenant_eq = tenant_null = other = 0
-        for c in conditions:
-            parts = c.strip().split(".", 2)
-            if len(parts) < 2:
-                other += 1
-                continue
-            col, op = parts[0].lower(), parts[1].lower()
-            if col in cols and op in ("eq", "in"):
-                tenant_eq += 1
-            elif col in cols and op == "is" and len(parts) > 2 and parts[2].lower() == "null":
-                tenant_null += 1
-            else:
-                other += 1
-        if not tenant_eq and not tenant_null:
+        """A postgrest `or` string: its branches OR-ed, `and(...)` / `or(...)` / `not.` groups followed."""
+        no_share = []
+        term = _or_all(spec, cols, shared, no_share)
+        if term.status == N and not term.predicates:
             return Term(N)
-        if other:
-            return Term(D, (f'or_("{spec}")',), "an or_() branch without the tenant predicate")
-        if tenant_null and not shared:
-            return Term(D, (f'or_("{spec}")',), "an or_() branch with a NULL tenant on a table that shares no rows")
-        if tenant_null and not tenant_eq:
-            return Term(S, (f'or_("{spec}")',), "shared rows only", null_only=True)
-        return Term(S, (f'or_("{spec}")',))
+        pred = (f'or_("{spec}")',)
+        if term.status == D and no_share:
+            return Term(D, pred, "an or_() branch with a NULL tenant on a table that shares no rows")
+        reason = term.reason.replace("an OR branch", "an or_() branch")
+        return Term(term.status, pred, reason, term.null_only)
+
+
+def _or_all(spec: str, cols: set[str], shared: bool, no_share: list) -> Term:
+    branches = [_condition(c.strip(), cols, shared, no_share) for c in _split_top(spec)]
+    if not branches:
+        return Term(N)
+    term = branches[0]
+    for b in branches[1:]:
+        null_only = term.null_only and b.null_only
+        term = t_or(term, b)
+        if null_only:
+            term = Term(term.status, term.predicates, term.reason, True)
+    return term
+
+
+def _condition(c: str, cols: set[str], shared: bool, no_share: list) -> Term:
+    """One postgrest condition: `col.op.value`, `col.not.op.value`, `and(...)`, `or(...)`, `not.and(...)`."""
+    low = c.lower()
+    negated = low.startswith("not.")
+    if negated:
+        c, low = c[4:], low[4:]
+    for word, combine in (("and(", t_and), ("or(", None)):
+        if low.startswith(word) and c.endswith(")"):
+            inner = c[len(word) : -1]
+            if combine is None:
+                term = _or_all(inner, cols, shared, no_share)
+            else:
+                parts = [_condition(p.strip(), cols, shared, no_share) for p in _split_top(inner)]
+                term = Term(N)
+                for p in parts:
+                    term = t_and(term, p)
+            return t_not(term) if negated else term
+    parts = c.split(".", 2)
+    if len(parts) < 2 or parts[0].lower() not in cols:
+        return Term(N)
+    op, rest = parts[1].lower(), parts[2] if len(parts) > 2 else ""
+    if op == "not":
+        negated = not negated
+        op, _, rest = rest.partition(".")
+        op = op.lower()
+    if op in ("eq", "in"):
+        term = Term(S, (c,))
+    elif op == "is" and rest.lower() == "null":
+        if not shared:
+            no_share.append(c)
+            return Term(N, (c,))  # rows of no tenant, on a table that shares none: never the caller's
+        term = Term(S, (c,), "shared rows only", null_only=True)
+    else:
+        term = Term(D, (c,), f"the tenant predicate uses {op}") if op in ("neq",) else Term(N, (c,))
+    return t_not(term) if negated else term
+
+
+_INNER = re.compile(r"(?:(\w+)\s*:\s*)?(\w+)(?:!\w+)*?!inner\s*\(")
+
+
+def _inner_embeds(columns: str) -> dict[str, str]:
+    """{name used in filters: table} for the top-level `!inner` embeds of a select string."""
+    out: dict[str, str] = {}
+    depth = 0
+    i = 0
+    while i < len(columns):
+        ch = columns[i]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and (i == 0 or not (columns[i - 1].isalnum() or columns[i - 1] in "_:!")):
+            m = _INNER.match(columns, i)
+            if m:
+                alias, table = m.group(1), m.group(2)
+                out[alias or table] = table
+                i = m.end() - 1
+                continue
+        i += 1
+    return out
 
 
 def _template(node: cst.FormattedString) -> str:

@@ -50,13 +50,17 @@ def statements(text: str, dialect: str = "postgres") -> list[tuple[int, str, lis
     return out
 
 
+_CREATE_WORDS = {"or", "replace", "global", "local", "temp", "temporary", "unlogged"}
+
+
 def _wanted(tokens: list) -> str | None:
     """'create' or 'alter' for CREATE [...] TABLE / ALTER TABLE statements, else None."""
     words = [t.text.lower() for t in tokens[:8]]
     if not words:
         return None
-    if words[0] == "create" and "table" in words[:6] and "policy" not in words[:3]:
-        return "create"
+    if words[0] == "create":
+        rest = [w for w in words[1:] if w not in _CREATE_WORDS]
+        return "create" if rest[:1] == ["table"] else None
     if words[0] == "alter" and len(words) > 1 and words[1] == "table":
         return "alter"
     return None
@@ -108,6 +112,19 @@ def _constraints(node: exp.Expression, t: _Table) -> None:
             t.primary.add(e.name)
 
 
+def _rename_column(action: exp.RenameColumn, t: _Table) -> None:
+    old, new = action.this.name, action.args["to"].name if action.args.get("to") else ""
+    if not old or not new or old not in t.columns:
+        return
+    t.columns = {(new if k == old else k): (Column(new, c.nullable) if k == old else c) for k, c in t.columns.items()}
+    if old in t.relations:
+        r = t.relations.pop(old)
+        t.relations[new] = Relation(new, r.target, new, r.nullable)
+    if old in t.primary:
+        t.primary.discard(old)
+        t.primary.add(new)
+
+
 def facts_from_sql(text: str, path: str, dialect: str = "postgres") -> tuple[list[ModelFacts], list[tuple[int, str]]]:
     """(facts, diagnostics as (line, message))."""
     diagnostics: list[tuple[int, str]] = []
@@ -144,6 +161,18 @@ def facts_from_sql(text: str, path: str, dialect: str = "postgres") -> tuple[lis
             for action in tree.args.get("actions") or []:
                 if isinstance(action, exp.ColumnDef):
                     _column_def(action, t)
+                elif isinstance(action, exp.AlterRename):
+                    new_name = _table_name(action.this)
+                    if new_name and not t.altered_only:  # renamed where it is created: the facts follow the new name
+                        tables.pop(name.lower(), None)
+                        t.name = new_name
+                        tables[new_name.lower()] = t
+                elif isinstance(action, exp.RenameColumn):
+                    _rename_column(action, t)
+                elif isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
+                    for col in action.args.get("tables") or []:
+                        t.columns.pop(col.name, None)
+                        t.relations.pop(col.name, None)
                 else:
                     _constraints(action, t)
     facts = []
