@@ -22,16 +22,41 @@ import tomli
 HERE = Path(__file__).resolve().parent
 
 
-def checkout(mirror: Path, repo: str, commit: str, dest: Path) -> Path:
+# what tenantlint reads; snapshots lack their largest files (bundles, images), which `git archive` trips on
+_KEPT = (".py", ".sql", ".toml", ".cfg", ".ini")
+
+
+def checkout(mirror: Path, repo: str, commit: str, dest: Path, subdir: str = "") -> Path:
+    """Write the commit's files that tenantlint reads (under subdir) into dest, once per commit."""
     git_dir = mirror / repo.replace("/", "+") / "repo"
     if not git_dir.exists():
         raise SystemExit(f"{repo}: no snapshot at {git_dir}; fetch it first")
     marker = dest / ".primer-commit"
     if marker.exists() and marker.read_text() == commit:
         return dest
-    dest.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(["git", f"--git-dir={git_dir}", "archive", commit], check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    git = ["git", f"--git-dir={git_dir}"]
+    listing = subprocess.run([*git, "ls-tree", "-r", "-z", commit, *([subdir] if subdir else [])], check=True, capture_output=True).stdout
+    wanted = []
+    for row in listing.split(b"\0"):
+        if not row:
+            continue
+        meta, path = row.split(b"\t", 1)
+        mode, kind, sha = meta.split()
+        if kind == b"blob" and mode != b"120000" and path.decode().endswith(_KEPT):
+            wanted.append((sha.decode(), path.decode()))
+    batch = subprocess.run([*git, "cat-file", "--batch"], input="".join(f"{sha}\n" for sha, _ in wanted).encode(), check=True, capture_output=True).stdout
+    pos = 0
+    for sha, path in wanted:
+        header_end = batch.index(b"\n", pos)
+        header = batch[pos:header_end].split()
+        pos = header_end + 1
+        if header[-1] == b"missing":
+            continue
+        size = int(header[2])
+        target = dest / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(batch[pos:pos + size])
+        pos += size + 1
     marker.write_text(commit)
     return dest
 
@@ -46,7 +71,7 @@ def main() -> int:
     for p in projects:
         if args.names and p["name"] not in args.names:
             continue
-        tree = checkout(args.mirror, p["repo"], p["commit"], args.work / p["name"])
+        tree = checkout(args.mirror, p["repo"], p["commit"], args.work / p["name"], p.get("subdir", ""))
         root = tree / p.get("subdir", "")
         (root / "tenantlint.toml").write_text(p.get("config", "") + "\n")
         started = time.perf_counter()
@@ -54,6 +79,7 @@ def main() -> int:
             [sys.executable, "-m", "tenantlint.cli", "check", str(root), "--format", "json", "--exit-zero", "--config", str(root / "tenantlint.toml")],
             capture_output=True,
             text=True,
+            cwd=root,  # never the checkout of tenantlint itself: the installed package is what runs
         )
         seconds = time.perf_counter() - started
         if proc.returncode != 0:
@@ -64,7 +90,7 @@ def main() -> int:
         last_file = args.work / f"{p['name']}.last.json"
         last = json.loads(last_file.read_text()) if last_file.exists() else None
         counts = Counter(f["code"] for f in report["findings"])
-        print(f"== {p['name']} @ {p['commit'][:10]}: {report['summary']['files']} files, {seconds:.1f} s, "
+        print(f"== {p['name']} @ {p['commit'][:10]}: {report['summary']['files_checked']} files, {seconds:.1f} s, "
               f"{len(report['findings'])} findings ({', '.join(f'{c} {n}' for c, n in sorted(counts.items()))})")
         for path_msg in report.get("notifications", [])[:10]:
             print(f"   note: {path_msg}")
