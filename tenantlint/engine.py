@@ -22,6 +22,8 @@ from tenantlint.adapters import python_adapters
 from tenantlint.cache import FileCache, digest
 from tenantlint.config import Config, fingerprint_of
 from tenantlint.files import SourceFile, discover_schema_files, discover_targets
+from tenantlint.index.project import ProjectIndex
+from tenantlint.index.summary import FileSummary, summarize
 from tenantlint.python_module import PythonModule
 from tenantlint.registry import Rule, all_rules, resolve_selector
 from tenantlint.schema.ddl import facts_from_sql
@@ -82,20 +84,26 @@ def _read(path: Path) -> str:
     return data.decode("utf-8-sig")
 
 
-def schema_facts(file: SourceFile, config: Config, cache: FileCache | None = None) -> tuple[list[ModelFacts], list[tuple[str, int, str]]]:
-    """Facts one file contributes to the schema, and (path, line, message) for what could not be read."""
+def schema_facts(file: SourceFile, config: Config, cache: FileCache | None = None) -> tuple[list[ModelFacts], list[tuple[str, int, str]], FileSummary | None]:
+    """Facts one file contributes to the schema, (path, line, message) for what could not be read, and the file's
+    summary for the project index (Python files only)."""
     try:
         text = _read(file.path)
     except (OSError, UnicodeDecodeError) as exc:
-        return [], [(file.rel, 1, f"cannot read file: {exc}")]
+        return [], [(file.rel, 1, f"cannot read file: {exc}")], None
     if cache is None:
-        return _schema_facts(file, text, config)
+        return _project_facts(file, text, config)
     key = digest(file.rel + "\0" + text)
     hit = cache.get("facts", key)
     if hit is None:
-        hit = _schema_facts(file, text, config)
+        hit = _project_facts(file, text, config)
         cache.put("facts", key, hit)
     return hit
+
+
+def _project_facts(file: SourceFile, text: str, config: Config):
+    facts, diags = _schema_facts(file, text, config)
+    return facts, diags, summarize(file.rel, text) if file.language == "python" else None
 
 
 def _schema_facts(file: SourceFile, text: str, config: Config) -> tuple[list[ModelFacts], list[tuple[str, int, str]]]:
@@ -167,8 +175,9 @@ def _fingerprint(code: str, path: str, text: str, function: str) -> str:
 class FileChecker:
     """Checks one file against the schema; shared by the in-process and worker paths."""
 
-    def __init__(self, schema: Schema, config: Config, rules: dict[str, Rule], enabled: set[str], debug: bool = False, cache: FileCache | None = None):
+    def __init__(self, schema: Schema, config: Config, rules: dict[str, Rule], enabled: set[str], debug: bool = False, cache: FileCache | None = None, index: ProjectIndex | None = None):
         self.cache = cache
+        self.index = index
         self.schema = schema
         self.config = config
         self.rules = rules
@@ -214,7 +223,7 @@ class FileChecker:
             return _FileOutcome(self._filter(file.rel, [self._engine_finding("TL001", file.rel, Span(1, 1, 1, 1), f"cannot read file: {exc}")]), False)
         if self.cache is None:
             return self._check_text(file, text)
-        key = digest(file.rel + "\0" + text)
+        key = digest(file.rel + "\0" + text + "\0" + (self.index.dependency_digest(file.rel) if self.index else ""))
         hit = self.cache.get("findings", key)
         if hit is None:
             hit = self._check_text(file, text)
@@ -223,11 +232,13 @@ class FileChecker:
         return hit
 
     def _check_text(self, file: SourceFile, text: str) -> _FileOutcome:
-        adapters = [a for a in self.adapters if a.wants(text)]
+        calls_helpers = self._calls_helpers(file.rel)
+        # a file that calls project helpers which run queries is judged whatever it names itself
+        adapters = list(self.adapters) if calls_helpers else [a for a in self.adapters if a.wants(text)]
         has_suppressions = "tenantlint:" in text.lower()
         if not adapters and not has_suppressions:
             return _FileOutcome([], False)
-        if adapters and not self.identifiers.intersection(_IDENT.findall(text)) and "rpc(" not in text:
+        if adapters and not calls_helpers and not self.identifiers.intersection(_IDENT.findall(text)) and "rpc(" not in text:
             adapters = []  # mentions no model, table or accessor the schema knows: nothing to judge
             if not has_suppressions:
                 return _FileOutcome([], False)
@@ -242,7 +253,7 @@ class FileChecker:
         internal: list[tuple[str, cst.CSTNode | None]] = []
         for adapter in adapters:
             try:
-                sites = list(adapter.sites(module, self.schema, self.config))
+                sites = list(adapter.sites(module, self.schema, self.config, self.index))
             except Exception as exc:
                 if self.debug:
                     raise
@@ -273,7 +284,7 @@ class FileChecker:
                     span = Span(1, 1, 1, 1)
             base = _fingerprint(v.rule.code, file.rel, site.text, site.function)
             occurrences[base] += 1
-            findings.append(Finding(v.rule.code, v.rule.name, v.rule.level, file.rel, span, v.message, f"{base}:{occurrences[base]}"))
+            findings.append(Finding(v.rule.code, v.rule.name, v.rule.level, file.rel, span, v.message, f"{base}:{occurrences[base]}", site.related))
         for message, anchor in internal:
             span = Span(1, 1, 1, 1)
             if anchor is not None and anchor in positions:
@@ -281,6 +292,10 @@ class FileChecker:
             findings.append(self._engine_finding("TL000", file.rel, span, message))
         findings = self._apply_suppressions(file.rel, findings, suppressions)
         return _FileOutcome(self._filter(file.rel, findings), True)
+
+    def _calls_helpers(self, rel: str) -> bool:
+        """The file calls project functions that may run queries: it is parsed even if it names no model."""
+        return self.index is not None and self.index.calls_query_functions(rel)
 
     def _filter(self, rel: str, findings: list[Finding]) -> list[Finding]:
         ignored: set[str] = set()
@@ -387,13 +402,23 @@ def _cache_folder(config: Config, use_cache: bool) -> Path | None:
 
 def learn_schema(config: Config, use_cache: bool = False) -> tuple[Schema, dict[str, list[tuple[int, str]]], list[tuple[str, str]]]:
     """The schema pass: every file of the project that may declare tables."""
+    schema, ddl_diags, notes, _ = learn_project(config, use_cache)
+    return schema, ddl_diags, notes
+
+
+def learn_project(config: Config, use_cache: bool = False) -> tuple[Schema, dict[str, list[tuple[int, str]]], list[tuple[str, str]], ProjectIndex]:
+    """The project pass over every file of the project (whatever paths are reported on): the schema from the files
+    that declare tables, and the project index from every Python file's summary."""
     files = discover_schema_files(config)
+    summaries: list[FileSummary] = []
     facts: list[ModelFacts] = []
     ddl_diags: dict[str, list[tuple[int, str]]] = {}
     notes: list[tuple[str, str]] = []
     cache = FileCache(_cache_folder(config, use_cache), fingerprint_of(config)) if use_cache else None
-    for file_facts, diags in _map(_worker_facts, files, _jobs(config, len(files)), (None, config, cache)):
+    for file_facts, diags, summary in _map(_worker_facts, files, _jobs(config, len(files)), (None, config, cache)):
         facts.extend(file_facts)
+        if summary is not None:
+            summaries.append(summary)
         for path, line, msg in diags:
             if path.endswith(".sql"):
                 ddl_diags.setdefault(path, []).append((line, msg))
@@ -402,21 +427,21 @@ def learn_schema(config: Config, use_cache: bool = False) -> tuple[Schema, dict[
     facts.sort(key=lambda f: (f.path, f.line, f.name))  # the schema must not depend on worker timing
     schema = build_schema(facts, config)
     notes.extend(("", d) for d in schema.diagnostics)
-    return schema, ddl_diags, notes
+    return schema, ddl_diags, notes, ProjectIndex.build(summaries)
 
 
 def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache: bool = False) -> RunResult:
     """Check `paths`. The cache is off by default (tests, library use); the command line turns it on."""
     started = time.perf_counter()
     targets = discover_targets(list(paths), config)
-    schema, ddl_diags, notes = learn_schema(config, use_cache)
+    schema, ddl_diags, notes, index = learn_project(config, use_cache)
     rules = all_rules()
     enabled = enabled_codes(config, rules)
     cache = None
     if use_cache:
         salt = f"{fingerprint_of(config)}\0{sorted(enabled)}\0{_schema_digest(schema, ddl_diags)}"
         cache = FileCache(_cache_folder(config, use_cache), salt)
-    checker = FileChecker(schema, config, rules, enabled, debug=debug, cache=cache)
+    checker = FileChecker(schema, config, rules, enabled, debug=debug, cache=cache, index=index)
     checker.ddl_diagnostics = ddl_diags
     findings: list[Finding] = []
     parsed = 0

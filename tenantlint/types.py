@@ -169,6 +169,7 @@ class QuerySite:
     text: str  # normalized source text of the query (fingerprints)
     function: str  # enclosing function qualified name, "<module>" at top level
     span: Span | None = None  # filled by front ends that know positions up front
+    related: tuple[tuple[str, Span, str], ...] = ()  # (path, span, message): the helper query judged at this call
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,29 @@ def test_json_shape(tmp_path):
         "end": {"line": 6, "column": 20},
         "message": "Patient.objects.get: read of tenant table app_patient without a tenant filter",
         "fingerprint": "abc:1",
+        "related": [],
     }
+
+
+def test_related_location_in_every_format(tmp_path):
+    rule = all_rules()["TL101"]
+    f = Finding("TL101", rule.name, rule.level, "app/views.py", Span(9, 12, 9, 42), "get_project() -> Project.objects.get: read", "fp:1",
+                (("app/services.py", Span(5, 12, 5, 38), "the query in get_project()"),))
+    text = render("text", [f], all_rules(), info(tmp_path)).splitlines()
+    assert text[:2] == ["app/views.py:9:12: TL101 get_project() -> Project.objects.get: read", "  app/services.py:5:12: note: the query in get_project()"]
+    data = json.loads(render("json", [f], all_rules(), info(tmp_path)))
+    assert data["findings"][0]["related"] == [
+        {"path": "app/services.py", "start": {"line": 5, "column": 12}, "end": {"line": 5, "column": 38}, "message": "the query in get_project()"}
+    ]
+    doc = json.loads(render("sarif", [f], all_rules(), info(tmp_path)))
+    jsonschema.Draft4Validator(sarif_schema()).validate(doc)
+    related = doc["runs"][0]["results"][0]["relatedLocations"]
+    assert related == [{
+        "id": 1,
+        "physicalLocation": {"artifactLocation": {"uri": "app/services.py", "uriBaseId": "%SRCROOT%"},
+                             "region": {"startLine": 5, "startColumn": 12, "endLine": 5, "endColumn": 38}},
+        "message": {"text": "the query in get_project()"},
+    }]
 
 
 def test_sarif_validates_and_indexes_rules(tmp_path):

@@ -3,7 +3,8 @@
 Each adapter module exposes `ADAPTER`, an object with:
     name: str
     wants(source: str) -> bool          cheap text test; False means the module is not parsed for this adapter
-    sites(module: PythonModule, schema: Schema, config: Config) -> Iterable[QuerySite]
+    sites(module: PythonModule, schema: Schema, config: Config, index: ProjectIndex | None) -> Iterable[QuerySite]
+        (the project index lets an adapter judge a project helper where it is called)
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class PythonAdapter(Protocol):
 
     def wants(self, source: str) -> bool: ...
 
-    def sites(self, module: PythonModule, schema: Schema, config: Config) -> Iterable[QuerySite]: ...
+    def sites(self, module: PythonModule, schema: Schema, config: Config, index=None) -> Iterable[QuerySite]: ...
 
 
 def python_adapters() -> list[PythonAdapter]:

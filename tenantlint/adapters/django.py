@@ -15,13 +15,15 @@ Tenant predicates are judged against the schema's tenant paths: `organization=or
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 import libcst as cst
 
 from tenantlint.adapters.flow import D, N, NONE_TERM, S, SCOPED_TERM, U, Term, t_and, t_not, t_or, worst
+from tenantlint.adapters.values import DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, merge_envs  # noqa: F401 (re-exported)
+from tenantlint.adapters.helpers import HelperCalls
 from tenantlint.config import Config
+from tenantlint.index.project import ProjectIndex
 from tenantlint.python_module import PythonModule, dotted_name, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
 
@@ -51,93 +53,6 @@ _TENANT_KEYS = {"id", "pk", "uuid", "slug", "string_id", "subdomain", "domain", 
 _ID_NAME = re.compile(r"(^|_)(id|ids|pk|pks|uuid|slug)$")
 
 
-# --- per-query state ----------------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class Origin:
-    """Where one query starts."""
-
-    model: ModelInfo
-    api: str
-    anchor: cst.CSTNode | None = None
-    observed: dict = field(default_factory=dict)  # SiteKind -> Term (worst)
-    insert: bool = False  # the origin is a create(): its term is about the tenant value written
-    kind: SiteKind | None = None  # what the query does when it runs, if the start says so (select(), update(), ...)
-
-    def observe(self, kind: SiteKind, term: Term) -> None:
-        prev = self.observed.get(kind)
-        self.observed[kind] = term if prev is None else worst(prev, term)
-
-
-@dataclass(frozen=True)
-class QState:
-    origin: Origin
-    term: Term
-    related: bool = False  # reached through a related manager: already tenant-bound
-
-
-@dataclass(frozen=True)
-class QVal:
-    """Possible states of one query value (several after branches merge)."""
-
-    states: tuple[QState, ...]
-
-
-@dataclass(frozen=True)
-class QTerm:
-    """A local Q object: judged against a model only where a query uses it."""
-
-    build: object  # Callable[[ModelInfo], Term]
-
-
-@dataclass(frozen=True)
-class DictKeys:
-    keys: frozenset
-    values: tuple = ()  # (key, node)
-    complete: bool = True
-
-
-@dataclass(eq=False)
-class NewObject:
-    origin: Origin
-    keys: set
-
-
-_MARK = object()
-
-
-class Env(dict):
-    def copy(self) -> "Env":
-        return Env(self)
-
-
-def merge_envs(envs: list[Env | None]) -> Env | None:
-    live = [e for e in envs if e is not None]
-    if not live:
-        return None
-    out = Env()
-    keys = set().union(*live)
-    for k in keys:
-        vals = [e.get(k, _MARK) for e in live]
-        qvals = [v for v in vals if isinstance(v, QVal)]
-        if qvals:
-            states: list[QState] = []
-            for v in qvals:
-                for s in v.states:
-                    if s not in states:
-                        states.append(s)
-            out[k] = QVal(tuple(states))
-        elif all(isinstance(v, QTerm) for v in vals):
-            builds = [v.build for v in vals]
-            out[k] = QTerm(lambda m, builds=builds: _worst_of([b(m) for b in builds]))
-        elif all(v is vals[0] for v in vals):
-            out[k] = vals[0]
-        elif all(isinstance(v, DictKeys) for v in vals):
-            out[k] = DictKeys(frozenset.intersection(*(v.keys for v in vals)), (), all(v.complete for v in vals))
-    return out
-
-
 # --- the adapter --------------------------------------------------------------------------------
 
 
@@ -150,13 +65,15 @@ class DjangoAdapter:
             for s in (".objects", "_or_404", "queryset", ".filter(", ".all()", ".create(", ".exclude(", ".update(", ".delete(", "_set.", "_manager", ".get(")
         )
 
-    def sites(self, module: PythonModule, schema: Schema, config: Config) -> Iterable[QuerySite]:
-        return ModuleAnalysis(module, schema, config).run()
+    def sites(self, module: PythonModule, schema: Schema, config: Config, index=None) -> Iterable[QuerySite]:
+        return ModuleAnalysis(module, schema, config, index).run()
 
 
-class ModuleAnalysis:
+class ModuleAnalysis(HelperCalls):
     SOURCES = frozenset({"django"})  # schema sources whose models this analysis understands
-    def __init__(self, module: PythonModule, schema: Schema, config: Config):
+
+    def __init__(self, module: PythonModule, schema: Schema, config: Config, index: ProjectIndex | None = None):
+        self.init_helpers(module, index)
         self.module = module
         self.schema = schema
         self.config = config
@@ -180,6 +97,8 @@ class ModuleAnalysis:
         for origin, function in self.origins:
             if origin.anchor is None or not origin.observed:
                 continue
+            if self.moved_to_callers(function):
+                continue  # a helper's query: judged at each of its call sites instead
             kinds = origin.observed
             writes = [k for k in kinds if k in (SiteKind.UPDATE, SiteKind.DELETE, SiteKind.INSERT)]
             chosen = writes or [SiteKind.READ]
@@ -187,7 +106,8 @@ class ModuleAnalysis:
             for kind in chosen:
                 term = kinds.get(kind) or kinds[SiteKind.READ]
                 scope = {S: Scope.SCOPED, N: Scope.UNSCOPED, D: Scope.DEFEATED, U: Scope.UNKNOWN}[term.status]
-                yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function)
+                related = self.related_of(origin) if term.status != S else ()
+                yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function, related=related)
 
     def new_origin(self, model: ModelInfo, api: str, insert: bool = False) -> Origin:
         o = Origin(model, api, insert=insert)
@@ -215,11 +135,9 @@ class ModuleAnalysis:
                 if env is None:
                     return None
             return env
-        if isinstance(stmt, cst.FunctionDef):
-            self.function_def(stmt)
-            return env
-        if isinstance(stmt, cst.ClassDef):
-            self.class_def(stmt)
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            if not self.frame.inline:  # a helper's nested definitions are judged in its own module
+                self.function_def(stmt) if isinstance(stmt, cst.FunctionDef) else self.class_def(stmt)
             return env
         if isinstance(stmt, cst.If):
             self.expr(stmt.test, env)
@@ -291,7 +209,13 @@ class ModuleAnalysis:
             return env
         if isinstance(small, cst.Return):
             if small.value is not None:
-                self.expr(small.value, env)
+                if self.frame.returns is not None:  # a helper judged at its call: the caller gets the value
+                    value = self.expr(small.value, env, assign=True)
+                    self.frame.returns.append(value)
+                    if isinstance(value, QVal):
+                        self.frame.returned.update(id(s.origin) for s in value.states)
+                else:
+                    self.expr(small.value, env)
             self.function_end(env)
             return None
         if isinstance(small, cst.Raise):
@@ -361,7 +285,7 @@ class ModuleAnalysis:
         for v in env.values():
             if isinstance(v, QVal):
                 for s in v.states:
-                    if not s.origin.observed:
+                    if not s.origin.observed and id(s.origin) not in self.frame.returned:
                         s.origin.observe(s.origin.kind or SiteKind.READ, s.term)
 
     def function_def(self, node: cst.FunctionDef) -> None:
@@ -372,6 +296,9 @@ class ModuleAnalysis:
         if cls is not None and cls.get("queryset") is not None and node.name.value == "get_queryset":
             env["__drf_base__"] = cls["queryset"]
         saved = self.class_stack
+        saved_class = self.frame.self_class
+        if self.class_stack and not self.frame.inline:
+            self.frame.self_class = (self.module_id, ".".join(c["name"] for c in self.class_stack))
         self.class_stack = []  # nested classes inside a function are named from the function
         try:
             end = self.block(_body(node.body), env, name)
@@ -379,8 +306,15 @@ class ModuleAnalysis:
                 self.function_end(end)
         finally:
             self.class_stack = saved
+            self.frame.self_class = saved_class
 
     DRF_VIEWS = True  # judge `queryset = ...` class attributes with get_queryset()
+
+    def new_env(self) -> Env:
+        return Env()
+
+    def class_qualname(self) -> str:
+        return ".".join(c["name"] for c in self.class_stack)
 
     def plain_class_def(self, node: cst.ClassDef) -> None:
         """A class body walked in order, methods as functions named after the class."""
@@ -392,6 +326,7 @@ class ModuleAnalysis:
                     self.function_def(stmt)
                 else:
                     self.statement(stmt, env)
+            self.judge_inherited_methods(node, self.class_qualname())
         finally:
             self.class_stack.pop()
 
@@ -442,6 +377,7 @@ class ModuleAnalysis:
                 for s in qs.states:
                     if not s.origin.observed:  # get_queryset never returned it: it does not scope it
                         s.origin.observe(SiteKind.READ, s.term)
+            self.judge_inherited_methods(node, self.class_qualname())
         finally:
             self.class_stack.pop()
 
@@ -539,7 +475,8 @@ class ModuleAnalysis:
                     self.expr(el.value, env)
             return DictKeys(frozenset(keys), tuple(values), complete)
         if isinstance(node, cst.Call):
-            return self.call(node, env)
+            found = self.call(node, env)
+            return found if found is not None else self.helper_call(node, env)
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.BitOr, cst.BitAnd)):
             if self._is_q_expr(node, env):
                 return self.q_value(node, env)
@@ -575,6 +512,10 @@ class ModuleAnalysis:
         return isinstance(node, cst.Name) and self.model_named(node) is not None
 
     def model_named(self, node: cst.BaseExpression) -> ModelInfo | None:
+        node = self.subst_node(node)
+        bound = self.bound_model(node)
+        if bound is not None:
+            return bound if bound.source in self.SOURCES else None
         if isinstance(node, cst.Name):
             name = node.value
         elif isinstance(node, cst.Attribute):
@@ -881,6 +822,7 @@ class ModuleAnalysis:
         return None
 
     def kw_term(self, model: ModelInfo, key: str, value: cst.BaseExpression) -> Term:
+        value = self.subst_node(value)
         tenant = model.tenant
         if tenant is None:
             return NONE_TERM
@@ -994,13 +936,6 @@ def _expr_children_wrap(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
             yield child
         elif isinstance(child, cst.CSTNode):
             yield from _expr_children_wrap(child)
-
-
-def _worst_of(terms: list[Term]) -> Term:
-    out = terms[0]
-    for t in terms[1:]:
-        out = worst(out, t)
-    return out
 
 
 def _is_self_or_super(node: cst.BaseExpression) -> bool:

@@ -63,15 +63,15 @@ class SQLAlchemyAdapter:
     def wants(self, source: str) -> bool:
         return "sqlalchemy" in source or "sqlmodel" in source or ".query" in source or "session" in source or "select(" in source
 
-    def sites(self, module: PythonModule, schema: Schema, config: Config) -> Iterable[QuerySite]:
-        return SQLAlchemyAnalysis(module, schema, config).run()
+    def sites(self, module: PythonModule, schema: Schema, config: Config, index=None) -> Iterable[QuerySite]:
+        return SQLAlchemyAnalysis(module, schema, config, index).run()
 
 
 class SQLAlchemyAnalysis(ModuleAnalysis):
     SOURCES = frozenset({"sqlalchemy"})
     DRF_VIEWS = False
-    def __init__(self, module: PythonModule, schema: Schema, config: Config):
-        super().__init__(module, schema, config)
+    def __init__(self, module: PythonModule, schema: Schema, config: Config, index=None):
+        super().__init__(module, schema, config, index)
         self.scoped_sessions = set(config.scoped_sessions)
         self.global_criteria = "with_loader_criteria" in module.source
         self.accessors = {}  # no related managers in SQLAlchemy
@@ -424,7 +424,7 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
         if col is None:
             return Term(N)
         owner, attr = col
-        other = _unwrap(other)
+        other = self.subst_node(_unwrap(self.subst_node(other)))
         text = " ".join(cst.Module(body=[]).code_for_node(left).split()) + " " + _op_text(op) + " " + " ".join(cst.Module(body=[]).code_for_node(right).split())
         if self.column_of(other) is not None:
             return Term(N)  # a join condition

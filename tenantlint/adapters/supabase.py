@@ -50,8 +50,8 @@ class SupabaseAdapter:
     def wants(self, source: str) -> bool:
         return ".table(" in source or ".from_(" in source or ".rpc(" in source
 
-    def sites(self, module: PythonModule, schema: Schema, config: Config) -> Iterable[QuerySite]:
-        return _Analysis(module, schema, config).run()
+    def sites(self, module: PythonModule, schema: Schema, config: Config, index=None) -> Iterable[QuerySite]:
+        return _Analysis(module, schema, config, index).run()
 
 
 class _Analysis(ModuleAnalysis):
@@ -60,8 +60,8 @@ class _Analysis(ModuleAnalysis):
     SOURCES = frozenset({"ddl", "ddl-alter"})
     DRF_VIEWS = False
 
-    def __init__(self, module: PythonModule, schema: Schema, config: Config):
-        super().__init__(module, schema, config)
+    def __init__(self, module: PythonModule, schema: Schema, config: Config, index=None):
+        super().__init__(module, schema, config, index)
         self.accessors = {}
         self.rpc_sites: list[QuerySite] = []
         self.inner_embeds: dict[int, dict[str, str]] = {}  # id(origin) -> its select's `!inner` embeds

@@ -32,6 +32,10 @@ def as_dict(findings, rules, run) -> dict:
                 "end": {"line": f.span.end_line, "column": f.span.end_col},
                 "message": f.message,
                 "fingerprint": f.fingerprint,
+                "related": [
+                    {"path": path, "start": {"line": span.start_line, "column": span.start_col}, "end": {"line": span.end_line, "column": span.end_col}, "message": message}
+                    for path, span, message in f.related
+                ],
             }
             for f in ordered_findings
         ],

@@ -31,15 +31,20 @@ def _rule(rule) -> dict:
     }
 
 
+def _region(span) -> dict:
+    region = {"startLine": span.start_line, "startColumn": span.start_col}
+    if span.end_line >= span.start_line:
+        region["endLine"] = span.end_line
+        region["endColumn"] = max(span.end_col, 1)
+    return region
+
+
 def as_dict(findings, rules, run) -> dict:
     rule_list = [rules[code] for code in sorted(rules)]
     index = {rule.code: i for i, rule in enumerate(rule_list)}
     results = []
     for f in ordered(findings):
-        region = {"startLine": f.span.start_line, "startColumn": f.span.start_col}
-        if f.span.end_line >= f.span.start_line:
-            region["endLine"] = f.span.end_line
-            region["endColumn"] = max(f.span.end_col, 1)
+        region = _region(f.span)
         result = {
             "ruleId": f.code,
             "level": _LEVEL.get(f.level.value, "warning"),
@@ -51,6 +56,15 @@ def as_dict(findings, rules, run) -> dict:
         }
         if f.code in index:
             result["ruleIndex"] = index[f.code]
+        if f.related:
+            result["relatedLocations"] = [
+                {
+                    "id": i,
+                    "physicalLocation": {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}, "region": _region(span)},
+                    "message": {"text": message},
+                }
+                for i, (path, span, message) in enumerate(f.related, 1)
+            ]
         results.append(result)
     root_uri = run.root.resolve().as_uri()
     invocation = {"executionSuccessful": True}

@@ -5,7 +5,11 @@ from tenantlint.report._common import level_counts, ordered, plural
 
 
 def render(findings, rules, run) -> str:
-    lines = [f"{f.path}:{f.span.start_line}:{f.span.start_col}: {f.code} {f.message}" for f in ordered(findings)]
+    lines = []
+    for f in ordered(findings):
+        lines.append(f"{f.path}:{f.span.start_line}:{f.span.start_col}: {f.code} {f.message}")
+        # where the query itself is, when it was judged at a call of a helper
+        lines.extend(f"  {path}:{span.start_line}:{span.start_col}: note: {message}" for path, span, message in f.related)
     notes = [f"{path}: {message}" if path else message for path, message in run.notifications]
     out = list(lines)
     if notes:

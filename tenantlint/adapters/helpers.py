@@ -1,0 +1,389 @@
+"""Query helpers judged where they are called.
+
+A call that the project index resolves to a project function (`get_stream_by_id(stream_id)`,
+`Query.get_by_id(query_id)`, `services.find(org, pk)`, `get_object_or_error(Milestone, user, pk=...)`) is judged by
+walking the callee's body in the caller's analysis, with each parameter standing for the caller's argument:
+
+* a parameter's *value* (a queryset, a dict of lookups) is bound in the callee's environment;
+* a parameter's *expression* stands for the argument wherever a judge looks at the shape of a value
+  (`stream_id` in the helper is `message.stream_id` at this call: an id read from an object in hand);
+* `cls` is the class named at the call, and `self.<attr>` the value the concrete class gives that attribute
+  (`resource_model = Epic`), so a helper on an abstract base or a mixin is judged per concrete model.
+
+The queries found are reported at the call, with a related location at the helper's query. The helper's own tree
+is never rewritten, so that location is exact. A helper called from elsewhere in the project is not reported in its
+own body a second time (its queries moved to the call sites); one nobody calls is reported there as before.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from tenantlint.index.project import ProjectIndex, Resolved
+from tenantlint.index.summary import module_name
+from tenantlint.python_module import dotted_name
+from tenantlint.types import Span
+
+MAX_DEPTH = 3  # a view calls a service that calls a classmethod that calls a manager
+
+
+@dataclass(frozen=True)
+class Via:
+    """The helper query an origin was found in: file, snippet node, and the function it belongs to."""
+
+    rel: str
+    function: str
+    node: cst.CSTNode
+    snippet: "Snippet"
+
+
+class Snippet:
+    """One function's source parsed on its own; positions are mapped back to its file."""
+
+    __slots__ = ("fdef", "module", "line", "indent", "_positions", "assigned")
+
+    def __init__(self, module: cst.Module, line: int, indent: int):
+        self.module = module
+        self.fdef = module.body[0]
+        self.line = line
+        self.indent = indent
+        self._positions = None
+        self.assigned = _assigned_names(self.fdef)
+
+    def span(self, node: cst.CSTNode) -> Span | None:
+        if self._positions is None:
+            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        rng = self._positions.get(node)
+        if rng is None:
+            return None
+        return Span(
+            rng.start.line + self.line - 1,
+            rng.start.column + 1 + (self.indent if rng.start.line >= 1 else 0),
+            rng.end.line + self.line - 1,
+            rng.end.column + 1 + self.indent,
+        )
+
+
+_SNIPPETS: dict[str, Snippet | None] = {}  # per process: a helper is parsed once per run and worker
+
+
+def snippet(r: Resolved) -> Snippet | None:
+    key = f"{r.id}\0{r.function.line}\0{hash(r.function.source)}"
+    if key in _SNIPPETS:
+        return _SNIPPETS[key]
+    found = None
+    if r.function.source:
+        try:
+            module = cst.parse_module(r.function.source)
+            if module.body and isinstance(module.body[0], cst.FunctionDef):
+                found = Snippet(module, r.function.line, r.function.col)
+        except (cst.ParserSyntaxError, RecursionError):
+            found = None
+    _SNIPPETS[key] = found
+    return found
+
+
+@dataclass
+class Frame:
+    """One level of inlining: how names in the callee's body stand for the caller's expressions."""
+
+    module: str  # module whose imports resolve plain names
+    self_class: tuple[str, str] | None  # (module, class qualname) that `self` / `cls` are
+    subst: dict  # parameter -> caller expression node
+    returns: list | None  # values returned by the callee to the caller (None: a return lets the value escape)
+    returned: set  # ids of origins returned to the caller: not judged at the callee's end
+    function_id: str = ""
+    inline: bool = False  # walking another function's body for a call or a subclass
+
+
+def simple_argument(node: cst.BaseExpression) -> bool:
+    return isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.SimpleString, cst.Integer, cst.ConcatenatedString))
+
+
+def callee_name(func: cst.BaseExpression) -> str | None:
+    return dotted_name(func)
+
+
+def bind_arguments(fn, call: cst.Call, implicit_first: bool) -> tuple[dict, dict, list]:
+    """{parameter: argument node}, {**kwargs parameter: [(key, node)]}, [default parameters to parse]."""
+    params = list(fn.params[1:] if implicit_first and fn.params else fn.params)
+    bound: dict[str, cst.BaseExpression] = {}
+    extra_kw: list[tuple[str, cst.BaseExpression]] = []
+    star_kw: cst.BaseExpression | None = None
+    i = 0
+    for a in call.args:
+        if a.star == "*":
+            i = len(params)  # the rest of the positional parameters are unknown
+            continue
+        if a.star == "**":
+            star_kw = a.value
+            continue
+        if a.keyword is None:
+            if i < len(params):
+                bound[params[i]] = a.value
+            i += 1
+        elif a.keyword.value in params or a.keyword.value in fn.kwonly:
+            bound[a.keyword.value] = a.value
+        else:
+            extra_kw.append((a.keyword.value, a.value))
+    kwargs = {}
+    if fn.kwarg:
+        kwargs[fn.kwarg] = (extra_kw, star_kw)
+    defaults = [p for p, _ in fn.defaults if p not in bound]
+    return bound, kwargs, defaults
+
+
+def current_module(rel: str) -> str:
+    return module_name(rel)
+
+
+def related_message(function: str) -> str:
+    return f"the query in {function}()"
+
+
+def has_outside_callers(index: ProjectIndex | None, module: str, qualname: str) -> bool:
+    """Called from project code other than its own class's methods (those calls are not inlined)."""
+    if index is None:
+        return False
+    callers = index.callers(f"{module}:{qualname}")
+    if not callers:
+        return False
+    own_class = qualname.rpartition(".")[0]
+    return any(not via_self and not (own_class and caller.startswith(own_class + ".")) for _, caller, via_self in callers)
+
+
+class HelperCalls:
+    """The part of the statement walker that judges calls of project helpers (mixed into ModuleAnalysis)."""
+
+    def init_helpers(self, module, index: ProjectIndex | None) -> None:
+        self.index = index
+        self.module_id = module_name(module.path)
+        self.frames: list[Frame] = [Frame(self.module_id, None, {}, None, set())]
+        self.inline_stack: list[str] = []
+
+    @property
+    def frame(self) -> Frame:
+        return self.frames[-1]
+
+    # -- what names stand for
+
+    def subst_node(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        """A callee's parameter -> the caller's argument expression (through every level of inlining)."""
+        if isinstance(node, cst.Name) and len(self.frames) > 1:
+            for frame in reversed(self.frames):
+                rep = frame.subst.get(node.value)
+                if rep is None:
+                    return node
+                node = rep
+                if not isinstance(node, cst.Name):
+                    return node
+        return node
+
+    def bound_model(self, node: cst.BaseExpression):
+        """`cls` in a classmethod called as `Model.method()`, `self.model` / `self.resource_model` set by the class."""
+        if self.index is None or self.frame.self_class is None:
+            return None
+        mod, qual = self.frame.self_class
+        if isinstance(node, cst.Name) and node.value == "cls":
+            return self.schema.model(qual.rsplit(".", 1)[-1])
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in ("self", "cls"):
+            found = self.index.class_attr(mod, qual, node.attr.value)
+            if found is None:
+                return None
+            value = found[2].strip()
+            name = value.rsplit(".", 1)[-1]
+            if not name.isidentifier() or not name[:1].isupper():
+                return None
+            return self.schema.model(name)
+        return None
+
+    # -- calls
+
+    def helper_call(self, node: cst.Call, env):
+        from tenantlint.adapters.values import DictKeys, QVal
+
+        if self.index is None or len(self.inline_stack) >= MAX_DEPTH:
+            return None
+        name = callee_name(node.func)
+        if name is None or name.split(".", 1)[0] in ("self", "cls", "super()"):
+            return None  # methods of the walked class are judged in their own bodies
+        r = self.index.resolve_call(self.frame.module, None, name)
+        if r is None or r.id in self.inline_stack:
+            return None
+        snip = snippet(r)
+        if snip is None:
+            return None
+        implicit = r.function.kind in ("method", "classmethod") and isinstance(node.func, cst.Attribute)
+        bound, kwargs, defaults = bind_arguments(r.function, node, implicit)
+        callee_env = type(env)()
+        subst: dict = {}
+        assigned = snip.assigned
+        mark_values = []
+        for param, arg in bound.items():
+            arg = self.subst_node(arg)
+            value = self.expr(arg, env, assign=True)
+            if value is not None:
+                callee_env[param] = value
+                mark_values.append(value)
+            if param not in assigned and simple_argument(arg):
+                subst[param] = arg
+        for param, (extra, star) in kwargs.items():
+            keys, values = set(), []
+            for k, v in extra:
+                self.expr(v, env)
+                keys.add(k)
+                values.append((k, self.subst_node(v)))
+            complete = star is None
+            if star is not None:
+                sv = self.expr(star, env, assign=True)
+                if isinstance(sv, DictKeys):
+                    keys |= set(sv.keys)
+                    values.extend(sv.values)
+                    complete = sv.complete
+            callee_env[param] = DictKeys(frozenset(keys), tuple(values), complete)
+        for param, default in r.function.defaults:
+            if param in defaults and param not in assigned:
+                try:
+                    subst[param] = cst.parse_expression(default)
+                except cst.ParserSyntaxError:
+                    pass
+        self_class = self.frame.self_class
+        if r.function.kind == "classmethod" or (r.function.kind == "method" and r.bound is not None and not _is_instance_call(node)):
+            self_class = r.bound
+        mark = len(self.origins)
+        frame = Frame(r.file.module, self_class, subst, [], set(), r.id, inline=True)
+        self.frames.append(frame)
+        self.inline_stack.append(r.id)
+        try:
+            end = self.block(_walk_body(snip.fdef), callee_env, self.function)
+            if end is not None:
+                self.function_end(end)
+        finally:
+            self.frames.pop()
+            self.inline_stack.pop()
+        for value in mark_values:  # a query handed to a helper that never ran it: judged as it was
+            if isinstance(value, QVal):
+                for s in value.states:
+                    if not s.origin.observed:
+                        s.origin.observe(s.origin.kind or _read(), s.term)
+        short = r.function.qualname
+        for origin, _ in self.origins[mark:]:
+            if origin.via is None and origin.anchor is not None:
+                origin.via = Via(r.file.rel, short, origin.anchor, snip)
+            if not origin.api.startswith(f"{short}()"):
+                origin.api = f"{short}() -> {origin.api}"
+            origin.anchor = node
+        states = []
+        for value in frame.returns:
+            if isinstance(value, QVal):
+                for s in value.states:
+                    if s not in states:
+                        states.append(s)
+        return QVal(tuple(states))
+
+    def judge_inherited_methods(self, node: cst.ClassDef, qualname: str) -> None:
+        """`resource_model = Epic` on a subclass: each base method that uses `self.resource_model` is judged with it,
+        and what it finds is reported at that assignment (the mixin's own body sees no model)."""
+        if self.index is None or self.frame.inline:
+            return
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        attrs: dict[str, cst.BaseExpression] = {}
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign):
+                a = stmt.body[0]
+                if len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name) and isinstance(a.value, (cst.Name, cst.Attribute)):
+                    if self.model_named(a.value) is not None:
+                        attrs[a.targets[0].target.value] = a.value
+        if not attrs:
+            return
+        chain = self.index.class_chain(self.module_id, qualname)
+        for base_file, base in chain[1:]:
+            for m in base.methods:
+                r = self.index.method(self.module_id, qualname, m)
+                if r is None or r.file.module != base_file.module or r.function.qualname != f"{base.qualname}.{m}":
+                    continue  # overridden nearer the concrete class
+                used = [a for a in attrs if f"self.{a}" in (r.function.source or "") or f"cls.{a}" in (r.function.source or "")]
+                snip = snippet(r) if used else None
+                if snip is None or r.id in self.inline_stack:
+                    continue
+                anchor = attrs[used[0]]
+                mark = len(self.origins)
+                self.frames.append(Frame(r.file.module, (self.module_id, qualname), {}, None, set(), r.id, inline=True))
+                self.inline_stack.append(r.id)
+                try:
+                    end = self.block(_walk_body(snip.fdef), self.new_env(), qualname)
+                    if end is not None:
+                        self.function_end(end)
+                finally:
+                    self.frames.pop()
+                    self.inline_stack.pop()
+                for origin, _ in self.origins[mark:]:
+                    if origin.via is None and origin.anchor is not None:
+                        origin.via = Via(r.file.rel, r.function.qualname, origin.anchor, snip)
+                    origin.api = f"{qualname}.{m}() with {used[0]} = {origin.model.name}"
+                    origin.anchor = anchor
+
+    # -- reporting
+
+    def moved_to_callers(self, function: str) -> bool:
+        return has_outside_callers(self.index, self.module_id, function)
+
+    def related_of(self, origin) -> tuple:
+        via = origin.via
+        if via is None:
+            return ()
+        span = via.snippet.span(via.node)
+        if span is None:
+            return ()
+        return ((via.rel, span, related_message(via.function)),)
+
+
+def _read():
+    from tenantlint.types import SiteKind
+
+    return SiteKind.READ
+
+
+def _is_instance_call(node: cst.Call) -> bool:
+    """`obj.method()` on an instance (lower-case receiver) rather than `Model.method()` on the class."""
+    func = node.func
+    if not isinstance(func, cst.Attribute):
+        return False
+    name = dotted_name(func.value) or ""
+    return not name.rsplit(".", 1)[-1][:1].isupper()
+
+
+def _walk_body(fdef: cst.FunctionDef) -> list:
+    body = fdef.body
+    if isinstance(body, cst.IndentedBlock):
+        return list(body.body)
+    from tenantlint.adapters.django import _Suite
+
+    return [_Suite(body)]
+
+
+def _assigned_names(fdef: cst.FunctionDef) -> set[str]:
+    """Names the function assigns to: a parameter reassigned in the body no longer stands for its argument."""
+    found: set[str] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            if isinstance(node.target, cst.Name):
+                found.add(node.target.value)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            if isinstance(node.target, cst.Name):
+                found.add(node.target.value)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            if isinstance(node.target, cst.Name) and node.value is not None:
+                found.add(node.target.value)
+
+        def visit_For(self, node: cst.For) -> None:
+            if isinstance(node.target, cst.Name):
+                found.add(node.target.value)
+
+    fdef.body.visit(Visitor())
+    return found

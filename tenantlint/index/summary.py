@@ -1,0 +1,248 @@
+"""One Python file -> a FileSummary: what the project index needs to know of it, read with the standard `ast`.
+
+`ast` parses several times faster than libcst and gives lines, columns and source segments, which is all the
+index needs: top-level functions, classes with their bases, simple class attributes and methods, the module's
+imports, and the calls each function makes. A function's source is kept so that a query helper can be judged
+where it is called (its body is parsed with libcst only then, and only for the functions actually called).
+
+Nothing here is a libcst type: summaries are pickled into the per-file cache and shipped to worker processes.
+"""
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import dataclass, field
+
+MAX_HELPER_LINES = 150  # a longer function is a view or a job, not a helper worth judging per call
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSummary:
+    qualname: str  # "get_stream" or "Stream.get_by_id"
+    line: int  # line of `def`
+    col: int  # 0-based column of `def` (the indent removed from `source`)
+    end_line: int
+    params: tuple[str, ...]  # positional-or-keyword parameters in order, `self` / `cls` included
+    defaults: tuple[tuple[str, str], ...]  # (parameter, source of its default)
+    vararg: str | None
+    kwarg: str | None
+    kwonly: tuple[str, ...]
+    kind: str  # "function", "method", "classmethod", "staticmethod"
+    decorators: tuple[str, ...]  # dotted names of the decorators
+    annotations: tuple[tuple[str, str], ...]  # (parameter, annotation source)
+    calls: tuple[str, ...]  # dotted names of the callees as written ("get_stream", "self.helper", "Model.get_by_id")
+    source: str | None  # the dedented `def` (decorators excluded), None when too long to be a helper
+    first_line: int = 0  # line of the first decorator, or of `def`
+
+
+@dataclass(frozen=True, slots=True)
+class ClassSummary:
+    qualname: str
+    line: int
+    bases: tuple[str, ...]  # qualified through the module's imports
+    attrs: tuple[tuple[str, str], ...]  # (name, source of the value) for `name = value` in the class body
+    methods: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FileSummary:
+    rel: str
+    module: str  # dotted module name from the path ("app.services" for app/services.py, "app" for app/__init__.py)
+    imports: dict = field(default_factory=dict)  # local name -> qualified name
+    functions: dict = field(default_factory=dict)  # qualname -> FunctionSummary
+    classes: dict = field(default_factory=dict)  # qualname -> ClassSummary
+    constants: tuple[tuple[str, str], ...] = ()  # (name, source) of module-level `NAME = value`
+    parse_error: bool = False
+
+
+def module_name(rel: str) -> str:
+    name = rel[:-3] if rel.endswith(".py") else rel
+    name = name.replace("/", ".")
+    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+
+
+def dotted(node: ast.AST) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super":
+        parts.append("super()")
+        return ".".join(reversed(parts))
+    return None
+
+
+def _imports(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
+    package = module if is_package else module.rpartition(".")[0]
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    out[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    out[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".") if package else []
+                if node.level > 1:
+                    parts = parts[: len(parts) - (node.level - 1)] if node.level - 1 <= len(parts) else []
+                base = ".".join(p for p in (".".join(parts), node.module or "") if p)
+            else:
+                base = node.module or ""
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                out[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+    return out
+
+
+def _qualify(node: ast.AST, imports: dict[str, str]) -> str | None:
+    name = dotted(node)
+    if name is None:
+        if isinstance(node, ast.Call):  # a base built by a call: `history_model_factory(...)`
+            inner = dotted(node.func)
+            return f"{_qualify_text(inner, imports)}()" if inner else None
+        if isinstance(node, ast.Subscript):  # Generic[T], BaseRepo[Model]
+            return _qualify(node.value, imports)
+        return None
+    return _qualify_text(name, imports)
+
+
+def _qualify_text(name: str, imports: dict[str, str]) -> str:
+    head, _, rest = name.partition(".")
+    if head in imports:
+        return f"{imports[head]}.{rest}" if rest else imports[head]
+    return name
+
+
+class _Calls(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = dotted(node.func)
+        if name is not None:
+            self.calls.append(name)
+        self.generic_visit(node)
+
+    def visit_FunctionDef(self, node) -> None:  # nested functions' calls count for the enclosing one
+        self.generic_visit(node)
+
+
+def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines: list[str], in_class: bool) -> FunctionSummary:
+    decorators = tuple(d for d in (dotted(x.func if isinstance(x, ast.Call) else x) for x in node.decorator_list) if d)
+    kind = "function"
+    if in_class:
+        kind = "method"
+        if "classmethod" in decorators:
+            kind = "classmethod"
+        elif "staticmethod" in decorators:
+            kind = "staticmethod"
+    a = node.args
+    positional = [p.arg for p in (*a.posonlyargs, *a.args)]
+    defaults = []
+    for p, d in zip(positional[len(positional) - len(a.defaults):], a.defaults):
+        seg = _segment(lines, d)
+        if seg is not None:
+            defaults.append((p, seg))
+    for p, d in zip(a.kwonlyargs, a.kw_defaults):
+        if d is not None:
+            seg = _segment(lines, d)
+            if seg is not None:
+                defaults.append((p.arg, seg))
+    annotations = []
+    for p in (*a.posonlyargs, *a.args, *a.kwonlyargs):
+        if p.annotation is not None:
+            seg = _segment(lines, p.annotation)
+            if seg is not None:
+                annotations.append((p.arg, seg))
+    calls = _Calls()
+    for stmt in node.body:
+        calls.visit(stmt)
+    end = node.end_lineno or node.lineno
+    source = None
+    if end - node.lineno < MAX_HELPER_LINES:
+        text = "".join(lines[node.lineno - 1 : end])
+        source = textwrap.dedent(text)
+        if not source.endswith("\n"):
+            source += "\n"
+    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    return FunctionSummary(
+        qualname=qualname,
+        line=node.lineno,
+        col=node.col_offset,
+        end_line=end,
+        params=tuple(positional),
+        defaults=tuple(defaults),
+        vararg=a.vararg.arg if a.vararg else None,
+        kwarg=a.kwarg.arg if a.kwarg else None,
+        kwonly=tuple(p.arg for p in a.kwonlyargs),
+        kind=kind,
+        decorators=decorators,
+        annotations=tuple(annotations),
+        calls=tuple(dict.fromkeys(calls.calls)),
+        source=source,
+        first_line=first,
+    )
+
+
+def _segment(lines: list[str], node: ast.AST) -> str | None:
+    if node.end_lineno is None or node.end_col_offset is None:
+        return None
+    if node.lineno == node.end_lineno:
+        return lines[node.lineno - 1].encode("utf-8")[node.col_offset : node.end_col_offset].decode("utf-8", "replace")
+    first = lines[node.lineno - 1].encode("utf-8")[node.col_offset :].decode("utf-8", "replace")
+    middle = lines[node.lineno : node.end_lineno - 1]
+    last = lines[node.end_lineno - 1].encode("utf-8")[: node.end_col_offset].decode("utf-8", "replace")
+    return "".join([first, *middle, last])
+
+
+def summarize(rel: str, text: str) -> FileSummary:
+    """The summary of one file; a file that does not parse gets an empty one (the query pass reports it)."""
+    module = module_name(rel)
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return FileSummary(rel, module, parse_error=True)
+    lines = text.splitlines(keepends=True)
+    imports = _imports(tree, module, rel.endswith("__init__.py"))
+    functions: dict[str, FunctionSummary] = {}
+    classes: dict[str, ClassSummary] = {}
+    constants: list[tuple[str, str]] = []
+
+    def visit_class(node: ast.ClassDef, prefix: str) -> None:
+        qual = f"{prefix}{node.name}"
+        bases = tuple(q for q in (_qualify(b, imports) for b in node.bases) if q)
+        attrs: list[tuple[str, str]] = []
+        methods: list[str] = []
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                methods.append(stmt.name)
+                functions[f"{qual}.{stmt.name}"] = _function(stmt, f"{qual}.{stmt.name}", lines, True)
+            elif isinstance(stmt, ast.ClassDef):
+                visit_class(stmt, f"{qual}.")
+            elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                seg = _segment(lines, stmt.value)
+                if seg is not None:
+                    attrs.append((stmt.targets[0].id, seg))
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+                seg = _segment(lines, stmt.value)
+                if seg is not None:
+                    attrs.append((stmt.target.id, seg))
+        classes[qual] = ClassSummary(qual, node.lineno, bases, tuple(attrs), tuple(methods))
+
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions[stmt.name] = _function(stmt, stmt.name, lines, False)
+        elif isinstance(stmt, ast.ClassDef):
+            visit_class(stmt, "")
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            seg = _segment(lines, stmt.value)
+            if seg is not None and len(seg) < 4000:
+                constants.append((stmt.targets[0].id, seg))
+    return FileSummary(rel, module, imports, functions, classes, tuple(constants))

@@ -1,0 +1,93 @@
+"""The project index: summaries read with ast, names resolved across modules, callers, and the digest that keys
+a file's cached findings on the helpers it calls."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tenantlint.config import Config
+from tenantlint.engine import run
+from tenantlint.index.project import ProjectIndex
+from tenantlint.index.summary import summarize
+
+MODELS = '''
+from django.db import models
+
+class Finder:
+    @classmethod
+    def get_by_id(cls, _id):
+        return cls.objects.get(id=_id)
+
+class Organization(models.Model):
+    name = models.CharField(max_length=10)
+
+class Note(Finder, models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+'''
+SERVICES = '''
+from app.models import Note
+from . import models as m
+
+def get_note(note_id):
+    return Note.objects.get(id=note_id)
+
+def via_module(pk):
+    return m.Note.get_by_id(pk)
+'''
+VIEWS = '''
+from app import services
+from app.services import get_note
+
+def view(request, pk):
+    return get_note(pk)
+
+def other(request, pk):
+    return services.via_module(pk), unknown_function(pk)
+'''
+
+
+def _index(files: dict[str, str]) -> ProjectIndex:
+    return ProjectIndex.build([summarize(rel, text) for rel, text in files.items()])
+
+
+def test_calls_resolve_through_imports_modules_and_inherited_classmethods():
+    index = _index({"app/models.py": MODELS, "app/services.py": SERVICES, "app/views.py": VIEWS, "app/__init__.py": ""})
+    assert index.resolve_call("app.views", None, "get_note").id == "app.services:get_note"
+    assert index.resolve_call("app.views", None, "services.via_module").id == "app.services:via_module"
+    r = index.resolve_call("app.services", None, "m.Note.get_by_id")
+    assert r.id == "app.models:Finder.get_by_id" and r.bound == ("app.models", "Note")
+    assert index.resolve_call("app.views", None, "unknown_function") is None
+    assert index.unresolved >= 1
+    assert [c[:2] for c in index.callers("app.services:get_note")] == [("app/views.py", "view")]
+    assert "app.services:via_module" in index.query_functions  # calls a classmethod that queries
+    assert index.calls_query_functions("app/views.py")
+
+
+def test_module_names_resolve_by_suffix_under_a_source_folder():
+    index = _index({"src/app/services.py": SERVICES, "src/app/models.py": MODELS, "src/app/views.py": VIEWS})
+    assert index.resolve_call("src.app.views", None, "get_note").id == "src.app.services:get_note"
+
+
+def test_a_file_that_does_not_parse_has_an_empty_summary():
+    s = summarize("bad.py", "def broken(:\n")
+    assert s.parse_error and not s.functions
+
+
+def test_dependency_digest_follows_the_helpers_a_file_calls():
+    files = {"app/models.py": MODELS, "app/services.py": SERVICES, "app/views.py": VIEWS}
+    before = _index(files).dependency_digest("app/views.py")
+    edited = dict(files, **{"app/services.py": SERVICES.replace("Note.objects.get(id=note_id)", "Note.objects.get(id=note_id, organization=o)")})
+    assert _index(edited).dependency_digest("app/views.py") != before
+    unrelated = dict(files, **{"app/models.py": MODELS + "\nX = 1\n"})
+    assert _index(unrelated).dependency_digest("app/views.py") == before
+
+
+def test_cached_findings_of_a_caller_change_when_only_the_helper_changes(tmp_path: Path):
+    (tmp_path / "app").mkdir()
+    for rel, text in {"app/__init__.py": "", "app/models.py": MODELS, "app/services.py": SERVICES, "app/views.py": VIEWS}.items():
+        (tmp_path / rel).write_text(text)
+    config = Config(root=tmp_path)
+    first = run([tmp_path], config, use_cache=True)
+    assert ("app/views.py", 6) in {(f.path, f.span.start_line) for f in first.findings}
+    (tmp_path / "app/services.py").write_text(SERVICES.replace("Note.objects.get(id=note_id)", "Note.objects.get(id=note_id, organization=request_org())"))
+    second = run([tmp_path], config, use_cache=True)
+    assert ("app/views.py", 6) not in {(f.path, f.span.start_line) for f in second.findings}
