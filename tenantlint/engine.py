@@ -183,7 +183,7 @@ class FileChecker:
         self.rules = rules
         self.enabled = enabled
         self.debug = debug
-        self.adapters = python_adapters()
+        self.adapters = [a for a in python_adapters() if getattr(a, "applies", lambda _s: True)(schema)]
         self.identifiers = _known_identifiers(schema)
         self.by_kind: dict = {}
         for rule in rules.values():
@@ -234,7 +234,8 @@ class FileChecker:
     def _check_text(self, file: SourceFile, text: str) -> _FileOutcome:
         calls_helpers = self._calls_helpers(file.rel)
         # a file that calls project helpers which run queries is judged whatever it names itself
-        adapters = list(self.adapters) if calls_helpers else [a for a in self.adapters if a.wants(text)]
+        wanted_text = text + "\n" + self.index.helper_sources(file.rel) if calls_helpers else text
+        adapters = [a for a in self.adapters if a.wants(wanted_text)]
         has_suppressions = "tenantlint:" in text.lower()
         if not adapters and not has_suppressions:
             return _FileOutcome([], False)
@@ -427,7 +428,9 @@ def learn_project(config: Config, use_cache: bool = False) -> tuple[Schema, dict
     facts.sort(key=lambda f: (f.path, f.line, f.name))  # the schema must not depend on worker timing
     schema = build_schema(facts, config)
     notes.extend(("", d) for d in schema.diagnostics)
-    return schema, ddl_diags, notes, ProjectIndex.build(summaries)
+    index = ProjectIndex.build(summaries)
+    index.mark_query_functions(_known_identifiers(schema))
+    return schema, ddl_diags, notes, index
 
 
 def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache: bool = False) -> RunResult:

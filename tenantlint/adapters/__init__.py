@@ -3,6 +3,7 @@
 Each adapter module exposes `ADAPTER`, an object with:
     name: str
     wants(source: str) -> bool          cheap text test; False means the module is not parsed for this adapter
+    applies(schema: Schema) -> bool     the project has tables of this adapter's kind (else it never runs)
     sites(module: PythonModule, schema: Schema, config: Config, index: ProjectIndex | None) -> Iterable[QuerySite]
         (the project index lets an adapter judge a project helper where it is called)
 """

@@ -65,6 +65,10 @@ class DjangoAdapter:
             for s in (".objects", "_or_404", "queryset", ".filter(", ".all()", ".create(", ".exclude(", ".update(", ".delete(", "_set.", "_manager", ".get(")
         )
 
+    def applies(self, schema: Schema) -> bool:
+        """Whether the project has any table this adapter can judge (a Django project needs no SQLAlchemy pass)."""
+        return any(info.source in ModuleAnalysis.SOURCES for info in schema.models.values())
+
     def sites(self, module: PythonModule, schema: Schema, config: Config, index=None) -> Iterable[QuerySite]:
         return ModuleAnalysis(module, schema, config, index).run()
 

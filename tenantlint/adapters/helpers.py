@@ -16,17 +16,18 @@ own body a second time (its queries moved to the call sites); one nobody calls i
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from tenantlint.index.project import ProjectIndex, Resolved
+from tenantlint.index.project import SYMBOLIC_QUERY, ProjectIndex, Resolved
 from tenantlint.index.summary import module_name
 from tenantlint.python_module import dotted_name
 from tenantlint.types import Span
 
-MAX_DEPTH = 3  # a view calls a service that calls a classmethod that calls a manager
+MAX_DEPTH = 2  # a view calls a service that calls a classmethod
 
 
 @dataclass(frozen=True)
@@ -143,17 +144,6 @@ def related_message(function: str) -> str:
     return f"the query in {function}()"
 
 
-def has_outside_callers(index: ProjectIndex | None, module: str, qualname: str) -> bool:
-    """Called from project code other than its own class's methods (those calls are not inlined)."""
-    if index is None:
-        return False
-    callers = index.callers(f"{module}:{qualname}")
-    if not callers:
-        return False
-    own_class = qualname.rpartition(".")[0]
-    return any(not via_self and not (own_class and caller.startswith(own_class + ".")) for _, caller, via_self in callers)
-
-
 class HelperCalls:
     """The part of the statement walker that judges calls of project helpers (mixed into ModuleAnalysis)."""
 
@@ -210,11 +200,18 @@ class HelperCalls:
         if name is None or name.split(".", 1)[0] in ("self", "cls", "super()"):
             return None  # methods of the walked class are judged in their own bodies
         r = self.index.resolve_call(self.frame.module, None, name)
-        if r is None or r.id in self.inline_stack:
-            return None
+        if r is None or r.id in self.inline_stack or r.id not in self.index.query_functions:
+            return None  # not project code, recursion, or a function that runs no query
         snip = snippet(r)
         if snip is None:
             return None
+        self_class = self.frame.self_class
+        if r.function.kind == "classmethod" or (r.function.kind == "method" and r.bound is not None and not _is_instance_call(node)):
+            self_class = r.bound
+        if self.judged_clean(r, snip, self_class):
+            for a in node.args:  # nothing the arguments can change: only they are left to judge
+                self.expr(a.value, env)
+            return QVal(())
         implicit = r.function.kind in ("method", "classmethod") and isinstance(node.func, cst.Attribute)
         bound, kwargs, defaults = bind_arguments(r.function, node, implicit)
         callee_env = type(env)()
@@ -245,13 +242,20 @@ class HelperCalls:
             callee_env[param] = DictKeys(frozenset(keys), tuple(values), complete)
         for param, default in r.function.defaults:
             if param in defaults and param not in assigned:
-                try:
-                    subst[param] = cst.parse_expression(default)
-                except cst.ParserSyntaxError:
-                    pass
-        self_class = self.frame.self_class
-        if r.function.kind == "classmethod" or (r.function.kind == "method" and r.bound is not None and not _is_instance_call(node)):
-            self_class = r.bound
+                node_default = _parsed_default(default)
+                if node_default is not None:
+                    subst[param] = node_default
+        memo_key = None
+        if not any(isinstance(v, QVal) for v in mark_values):
+            # the same helper called with the same argument text judges the same: replay what it found
+            memo_key = (type(self).__name__, len(self.inline_stack), r.id, self_class, tuple(sorted((p, _code(n)) for p, n in subst.items())),
+                        tuple(sorted((p, tuple(sorted(d.keys)), tuple(_code(v) for _, v in d.values), d.complete) for p, d in callee_env.items() if isinstance(d, DictKeys))))
+            memo = _memo(self.schema)
+            if memo_key in memo:
+                for model, api, kind, observed, insert, via in memo[memo_key]:
+                    origin = self.new_origin(model, api, insert=insert)
+                    origin.kind, origin.observed, origin.via, origin.anchor = kind, dict(observed), via, node
+                return QVal(())
         mark = len(self.origins)
         frame = Frame(r.file.module, self_class, subst, [], set(), r.id, inline=True)
         self.frames.append(frame)
@@ -281,7 +285,44 @@ class HelperCalls:
                 for s in value.states:
                     if s not in states:
                         states.append(s)
+        if memo_key is not None and not states:
+            _memo(self.schema)[memo_key] = [(o.model, o.api, o.kind, dict(o.observed), o.insert, o.via) for o, _ in self.origins[mark:]]
         return QVal(tuple(states))
+
+    def judged_clean(self, r: Resolved, snip: Snippet, self_class) -> bool:
+        """The helper judged once on its own (parameters unknown): every query it runs or returns is restricted by
+        something no argument can change. Then no call of it needs judging again (most calls of most helpers)."""
+        from tenantlint.adapters.flow import S
+        from tenantlint.adapters.values import QVal
+
+        key = ("clean", type(self).__name__, len(self.inline_stack), r.id, self_class)
+        memo = _memo(self.schema)
+        if key in memo:
+            return memo[key]
+        params = set(r.function.params) | set(r.function.kwonly) | {r.function.kwarg, r.function.vararg} - {None, "self", "cls"}
+        saved, self.origins = self.origins, []
+        frame = Frame(r.file.module, self_class, {}, [], set(), r.id, inline=True)
+        self.frames.append(frame)
+        self.inline_stack.append(r.id)
+        try:
+            end = self.block(_walk_body(snip.fdef), self.new_env(), self.function)
+            if end is not None:
+                self.function_end(end)
+        finally:
+            self.frames.pop()
+            self.inline_stack.pop()
+            found, self.origins = self.origins, saved
+
+        def fixed(term) -> bool:
+            return term.status == S and not any(params.intersection(_WORDS.findall(p)) for p in term.predicates)
+
+        # a model that comes from a parameter (`get_object_or_404(queryset, ...)`) is only known at the call
+        clean = not SYMBOLIC_QUERY.search(r.function.source or "")
+        clean = clean and all(fixed(t) for o, _ in found for t in o.observed.values())
+        clean = clean and all(fixed(st.term) for v in frame.returns if isinstance(v, QVal) for st in v.states)
+        clean = clean and not any(o.insert for o, _ in found)
+        memo[key] = clean
+        return clean
 
     def judge_inherited_methods(self, node: cst.ClassDef, qualname: str) -> None:
         """`resource_model = Epic` on a subclass: each base method that uses `self.resource_model` is judged with it,
@@ -328,7 +369,7 @@ class HelperCalls:
     # -- reporting
 
     def moved_to_callers(self, function: str) -> bool:
-        return has_outside_callers(self.index, self.module_id, function)
+        return self.index is not None and self.index.moved_to_callers(f"{self.module_id}:{function}", MAX_DEPTH)
 
     def related_of(self, origin) -> tuple:
         via = origin.via
@@ -338,6 +379,31 @@ class HelperCalls:
         if span is None:
             return ()
         return ((via.rel, span, related_message(via.function)),)
+
+
+_DEFAULTS: dict[str, cst.BaseExpression | None] = {}
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MEMO: dict = {"schema": None, "calls": {}}
+
+
+def _memo(schema) -> dict:
+    """Judgements of helper calls, per process and schema (a new run starts afresh)."""
+    if _MEMO["schema"] is not schema:
+        _MEMO["schema"], _MEMO["calls"] = schema, {}
+    return _MEMO["calls"]
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def _parsed_default(source: str) -> cst.BaseExpression | None:
+    if source not in _DEFAULTS:
+        try:
+            _DEFAULTS[source] = cst.parse_expression(source)
+        except (cst.ParserSyntaxError, RecursionError):
+            _DEFAULTS[source] = None
+    return _DEFAULTS[source]
 
 
 def _read():

@@ -63,6 +63,10 @@ class SQLAlchemyAdapter:
     def wants(self, source: str) -> bool:
         return "sqlalchemy" in source or "sqlmodel" in source or ".query" in source or "session" in source or "select(" in source
 
+    def applies(self, schema: Schema) -> bool:
+        """Whether the project has any table this adapter can judge (a Django project needs no SQLAlchemy pass)."""
+        return any(info.source in SQLAlchemyAnalysis.SOURCES for info in schema.models.values())
+
     def sites(self, module: PythonModule, schema: Schema, config: Config, index=None) -> Iterable[QuerySite]:
         return SQLAlchemyAnalysis(module, schema, config, index).run()
 

@@ -50,6 +50,10 @@ class SupabaseAdapter:
     def wants(self, source: str) -> bool:
         return ".table(" in source or ".from_(" in source or ".rpc(" in source
 
+    def applies(self, schema: Schema) -> bool:
+        """Whether the project has any table this adapter can judge (a Django project needs no SQLAlchemy pass)."""
+        return any(info.source in _Analysis.SOURCES for info in schema.models.values())
+
     def sites(self, module: PythonModule, schema: Schema, config: Config, index=None) -> Iterable[QuerySite]:
         return _Analysis(module, schema, config, index).run()
 

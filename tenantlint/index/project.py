@@ -16,15 +16,17 @@ index (is every call site of a function inside a tenant context?).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from tenantlint.index.summary import ClassSummary, FileSummary, FunctionSummary
 
 MAX_BASES_DEPTH = 8
-# text that a function holding a query shows (any adapter): cheap, and only used to skip files
-_QUERY_MARKS = (".objects", "_or_404", ".query", "select(", "update(", "delete(", "insert(", ".table(", ".from_(",
-                "execute(", "session", "_set.", ".filter(", ".get(", ".create(", "queryset")
+# a query on a model the function does not name: `cls.objects`, `self.model.query`, a wrapper of get_object_or_404,
+# a supabase table chain
+SYMBOLIC_QUERY = re.compile(r"\b(?:cls|self\.\w+)\.(?:objects|query|_default_manager|select)\b|select\(cls\b|_or_404\(|\.table\(|\.from_\(")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,9 @@ class ProjectIndex:
     _callees: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # rel -> ids it calls
     unresolved: int = 0
     resolved: int = 0
-    query_functions: set[str] = field(default_factory=set)  # ids of functions that run queries, themselves or through callees
+    _callees_of_function: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    query_functions: set[str] = field(default_factory=set)
+    _levels: dict[str, int] = field(default_factory=dict)  # ids of functions that run queries, themselves or through callees
 
     @classmethod
     def build(cls, summaries: list[FileSummary]) -> "ProjectIndex":
@@ -65,7 +69,6 @@ class ProjectIndex:
                     index._suffixes[suffix] = None  # two modules end the same way: resolve neither by suffix
                 else:
                     index._suffixes[suffix] = s.module
-        callees_of: dict[str, set[str]] = defaultdict(set)
         for s in index.files.values():
             for fn in s.functions.values():
                 cls_name = fn.qualname.rpartition(".")[0] if fn.kind != "function" else None
@@ -77,17 +80,26 @@ class ProjectIndex:
                     index.resolved += 1
                     index._callers[r.id].append((s.rel, fn.qualname, call.split(".", 1)[0] in ("self", "cls")))
                     index._callees[s.rel].add(r.id)
-                    callees_of[f"{s.module}:{fn.qualname}"].add(r.id)
-                if fn.source and any(m in fn.source for m in _QUERY_MARKS):
-                    index.query_functions.add(f"{s.module}:{fn.qualname}")
+                    index._callees_of_function[f"{s.module}:{fn.qualname}"].add(r.id)
+        return index
+
+    def mark_query_functions(self, identifiers: frozenset[str]) -> None:
+        """Functions that run queries: their source names a model, table or accessor the schema knows, or queries a
+        model it does not name (`cls.objects`); and every function that calls one of those (two-level helpers)."""
+        self.query_functions = set()
+        self._levels = {}
+        for s in self.files.values():
+            for fn in s.functions.values():
+                src = fn.source
+                if src and (SYMBOLIC_QUERY.search(src) or not identifiers.isdisjoint(_WORD.findall(src))):
+                    self.query_functions.add(f"{s.module}:{fn.qualname}")
         changed = True
         while changed:  # a service that calls a query helper runs queries too
             changed = False
-            for fid, callees in callees_of.items():
-                if fid not in index.query_functions and callees & index.query_functions:
-                    index.query_functions.add(fid)
+            for fid, callees in self._callees_of_function.items():
+                if fid not in self.query_functions and callees & self.query_functions:
+                    self.query_functions.add(fid)
                     changed = True
-        return index
 
     # -- modules and names
 
@@ -202,6 +214,61 @@ class ProjectIndex:
 
     def calls_query_functions(self, rel: str) -> bool:
         return bool(self._callees.get(rel, set()) & self.query_functions)
+
+    def helper_sources(self, rel: str) -> str:
+        """The source of every query function a file may reach through calls (to choose the adapters that judge it)."""
+        out: list[str] = []
+        todo = sorted(self._callees.get(rel, set()) & self.query_functions)
+        seen: set[str] = set()
+        while todo:
+            fid = todo.pop()
+            if fid in seen:
+                continue
+            seen.add(fid)
+            found = self.function(fid)
+            if found is None:
+                continue
+            out.append(found[1].source or "")
+            todo.extend(self._callees_of_function.get(fid, ()))
+        return "\n".join(out)
+
+    def outside_callers(self, function_id: str) -> list[str]:
+        """Ids of the functions that call this one by name (not `self.` / `cls.`, not from its own class)."""
+        own_class = function_id.partition(":")[2].rpartition(".")[0]
+        out = []
+        for rel, caller, via_self in self._callers.get(function_id, ()):
+            if via_self or (own_class and caller.startswith(own_class + ".")):
+                continue
+            s = self.by_rel.get(rel)
+            if s is not None:
+                out.append(f"{s.module}:{caller}")
+        return out
+
+    def inlinable(self, function_id: str) -> bool:
+        found = self.function(function_id)
+        return found is not None and found[1].source is not None and function_id in self.query_functions
+
+    def moved_to_callers(self, function_id: str, max_depth: int) -> bool:
+        """Every call of this function is judged where it is made: it is called, can be inlined, and no chain of
+        inlinable callers above it is deeper than the analysis follows (else its body keeps its findings)."""
+        if not self.inlinable(function_id) or not self.outside_callers(function_id):
+            return False
+        return self._level(function_id, max_depth, ()) <= max_depth
+
+    def _level(self, fid: str, cap: int, stack: tuple) -> int:
+        """Calls between the farthest entry point (a function nobody inlines) and this function."""
+        if fid in stack:
+            return cap + 1  # recursion: never moved
+        if fid in self._levels:
+            return self._levels[fid]
+        callers = self.outside_callers(fid)
+        if not callers or not self.inlinable(fid):
+            level = 0
+        else:
+            level = 1 + max(self._level(c, cap, stack + (fid,)) for c in callers)
+            level = min(level, cap + 1)
+        self._levels[fid] = level
+        return level
 
     def callers(self, function_id: str) -> list[tuple[str, str, bool]]:
         return self._callers.get(function_id, [])

@@ -13,7 +13,7 @@ import ast
 import textwrap
 from dataclasses import dataclass, field
 
-MAX_HELPER_LINES = 150  # a longer function is a view or a job, not a helper worth judging per call
+MAX_HELPER_LINES = 60  # a longer function is a view, a job or an action, not a helper worth judging per call
 
 
 @dataclass(frozen=True, slots=True)
