@@ -52,6 +52,7 @@ class Verdict:
     rule: Rule
     site: QuerySite
     message: str
+    level: Level | None = None  # the rule's level unless the site says otherwise
 
 
 class RuleContext:
@@ -63,6 +64,9 @@ class RuleContext:
         self.rule = rule
 
     def finding(self, site: QuerySite, message: str) -> Verdict:
+        if site.entry and self.rule.level in (Level.ERROR, Level.WARNING):
+            # run by an operator across tenants on purpose, not by a request: kept in every report, as a note
+            return Verdict(self.rule, site, f"{message} (in an {site.entry})", Level.NOTE)
         return Verdict(self.rule, site, message)
 
 
@@ -285,7 +289,7 @@ class FileChecker:
                     span = Span(1, 1, 1, 1)
             base = _fingerprint(v.rule.code, file.rel, site.text, site.function)
             occurrences[base] += 1
-            findings.append(Finding(v.rule.code, v.rule.name, v.rule.level, file.rel, span, v.message, f"{base}:{occurrences[base]}", site.related))
+            findings.append(Finding(v.rule.code, v.rule.name, v.level or v.rule.level, file.rel, span, v.message, f"{base}:{occurrences[base]}", site.related))
         for message, anchor in internal:
             span = Span(1, 1, 1, 1)
             if anchor is not None and anchor in positions:

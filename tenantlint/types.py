@@ -44,6 +44,7 @@ class Column:
     name: str  # database column name
     nullable: bool = False
     attr: str | None = None  # attribute name in code when it differs from the column
+    unique: bool = False  # one row per value: a lookup by it on the tenant root names one tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class ModelFacts:
     relations: tuple[Relation, ...] = ()
     table_is_explicit: bool = False  # Meta.db_table / __tablename__ given
     derived: tuple[str, ...] = ()  # fields the model's own code fills in when a row is saved (`self.workspace = ...` in save())
+    scoped_managers: tuple[str, ...] = ()  # managers that filter by the tenant themselves (django-scopes ScopedManager)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ class ModelInfo:
     is_shared: bool = False  # declared shared in configuration: never flagged
     opaque: bool = False  # a target whose tables cannot be seen (a stored procedure called by RPC)
     derived: tuple[str, ...] = ()  # fields filled in by the model's own save(), inherited from bases
+    scoped_managers: tuple[str, ...] = ()  # managers that add the tenant filter themselves, inherited from bases
 
     @property
     def is_tenant_table(self) -> bool:
@@ -136,6 +139,7 @@ class Scope(str, Enum):
     SCOPED = "scoped"  # a tenant predicate (or tenant value, for inserts) holds on every path
     UNSCOPED = "unscoped"  # no tenant predicate
     DEFEATED = "defeated"  # a tenant predicate exists but OR / NOT / exclude() defeats it
+    GUARDED = "guarded"  # no tenant predicate, but the row is compared with the tenant right after and rejected
     UNKNOWN = "unknown"  # cannot tell statically (filter(**kwargs), dynamic table name, ...)
 
 
@@ -170,6 +174,8 @@ class QuerySite:
     function: str  # enclosing function qualified name, "<module>" at top level
     span: Span | None = None  # filled by front ends that know positions up front
     related: tuple[tuple[str, Span, str], ...] = ()  # (path, span, message): the helper query judged at this call
+    entry: str = ""  # what runs this code when it is not a request: "operator command" (reported as a note)
+    guard: str = ""  # for GUARDED: the check that rejects another tenant's row
 
 
 @dataclass(frozen=True, slots=True)

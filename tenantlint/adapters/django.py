@@ -89,6 +89,8 @@ class ModuleAnalysis(HelperCalls):
             for acc, src in accs.items():
                 self.accessors.setdefault(acc, set()).add(src)
         self.scoped_managers = set(config.scoped_managers)
+        # Django management commands run by an operator across tenants on purpose
+        self.entry = "operator command" if "/management/commands/" in f"/{module.path}" else ""
         self.local_classes = {s.name.value: s for s in module.tree.body if isinstance(s, cst.ClassDef)}
 
     # -- driver
@@ -111,7 +113,10 @@ class ModuleAnalysis(HelperCalls):
                 term = kinds.get(kind) or kinds[SiteKind.READ]
                 scope = {S: Scope.SCOPED, N: Scope.UNSCOPED, D: Scope.DEFEATED, U: Scope.UNKNOWN}[term.status]
                 related = self.related_of(origin) if term.status != S else ()
-                yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function, related=related)
+                if scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.guard:
+                    scope = Scope.GUARDED
+                yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function,
+                                related=related, entry=self.entry, guard=origin.guard)
 
     def new_origin(self, model: ModelInfo, api: str, insert: bool = False) -> Origin:
         o = Origin(model, api, insert=insert)
@@ -124,13 +129,46 @@ class ModuleAnalysis(HelperCalls):
         saved = self.function
         self.function = function
         try:
-            for stmt in body:
+            for i, stmt in enumerate(body):
                 if env is None:
                     break
+                guard = self.guard_after(stmt, body[i + 1] if i + 1 < len(body) else None)
+                mark = len(self.origins)
                 env = self.statement(stmt, env)
+                if guard:
+                    text, attr = guard
+                    for origin, _ in self.origins[mark:]:
+                        if _is_tenant_attr(origin.model, attr):
+                            origin.guard = text
             return env
         finally:
             self.function = saved
+
+    def guard_after(self, stmt, nxt) -> tuple[str, str] | None:
+        """`obj = <fetch>` followed at once by `if obj.<tenant> != <value>: return/raise` (or `assert obj.<tenant> ==
+        <value>`): (the text of that check, the attribute compared), else None."""
+        if nxt is None or not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            return None
+        a = stmt.body[0]
+        if not (isinstance(a, cst.Assign) and len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name)):
+            return None
+        name = a.targets[0].target.value
+        test, exits = None, False
+        if isinstance(nxt, cst.If) and nxt.orelse is None:
+            test, exits = nxt.test, _exits(_body(nxt.body))
+            test = _negated_equality(test)
+        elif isinstance(nxt, cst.SimpleStatementLine) and len(nxt.body) == 1 and isinstance(nxt.body[0], cst.Assert):
+            test, exits = nxt.body[0].test, True
+        if test is None or not exits or not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+            return None
+        left, right = test.left, test.comparisons[0].comparator
+        if not (isinstance(left, cst.Attribute) and isinstance(left.value, cst.Name) and left.value.value == name):
+            left, right = right, left
+        if not (isinstance(left, cst.Attribute) and isinstance(left.value, cst.Name) and left.value.value == name):
+            return None
+        if isinstance(right, (cst.SimpleString, cst.Integer)) or _is_none(right):
+            return None
+        return " ".join(_code(test).split()), left.attr.value
 
     def statement(self, stmt: cst.CSTNode, env: Env) -> Env | None:
         if isinstance(stmt, (cst.SimpleStatementLine, _Suite)):
@@ -165,11 +203,20 @@ class ModuleAnalysis(HelperCalls):
                 after = self.block(_body(stmt.orelse.body), after, self.function)
             return after if after is not None else env
         if isinstance(stmt, cst.With):
+            disabled = False
             for item in stmt.items:
                 self.expr(item.item, env)
                 if item.asname is not None:
                     self.bind(item.asname.name, None, env)
-            return self.block(_body(stmt.body), env, self.function)
+                if isinstance(item.item, cst.Call) and (dotted_name(item.item.func) or "").rsplit(".", 1)[-1] == "scopes_disabled":
+                    disabled = True
+            if not disabled or env.get("__scopes_disabled__"):
+                return self.block(_body(stmt.body), env, self.function)
+            env["__scopes_disabled__"] = True  # django-scopes switched off: scoped managers filter nothing in here
+            after = self.block(_body(stmt.body), env, self.function)
+            if after is not None:
+                after.pop("__scopes_disabled__", None)
+            return after
         if isinstance(stmt, cst.Try) or type(stmt).__name__ == "TryStar":
             after_body = self.block(_body(stmt.body), env.copy(), self.function)
             ends = []
@@ -558,7 +605,8 @@ class ModuleAnalysis(HelperCalls):
             model = self.model_named(first)
             if model is not None:
                 origin = self.new_origin(model, f"{last}({model.name})")
-                base = QVal((QState(origin, NONE_TERM if model.name not in self.scoped_managers else SCOPED_TERM),))
+                term = SCOPED_TERM if model.name in self.scoped_managers else self.manager_term(model, "objects", env)
+                base = QVal((QState(origin, term),))
             else:
                 base = self.value(first, env)
                 if not isinstance(base, QVal):
@@ -624,13 +672,20 @@ class ModuleAnalysis(HelperCalls):
             manager = node.attr.value
             model = self.model_named(node.value)
             if model is not None:
-                if manager in _NOT_MANAGERS or manager[:1].isupper():
-                    return None
-                scoped = manager in self.scoped_managers or f"{model.name}.{manager}" in self.scoped_managers
+                if manager in _NOT_MANAGERS or manager[:1].isupper() or _is_field(model, manager):
+                    return None  # `Recipe.keywords.through(...)`: a field, not a manager
                 origin = self.new_origin(model, f"{model.name}.{manager}")
-                return QVal((QState(origin, Term(S, (manager,), f"manager {manager} is declared tenant-scoped") if scoped else NONE_TERM),))
+                return QVal((QState(origin, self.manager_term(model, manager, env)),))
         v = self.value(node, env)
         return v if isinstance(v, QVal) else None
+
+    def manager_term(self, model: ModelInfo, manager: str, env: Env) -> Term:
+        """What a query started on `Model.<manager>` is restricted by before any filter."""
+        if manager in self.scoped_managers or f"{model.name}.{manager}" in self.scoped_managers:
+            return Term(S, (manager,), f"manager {manager} is declared tenant-scoped")
+        if manager in model.scoped_managers and not env.get("__scopes_disabled__"):
+            return Term(S, (manager,), f"manager {manager} filters by the active scope (django-scopes)")
+        return NONE_TERM
 
     @staticmethod
     def _extend_api(base: QVal, method: str) -> None:
@@ -876,6 +931,8 @@ class ModuleAnalysis(HelperCalls):
             return Term(S, (text,), "re-fetch of an object already loaded", null_only=True)
         if op == "in" and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("values_list", "values"):
             return Term(S, (text,), "values of another query, judged where it starts", null_only=True)
+        if len(path) == 1 and op == "exact" and any((c.attr or c.name) == path[0] and c.unique for c in model.columns):
+            return Term(N, (), f"the row is selected by its unique {path[0]}")
         return NONE_TERM
 
     def dict_keys(self, args, env: Env) -> tuple[set[str], bool]:
@@ -968,8 +1025,59 @@ def _path_matches(path: list[str], tenant_path: tuple[str, ...], columns: dict[s
         cols = {r.field: r.column for r in owner.relations}
         return len(path) == n and last == cols.get(tenant_path[-1], tenant_path[-1] + "_id")
     rest = path[n:]
-    # organization__id / organization__slug name the tenant; organization__plan does not
-    return not rest or rest[0] in _TENANT_KEYS
+    # organization__id / organization__slug and any unique field of the root name the tenant; organization__plan does not
+    if not rest or rest[0] in _TENANT_KEYS:
+        return True
+    owner = model
+    for hop in tenant_path:
+        rel = next((r for r in owner.relations if r.field == hop), None)
+        owner = schema.model(rel.target) if rel else None
+        if owner is None:
+            return False
+    unique = any((c.attr or c.name) == rest[0] and c.unique for c in owner.columns)
+    return unique and (len(rest) == 1 or rest[1:] == ["exact"])
+
+
+def _exits(body: list) -> bool:
+    """The block leaves the function: it ends in `return` or `raise` (abort(403) and friends raise)."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, (cst.SimpleStatementLine, _Suite)) and last.body:
+        small = last.body[-1]
+        if isinstance(small, (cst.Return, cst.Raise)):
+            return True
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            return (dotted_name(small.value.func) or "").rsplit(".", 1)[-1] in ("abort", "deny", "forbid")
+    return False
+
+
+def _negated_equality(test: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`a != b`, `a is not b`, `not a == b`, `a not in b` -> the comparison that must hold; None for other tests."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) and isinstance(test.expression, cst.Comparison):
+        inner = test.expression
+        if len(inner.comparisons) == 1 and isinstance(inner.comparisons[0].operator, (cst.Equal, cst.Is, cst.In)):
+            return inner
+        return None
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, (cst.NotEqual, cst.IsNot, cst.NotIn)):
+        return test
+    return None
+
+
+def _is_tenant_attr(model: ModelInfo, attr: str) -> bool:
+    """`project` / `project_id` on a row owned through `project`: the attribute that says whose the row is."""
+    tenant = model.tenant
+    if tenant is None:
+        return False
+    heads = {p[0] for p in tenant.tenant_paths}
+    heads |= {r.column for r in model.relations if r.field in heads}
+    if tenant.tenant_column:
+        heads.add(tenant.tenant_column)
+    return attr in heads
+
+
+def _is_field(model: ModelInfo, name: str) -> bool:
+    return any((c.attr or c.name) == name for c in model.columns) or any(r.field == name for r in model.relations)
 
 
 def _is_none(node: cst.BaseExpression) -> bool:

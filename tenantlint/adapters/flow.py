@@ -27,7 +27,7 @@ def t_and(a: Term, b: Term) -> Term:
         if a.status == status or b.status == status:
             reason = a.reason if a.status == status else b.reason
             return Term(status, preds, reason)
-    return Term(N, preds)
+    return Term(N, preds, a.reason or b.reason)  # keeps why the rows are selected ("by the unique field code")
 
 
 def t_or(a: Term, b: Term) -> Term:

@@ -24,6 +24,7 @@ class Origin:
     insert: bool = False  # the origin is a create(): its term is about the tenant value written
     kind: SiteKind | None = None  # what the query does when it runs, if the start says so (select(), update(), ...)
     via: object | None = None  # the helper query this origin was found in, when it was judged at a call (helpers.Via)
+    guard: str = ""  # the tenant check that follows the fetch (`if obj.project_id != request.project.id: raise`)
 
     def observe(self, kind: SiteKind, term: Term) -> None:
         prev = self.observed.get(kind)

@@ -116,6 +116,7 @@ class DjangoSchemaSource:
         relations: list[Relation] = []
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         derived: set[str] = set()
+        scoped: list[str] = []
         for stmt in body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "save":
                 derived |= _self_assignments(stmt)
@@ -131,6 +132,9 @@ class DjangoSchemaSource:
                 continue
             for target, value in _assignments([stmt]):
                 if not isinstance(value, cst.Call):
+                    continue
+                if (module.imports.qualify(value.func) or "").rsplit(".", 1)[-1] == "ScopedManager":
+                    scoped.append(target)  # django-scopes: every query through it is filtered by the active scope
                     continue
                 cls = _field_class(value)
                 if cls is None or not (cls.endswith("Field") or cls in _RELATION_FIELDS or cls.endswith("Key")):
@@ -152,7 +156,7 @@ class DjangoSchemaSource:
                     related = _string(_kwarg(value, "related_name"))  # "%(class)s" is filled in per concrete model
                     relations.append(Relation(target, target_name, db_column or f"{target}_id", null, related))
                 else:
-                    columns.append(Column(db_column or target, null, target if db_column else None))
+                    columns.append(Column(db_column or target, null, target if db_column else None, _true(_kwarg(value, "unique")) or cls in ("UUIDField",) and _true(_kwarg(value, "primary_key"))))
         return ModelFacts(
             name=node.name.value,
             table=None if abstract else (db_table or (f"{app.lower()}_{node.name.value.lower()}" if app else node.name.value.lower())),
@@ -167,6 +171,7 @@ class DjangoSchemaSource:
             relations=tuple(relations),
             table_is_explicit=db_table is not None,
             derived=tuple(sorted(derived)),
+            scoped_managers=tuple(scoped),
         )
 
 

@@ -92,13 +92,13 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
         relations.update((r.field, r) for r in f.relations)
         return list(columns.values()), list(relations.values()), f.table if f.table_is_explicit else (table or f.table)
 
-    def derived_of(f: ModelFacts, depth: int = 0) -> set[str]:
-        out = set(f.derived)
+    def derived_of(f: ModelFacts, depth: int = 0, attr: str = "derived") -> set[str]:
+        out = set(getattr(f, attr))
         if depth < 10:
             for b in f.bases:
                 base = pick(b, f)
                 if base is not None and base is not f:
-                    out |= derived_of(base, depth + 1)
+                    out |= derived_of(base, depth + 1, attr)
         return out
 
     models: dict[str, ModelInfo] = {}
@@ -241,6 +241,7 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
             is_root=name in root_models,
             is_shared=name.lower() in shared or table.lower() in shared,
             derived=tuple(sorted(derived_of(f))),
+            scoped_managers=tuple(sorted(derived_of(f, attr="scoped_managers"))),
         )
         models[name] = info
         for r in resolved_rels[name]:
