@@ -152,6 +152,10 @@ def schema(paths, config_file, show_all) -> None:
                 kind = "tenant root" if info.is_root else "not tenant-owned"
                 click.echo(f"{info.table:<32} {info.name:<24} {kind}  ({info.path}:{info.line})")
     click.echo(f"{len(tenant)} tenant tables, {len(infos) - len(tenant)} other tables.")
+    if learnt.unresolved:
+        click.echo(f"\nCould not resolve ({len(learnt.unresolved)}); queries on these are not judged:")
+        for path, line, what in learnt.unresolved:
+            click.echo(f"  {path}:{line}: {what}")
     for path, msg in notes:
         click.echo(f"{path + ': ' if path else ''}{msg}", err=True)
 

@@ -430,9 +430,9 @@ def learn_project(config: Config, use_cache: bool = False) -> tuple[Schema, dict
             else:
                 notes.append((path, msg))
     facts.sort(key=lambda f: (f.path, f.line, f.name))  # the schema must not depend on worker timing
-    schema = build_schema(facts, config)
-    notes.extend(("", d) for d in schema.diagnostics)
     index = ProjectIndex.build(summaries)
+    schema = build_schema(facts, config, auth_user_model=index.setting("AUTH_USER_MODEL"))
+    notes.extend(("", d) for d in schema.diagnostics)
     index.mark_query_functions(_known_identifiers(schema))
     return schema, ddl_diags, notes, index
 

@@ -70,6 +70,7 @@ class ModelFacts:
     table_is_explicit: bool = False  # Meta.db_table / __tablename__ given
     derived: tuple[str, ...] = ()  # fields the model's own code fills in when a row is saved (`self.workspace = ...` in save())
     scoped_managers: tuple[str, ...] = ()  # managers that filter by the tenant themselves (django-scopes ScopedManager)
+    declares_fields: bool = False  # the body declares the framework's fields (`models.ForeignKey(...)`): a model whatever its bases
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ class Schema:
     tables: Mapping[str, ModelInfo]  # by lower-case database table name
     reverse: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # model -> {reverse accessor: source model}
     diagnostics: tuple[str, ...] = ()
+    unresolved: tuple[tuple[str, int, str], ...] = ()  # (path, line, what): classes and relation targets not followed
 
     def model(self, name: str) -> ModelInfo | None:
         return self.models.get(name)

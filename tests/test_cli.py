@@ -194,3 +194,24 @@ def test_config_outside_the_checked_tree_still_learns_the_tree(tmp_path):
     result = CliRunner().invoke(main, ["check", str(project), "--config", str(cfg), "--no-cache"])
     assert result.exit_code == 1, result.output
     assert "app/views.py:4:12: TL101" in result.output
+
+
+def test_schema_command_ends_with_what_it_could_not_resolve(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "models.py").write_text(MODELS + textwrap.dedent('''
+        from vendor.audit import ExternalAuditBase
+
+
+        class Visit(models.Model):
+            patient = models.ForeignKey("app.Patient", on_delete=models.CASCADE)
+            room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE)
+
+
+        class AuditEntry(ExternalAuditBase):
+            pass
+        '''))
+    result = invoke("schema", str(tmp_path))
+    assert result.exit_code == 0
+    tail = result.output.split("Could not resolve (2); queries on these are not judged:\n", 1)[1].splitlines()
+    assert tail[0].startswith("  app/models.py:") and "Visit: relation target 'rooms.Room' is not a model of this project" in tail[0]
+    assert "class AuditEntry: base vendor.audit.ExternalAuditBase could not be followed" in tail[1]

@@ -212,6 +212,24 @@ class ProjectIndex:
                 return self.method(target.module, owner, meth)
         return None
 
+    def setting(self, name: str) -> str | None:
+        """A string constant of the project's settings (`AUTH_USER_MODEL = "accounts.User"`), from a module whose
+        name says it holds settings; None when no such module sets it."""
+        import ast
+
+        for s in sorted(self.files.values(), key=lambda s: s.rel):
+            if "settings" not in s.module:
+                continue
+            for const, value in s.constants:
+                if const == name:
+                    try:
+                        v = ast.literal_eval(value)
+                    except (ValueError, SyntaxError):
+                        continue
+                    if isinstance(v, str):
+                        return v
+        return None
+
     def calls_query_functions(self, rel: str) -> bool:
         return bool(self._callees.get(rel, set()) & self.query_functions)
 

@@ -102,6 +102,9 @@ class DjangoSchemaSource:
             if arg.keyword is not None:
                 continue
             qualified = module.imports.qualify(arg.value)
+            if qualified is None and isinstance(arg.value, cst.Call):
+                # a base built by a call (`history_model_factory(...)`): unknown, but the class is still read
+                qualified = f"{module.imports.qualify(arg.value.func) or 'factory'}()"
             if qualified is None:
                 continue
             bases.append(qualified)
@@ -117,6 +120,7 @@ class DjangoSchemaSource:
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         derived: set[str] = set()
         scoped: list[str] = []
+        declares_fields = False
         for stmt in body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "save":
                 derived |= _self_assignments(stmt)
@@ -139,6 +143,8 @@ class DjangoSchemaSource:
                 cls = _field_class(value)
                 if cls is None or not (cls.endswith("Field") or cls in _RELATION_FIELDS or cls.endswith("Key")):
                     continue
+                if (module.imports.qualify(value.func) or "").startswith("django.db.models."):
+                    declares_fields = True
                 null = _true(_kwarg(value, "null"))
                 db_column = _string(_kwarg(value, "db_column"))
                 if cls in _RELATION_FIELDS or cls.endswith("ForeignKey"):
@@ -172,6 +178,7 @@ class DjangoSchemaSource:
             table_is_explicit=db_table is not None,
             derived=tuple(sorted(derived)),
             scoped_managers=tuple(scoped),
+            declares_fields=declares_fields,
         )
 
 

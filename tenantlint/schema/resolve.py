@@ -26,7 +26,14 @@ def _is_root(name: str, table: str, roots: set[str]) -> bool:
     return t in roots or (t.endswith("s") and t[:-1] in roots) or any(t.endswith("_" + r) for r in roots)
 
 
-def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
+def _package_model_base(qualified: str) -> bool:
+    """`ordered_model.models.OrderedModel`, `model_utils.models.TimeStampedModel`: a model base of an installed
+    package (imported from a module, named like a model), which the project's files do not declare."""
+    module, _, last = qualified.rpartition(".")
+    return bool(module) and not last.endswith("()") and f".{module}.".find(".models.") >= 0 and last[:1].isupper()
+
+
+def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_model: str | None = None) -> Schema:
     facts_by_name: dict[str, list[ModelFacts]] = defaultdict(list)
     ddl_tables: dict[str, ModelFacts] = {}
     alters: list[ModelFacts] = []
@@ -65,11 +72,16 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
         if key in is_model:
             return is_model[key]
         is_model[key] = False  # cycle guard
-        result = f.is_root_model
+        result = f.is_root_model or (f.source == "django" and f.declares_fields)
         if not result and depth < 20:
             for b in f.bases:
                 base = pick(b, f)
-                if base is not None and base is not f and model_check(base, depth + 1):
+                if base is None:
+                    if f.source == "django" and _package_model_base(b):
+                        result = True
+                        break
+                    continue
+                if base is not f and model_check(base, depth + 1):
                     result = True
                     break
         is_model[key] = result
@@ -116,15 +128,26 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
         raw[f.name] = (f, list(f.columns), list(f.relations), f.table or f.name)
 
     table_to_model = {t.lower(): n for n, (_, _, _, t) in raw.items()}
+    name_to_model = {n.lower(): n for n in raw}
+    user_model = (auth_user_model or "auth.User").split(".")[-1]
+    unresolved: list[tuple[str, int, str]] = []
 
     def resolve_target(target: str, owner: str) -> str:
         if target == "self":
             return owner
+        if target == "AUTH_USER_MODEL":  # settings.AUTH_USER_MODEL, read from the project's settings
+            target = user_model
         t = target.split(".")
-        # "app.Model" / "Model" / "table" / "schema.table"
+        # "app.Model" / "Model" / "table" / "schema.table"; Django matches the model part case-insensitively
         if t[-1] in raw:
             return t[-1]
-        return table_to_model.get(t[-1].lower(), t[-1])
+        found = table_to_model.get(t[-1].lower()) or name_to_model.get(t[-1].lower())
+        if found is None:
+            f = raw[owner][0]
+            if f.source == "django" and not (target == user_model and auth_user_model is None):
+                unresolved.append((f.path, f.line, f"{owner}: relation target '{target}' is not a model of this project"))
+            return t[-1]
+        return found
 
     roots = {r.lower() for r in config.tenant_roots}
     columns_cfg = {c.lower() for c in config.tenant_columns}
@@ -256,4 +279,13 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config) -> Schema:
         for t in config.tenant_tables
         if t.lower() not in {n.lower() for n in models} and t.lower() not in tables
     )
-    return Schema(models=models, tables=tables, reverse={k: dict(v) for k, v in reverse.items()}, diagnostics=diagnostics)
+    for name, cands in facts_by_name.items():
+        for f in cands:
+            if f.source != "django" or f.abstract or model_check(f):
+                continue
+            looks = f.name.endswith("Model") or any(b.rsplit(".", 1)[-1].endswith(("Model", "Base", "Mixin")) or b.endswith("()") for b in f.bases)
+            missing = [b for b in f.bases if pick(b, f) is None and not b.startswith(("django.", "rest_framework.", "typing.", "enum.", "pydantic.", "abc.", "dataclasses.", "marshmallow."))]
+            if looks and missing:
+                unresolved.append((f.path, f.line, f"class {f.name}: base {', '.join(missing)} could not be followed, so it is not read as a model"))
+    return Schema(models=models, tables=tables, reverse={k: dict(v) for k, v in reverse.items()}, diagnostics=diagnostics,
+                  unresolved=tuple(sorted(set(unresolved))))
