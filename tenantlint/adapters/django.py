@@ -407,6 +407,9 @@ class ModuleAnalysis(HelperCalls):
                                     self.function_def(inherited)
                                 finally:
                                     self.origins = saved_origins
+                            elif "get_queryset" not in methods:
+                                # a base view of another module of the project, found through the index
+                                inherited = self.inherited_method_walk(self.class_qualname(), "get_queryset")
                             if "get_queryset" not in methods:
                                 foreign = self.foreign_get_queryset(node) if inherited is None else None
                                 for s in value.states:

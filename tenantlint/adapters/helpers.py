@@ -324,6 +324,27 @@ class HelperCalls:
         memo[key] = clean
         return clean
 
+    def inherited_method_walk(self, qualname: str, method: str):
+        """Walk `method` as the class `qualname` inherits it from a base in another module (DRF's get_queryset() on a
+        project base view): `self` is this class. Its own queries are reported in its module, so only the effect on
+        this class's values stays. Returns the method's definition, or None when no project base defines it."""
+        if self.index is None or self.frame.inline:
+            return None
+        r = self.index.method(self.module_id, qualname, method)
+        if r is None or r.file.module == self.module_id:
+            return None
+        snip = snippet(r)
+        if snip is None:
+            return None
+        saved, self.origins = self.origins, []
+        self.frames.append(Frame(r.file.module, (self.module_id, qualname), {}, None, set(), r.id, inline=True))
+        try:
+            self.function_def(snip.fdef)
+        finally:
+            self.frames.pop()
+            self.origins = saved
+        return snip.fdef
+
     def judge_inherited_methods(self, node: cst.ClassDef, qualname: str) -> None:
         """`resource_model = Epic` on a subclass: each base method that uses `self.resource_model` is judged with it,
         and what it finds is reported at that assignment (the mixin's own body sees no model)."""
