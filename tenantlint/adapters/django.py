@@ -910,7 +910,7 @@ class ModuleAnalysis(HelperCalls):
             for tp in tenant.tenant_paths:
                 if len(tp) < 2:
                     continue
-                if path[0] == tp[0] and _is_object_like(value):
+                if path[0] == tp[0] and (_is_object_like(value) or _is_loaded_object_id(value)):
                     return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
                 if path[0] == columns.get(tp[0]) and isinstance(value, cst.Attribute) and value.attr.value in ("id", "pk", path[0]) and _is_object_like(value.value):
                     return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
@@ -923,6 +923,14 @@ class ModuleAnalysis(HelperCalls):
             linked = _is_loaded_object_id(value) if by_column else _is_object_like(value)
             if target is not None and (target.is_tenant_table or target.is_root) and linked:
                 # rows linked to a tenant-owned object (bot_owner=user_profile) belong to its tenant
+                return Term(S, (text,), f"linked to a tenant-owned {target.name}", null_only=True)
+        if len(path) >= 2 and op in ("exact", "in"):
+            if _is_requesting_user(value) and any(path[0] == tp[0] for tp in tenant.tenant_paths):
+                # organization__members=request.user: the tenants the requesting user belongs to
+                return Term(S, (text,), "tenants of the requesting user", null_only=True)
+            target = _follow(self.schema, model, path)
+            if target is not None and (target.is_tenant_table or target.is_root) and _is_object_like(value):
+                # review__submission=submission: rows linked to a tenant-owned object in hand
                 return Term(S, (text,), f"linked to a tenant-owned {target.name}", null_only=True)
         keyish = path and (path[-1].endswith("_id") or len(path) > 1 or path[0] in columns)
         if op == "exact" and keyish and isinstance(value, cst.Attribute) and value.attr.value == path[-1] and _is_loaded_object_id(value, any_attr=True):
@@ -1065,6 +1073,21 @@ def _negated_equality(test: cst.BaseExpression) -> cst.BaseExpression | None:
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, (cst.NotEqual, cst.IsNot, cst.NotIn)):
         return test
     return None
+
+
+def _follow(schema: Schema, model: ModelInfo, path: list[str]) -> ModelInfo | None:
+    """The model a lookup path ends on when every hop is a relation (forward or reverse); None otherwise."""
+    owner = model
+    for hop in path:
+        rel = next((r for r in owner.relations if r.field == hop), None)
+        if rel is not None:
+            owner = schema.model(rel.target)
+        else:
+            source = schema.reverse.get(owner.name, {}).get(hop)
+            owner = schema.model(source) if source else None
+        if owner is None:
+            return None
+    return owner
 
 
 def _is_tenant_attr(model: ModelInfo, attr: str) -> bool:
