@@ -85,9 +85,11 @@ class ModuleAnalysis(HelperCalls):
         self.function = "<module>"
         self.class_stack: list[dict] = []
         self.accessors: dict[str, set[str]] = {}
+        self.accessor_owners: dict[str, set[str]] = {}  # accessor -> models it is an attribute of
         for target, accs in schema.reverse.items():
             for acc, src in accs.items():
                 self.accessors.setdefault(acc, set()).add(src)
+                self.accessor_owners.setdefault(acc, set()).add(target)
         self.scoped_managers = set(config.scoped_managers)
         # Django management commands run by an operator across tenants on purpose
         self.entry = "operator command" if "/management/commands/" in f"/{module.path}" else ""
@@ -559,7 +561,11 @@ class ModuleAnalysis(HelperCalls):
             if model is not None:
                 base_text = dotted_name(node.value) or "obj"
                 origin = self.new_origin(model, f"{base_text}.{attr}")
-                return QVal((QState(origin, Term(S, (f"{base_text}.{attr}",), "related manager of a tenant-bound object"), related=True),))
+                owners = [self.schema.model(o) for o in self.accessor_owners.get(attr, ())]
+                if owners and all(o is not None and (o.is_tenant_table or o.is_root) for o in owners):
+                    return QVal((QState(origin, Term(S, (f"{base_text}.{attr}",), "related manager of a tenant-bound object"), related=True),))
+                # the rows of an object that is not one tenant's (a user of several workspaces): no tenant filter
+                return QVal((QState(origin, NONE_TERM),))
         return None
 
     def _is_model_class(self, node: cst.BaseExpression) -> bool:
