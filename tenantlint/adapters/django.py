@@ -278,8 +278,8 @@ class ModuleAnalysis(HelperCalls):
         if isinstance(small, cst.Expr):
             self.expr(small.value, env)
             return env
-        if isinstance(small, (cst.Continue, cst.Break)):
-            return env
+        if isinstance(small, (cst.Continue, cst.Break, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.Pass)):
+            return env  # `from plane.app.views import x` names modules, not related managers
         for child in small.children:
             if isinstance(child, cst.BaseExpression):
                 self.expr(child, env)
@@ -562,6 +562,8 @@ class ModuleAnalysis(HelperCalls):
                 base_text = dotted_name(node.value) or "obj"
                 origin = self.new_origin(model, f"{base_text}.{attr}")
                 owners = [self.schema.model(o) for o in self.accessor_owners.get(attr, ())]
+                if _is_requesting_user(node.value):
+                    return QVal((QState(origin, Term(S, (f"{base_text}.{attr}",), "rows of the requesting user", null_only=True)),))
                 if owners and all(o is not None and (o.is_tenant_table or o.is_root) for o in owners):
                     return QVal((QState(origin, Term(S, (f"{base_text}.{attr}",), "related manager of a tenant-bound object"), related=True),))
                 # the rows of an object that is not one tenant's (a user of several workspaces): no tenant filter
