@@ -550,8 +550,12 @@ class ModuleAnalysis(HelperCalls):
             return self.attribute(node, env)
         return None
 
+    as_manager = False
+    _by_lower_name: dict | None = None
+
     def attribute(self, node: cst.Attribute, env: Env):
-        """`obj.orders` (a related manager) or `self.queryset` inside get_queryset()."""
+        """`obj.orders` (a related manager) or `self.queryset` inside get_queryset(). A related manager that may span
+        tenants is a query only where a queryset method is applied to it (`as_manager`), not wherever the name appears."""
         attr = node.attr.value
         if attr == "queryset" and isinstance(node.value, cst.Name) and node.value.value == "self" and "__drf_base__" in env:
             return env["__drf_base__"]
@@ -561,14 +565,39 @@ class ModuleAnalysis(HelperCalls):
             if model is not None:
                 base_text = dotted_name(node.value) or "obj"
                 origin = self.new_origin(model, f"{base_text}.{attr}")
-                owners = [self.schema.model(o) for o in self.accessor_owners.get(attr, ())]
                 if _is_requesting_user(node.value):
                     return QVal((QState(origin, Term(S, (f"{base_text}.{attr}",), "rows of the requesting user", null_only=True)),))
-                if owners and all(o is not None and (o.is_tenant_table or o.is_root) for o in owners):
+                bound = self.tenant_bound_owner(attr, base_text)
+                if bound is None:
+                    self.origins.pop()  # `event.speakers` where Event has no such relation: a property, not this accessor
+                    return None
+                if bound:
                     return QVal((QState(origin, Term(S, (f"{base_text}.{attr}",), "related manager of a tenant-bound object"), related=True),))
+                if not self.as_manager:
+                    self.origins.pop()  # a name like an accessor, not used as a queryset here
+                    return None
                 # the rows of an object that is not one tenant's (a user of several workspaces): no tenant filter
                 return QVal((QState(origin, NONE_TERM),))
         return None
+
+    def tenant_bound_owner(self, accessor: str, base_text: str) -> bool | None:
+        """Whether `base.accessor` hangs off a row of one tenant. The base's name says which model it is when it names
+        one (`user.assigned_reviews`, `submission.reviews`, `self` in a model's method); then a many-to-many field of
+        that name counts too, and a model with no such relation means the name is something else (None). Otherwise
+        any tenant-bound owner of the accessor will do."""
+        owners = [self.schema.model(o) for o in self.accessor_owners.get(accessor, ())]
+        owners = [o for o in owners if o is not None]
+        stem = base_text.rsplit(".", 1)[-1].replace("_", "").lower()
+        if base_text == "self" and self.frame.self_class is not None:
+            stem = self.frame.self_class[1].rsplit(".", 1)[-1].lower()
+        if self._by_lower_name is None:
+            self._by_lower_name = {m.name.lower(): m for m in self.schema.models.values() if m.source in self.SOURCES}
+        typed = self._by_lower_name.get(stem)
+        if typed is not None:
+            if typed in owners or _is_field(typed, accessor):
+                return typed.is_tenant_table or typed.is_root
+            return None
+        return bool(owners) and any(o.is_tenant_table or o.is_root for o in owners)
 
     def _is_model_class(self, node: cst.BaseExpression) -> bool:
         return isinstance(node, cst.Name) and self.model_named(node) is not None
@@ -687,7 +716,11 @@ class ModuleAnalysis(HelperCalls):
                     return None  # `Recipe.keywords.through(...)`: a field, not a manager
                 origin = self.new_origin(model, f"{model.name}.{manager}")
                 return QVal((QState(origin, self.manager_term(model, manager, env)),))
-        v = self.value(node, env)
+        self.as_manager = True  # a queryset method is applied to this value
+        try:
+            v = self.value(node, env)
+        finally:
+            self.as_manager = False
         return v if isinstance(v, QVal) else None
 
     def manager_term(self, model: ModelInfo, manager: str, env: Env) -> Term:
