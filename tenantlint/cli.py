@@ -80,6 +80,8 @@ def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_c
     _check_selectors(config.select, "select in configuration")
     _check_selectors(config.ignore, "ignore in configuration")
     config = with_overrides(config, select=select, ignore=config.ignore + ignore, jobs=jobs)
+    if output is not None and not output.parent.resolve().is_dir():
+        raise UsageFailure(f"--output {output}: the folder {output.parent} does not exist")
     try:
         result = run(list(paths), config, debug=debug, use_cache=not no_cache and not debug)
     except PathError as exc:
@@ -95,7 +97,10 @@ def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_c
     )
     text = render(fmt, result.findings, all_rules(), info)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageFailure(f"--output {output}: cannot write the report: {exc.strerror or exc}") from None
     else:
         click.echo(text, nl=not text.endswith("\n"))
     sys.exit(0 if exit_zero else exit_status(result.findings))

@@ -21,7 +21,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from tenantlint.adapters import python_adapters
 from tenantlint.cache import FileCache, digest
 from tenantlint.config import Config, fingerprint_of
-from tenantlint.files import SourceFile, discover_schema_files, discover_targets
+from tenantlint.files import SKIPPED, SourceFile, discover_schema_files, discover_targets
 from tenantlint.index.project import ProjectIndex
 from tenantlint.index.summary import FileSummary, summarize
 from tenantlint.python_module import PythonModule
@@ -440,6 +440,7 @@ def learn_project(config: Config, use_cache: bool = False) -> tuple[Schema, dict
 def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache: bool = False) -> RunResult:
     """Check `paths`. The cache is off by default (tests, library use); the command line turns it on."""
     started = time.perf_counter()
+    SKIPPED.clear()
     targets = discover_targets(list(paths), config)
     schema, ddl_diags, notes, index = learn_project(config, use_cache)
     rules = all_rules()
@@ -458,6 +459,7 @@ def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache
         parsed += outcome.parsed
     findings.sort(key=lambda f: (f.path, f.span.start_line, f.span.start_col, f.code))
     reported = {t.rel for t in targets}
+    notes.extend(sorted(SKIPPED.items()))
     for path, diags in sorted(ddl_diags.items()):
         if path not in reported:  # a migration read for the schema only: say what was not understood
             notes.extend((path, f"line {line}: {msg}") for line, msg in diags)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,22 @@ def relative(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
+# files named like sources that are not regular files (a FIFO would block the read forever): (rel, what), per process
+SKIPPED: dict[str, str] = {}
+
+
+def _regular(path: Path, rel: str) -> bool:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        SKIPPED[rel] = f"cannot read file: {exc.strerror or exc}"
+        return False
+    if not stat.S_ISREG(mode):
+        SKIPPED[rel] = "not a regular file (a FIFO, socket or device): skipped"
+        return False
+    return True
+
+
 def _walk(start: Path, root: Path, exclude: pathspec.PathSpec, include: pathspec.PathSpec | None) -> list[SourceFile]:
     found: list[SourceFile] = []
     for folder, dirs, names in os.walk(start):
@@ -70,6 +87,8 @@ def _walk(start: Path, root: Path, exclude: pathspec.PathSpec, include: pathspec
                 continue
             rel = prefix + name
             if exclude.match_file(rel) or (include is not None and not include.match_file(rel)):
+                continue
+            if not _regular(folder_path / name, rel):
                 continue
             found.append(SourceFile(folder_path / name, rel, lang))
     return found
@@ -93,6 +112,8 @@ def discover_targets(paths: list[Path], config: Config) -> list[SourceFile]:
             lang = LANGUAGES.get(p.suffix)
             rel = relative(p, config.root)
             if lang is None or exclude.match_file(rel) or (include is not None and not include.match_file(rel)):
+                continue
+            if not _regular(p, rel):
                 continue
             out.setdefault(rel, SourceFile(p.resolve(), rel, lang))
     return sorted(out.values(), key=lambda f: f.rel)

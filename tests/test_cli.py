@@ -215,3 +215,29 @@ def test_schema_command_ends_with_what_it_could_not_resolve(tmp_path: Path) -> N
     tail = result.output.split("Could not resolve (2); queries on these are not judged:\n", 1)[1].splitlines()
     assert tail[0].startswith("  app/models.py:") and "Visit: relation target 'rooms.Room' is not a model of this project" in tail[0]
     assert "class AuditEntry: base vendor.audit.ExternalAuditBase could not be followed" in tail[1]
+
+
+def test_a_fifo_named_like_a_source_is_skipped_with_a_notification(project: Path) -> None:
+    import os
+
+    os.mkfifo(project / "app" / "pipe.py")
+    result = invoke("check", str(project), "--no-cache")  # would block forever if the FIFO were read
+    assert result.exit_code == 1
+    assert "app/views.py:5:12: TL101" in result.output
+    assert "app/pipe.py: not a regular file (a FIFO, socket or device): skipped" in result.output
+
+
+def test_output_into_a_missing_folder_is_a_usage_error(project: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(project), "--output", str(tmp_path / "nowhere" / "r.json")])
+    assert result.exit_code == 2
+    assert f"--output {tmp_path / 'nowhere' / 'r.json'}: the folder {tmp_path / 'nowhere'} does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_python_dash_m_runs_the_command_line(project: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "tenantlint", "check", str(project), "--no-cache"], capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert "app/views.py:5:12: TL101" in proc.stdout
