@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Time tenantlint on trees and print figures (speed targets live here, never in unit tests).
 
-    python bench/bench.py PATH [PATH ...] [--jobs 1 --jobs 2] [--config FILE]
+    python bench/bench.py PATH [PATH ...] [--jobs 1 --jobs 2] [--config FILE] [--against CMD]
+
+`--against CMD` times another tenantlint (an older checkout's `.venv/bin/tenantlint`) on the same trees in the same
+run, cold, so a change's cost is measured side by side on the same machine and load.
 
 The project root is the configuration file's folder, so put a tenantlint.toml in the tree being measured
 (or let it run with defaults) rather than pointing --config at a file elsewhere.
@@ -59,6 +62,7 @@ def main() -> int:
     parser.add_argument("paths", nargs="+", type=Path)
     parser.add_argument("--jobs", action="append", type=int)
     parser.add_argument("--config", type=Path)
+    parser.add_argument("--against", help="another tenantlint command to time cold on the same trees, for comparison")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     for path in args.paths:
@@ -71,6 +75,11 @@ def main() -> int:
             seconds, peak_mb, code, found = timed_run(base + ["--jobs", str(jobs), "--no-cache"])
             label = f"jobs={jobs or os.cpu_count()}"
             print(f"  {label:<8} {seconds:7.2f} s  {lines / seconds:9.0f} lines/s  peak {peak_mb:6.0f} MB  exit {code}  no cache; {found}")
+            if args.against:
+                other = [*args.against.split(), *base[3:], "--jobs", str(jobs), "--no-cache"]
+                o_seconds, o_peak, o_code, o_found = timed_run(other)
+                print(f"  {'against':<8} {o_seconds:7.2f} s  {lines / o_seconds:9.0f} lines/s  peak {o_peak:6.0f} MB  exit {o_code}  "
+                      f"no cache; {o_found}; this build takes {seconds / o_seconds:.2f}x its time")
         timed_run(base)  # fill the cache
         seconds, peak_mb, code, found = timed_run(base)
         print(f"  {'cached':<8} {seconds:7.2f} s  {lines / seconds:9.0f} lines/s  peak {peak_mb:6.0f} MB  exit {code}  second run, nothing changed; {found}")
