@@ -71,6 +71,7 @@ class ModelFacts:
     derived: tuple[str, ...] = ()  # fields the model's own code fills in when a row is saved (`self.workspace = ...` in save())
     scoped_managers: tuple[str, ...] = ()  # managers that filter by the tenant themselves (django-scopes ScopedManager)
     declares_fields: bool = False  # the body declares the framework's fields (`models.ForeignKey(...)`): a model whatever its bases
+    owner_via: tuple[str, ...] = ()  # relations that carry the tenant even when nullable (an association_proxy of the tenant column)
 
 
 @dataclass(frozen=True, slots=True)

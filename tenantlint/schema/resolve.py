@@ -208,7 +208,7 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
             via = []
             for r in resolved_rels[name]:
                 parent = tenant.get(r.target)
-                if parent is None or r.target == name or parent.shared_when_null or r.nullable:
+                if parent is None or r.target == name or parent.shared_when_null or (r.nullable and r.field not in f.owner_via):
                     # a row of a shared catalogue, or an optional link (`acting_user`, `creator`),
                     # does not say whose this row is
                     continue

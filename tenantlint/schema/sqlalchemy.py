@@ -102,11 +102,11 @@ class SQLAlchemySchemaSource:
                             if fact is not None:
                                 yield fact
             elif isinstance(stmt, cst.ClassDef):
-                fact = self._class(stmt, module, local_bases)
+                fact = self._class(stmt, module, local_bases, {c.lower() for c in config.tenant_columns})
                 if fact is not None:
                     yield fact
 
-    def _class(self, node: cst.ClassDef, module: PythonModule, local_bases: set[str]) -> ModelFacts | None:
+    def _class(self, node: cst.ClassDef, module: PythonModule, local_bases: set[str], tenant_columns: set[str] = frozenset()) -> ModelFacts | None:
         bases: list[str] = []
         is_root = False
         declarative_base = False
@@ -133,6 +133,7 @@ class SQLAlchemySchemaSource:
         abstract = declarative_base or (sqlmodel and not table_kw)
         columns: list[Column] = []
         relations: list[Relation] = []
+        owner_via: list[str] = []
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         for stmt in body:
             if not isinstance(stmt, cst.SimpleStatementLine):
@@ -151,6 +152,12 @@ class SQLAlchemySchemaSource:
                 if target == "__abstract__":
                     abstract = _bool(value) is True
                     continue
+                if isinstance(value, cst.Call) and _last(value.func) == "association_proxy" and len(value.args) >= 2:
+                    # group_id = association_proxy("shopping_list", "group_id"): the tenant is the parent's
+                    rel, col = _string(value.args[0].value), _string(value.args[1].value)
+                    if rel and col and col.lower() in tenant_columns:
+                        owner_via.append(rel)
+                    continue
                 self._column(target, value, ann, columns, relations, sqlmodel)
         if not bases and not columns:
             return None
@@ -168,6 +175,7 @@ class SQLAlchemySchemaSource:
             columns=tuple(columns),
             relations=tuple(relations),
             table_is_explicit=table is not None,
+            owner_via=tuple(r.field for r in relations if any(r.field in (v, f"{v}_id") for v in owner_via)),
         )
 
     def _column(self, attr: str, value, ann, columns: list, relations: list, sqlmodel: bool) -> None:
