@@ -42,12 +42,12 @@ _PASS = {
     "execution_options", "select_from", "add_columns", "add_entity", "correlate", "params", "with_entities",
     "returning", "subquery", "cte", "alias", "scalar_subquery", "lateral", "union", "union_all", "label",
     "enable_eagerloads", "populate_existing", "yield_per", "autoflush", "with_only_columns", "join_from",
-    "outerjoin_from", "prefix_with", "suffix_with", "ordered_values", "inline", "on_conflict_do_nothing",
+    "outerjoin_from", "prefix_with", "suffix_with", "exists", "ordered_values", "inline", "on_conflict_do_nothing",
     "on_conflict_do_update", "slice", "reset_joinpoint", "with_hint", "execution_options",
 }
 _TERMINAL = {
     "first", "one", "one_or_none", "all", "scalar", "count", "paginate", "first_or_404", "one_or_404",
-    "get_or_404", "exists", "__iter__",
+    "get_or_404", "__iter__",
 }
 _USER_ROOTS = ("current_user", "g.user", "request.user", "flask_login.current_user")
 
@@ -307,7 +307,14 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
                 continue
             else:
                 t = self.cond(a.value, model, env) if model is not None else Term(N)
-                self.expr(a.value, env)
+                inner = self.expr(a.value, env, assign=True)
+                if isinstance(inner, QVal):  # a subquery inside the condition
+                    for st in inner.states:
+                        if st.term.status == N and st.term.reason == _CORRELATED:
+                            # select(Child.id).where(Child.parent_id == Parent.id).exists(): only the outer rows' children
+                            st.origin.observe(st.origin.kind or SiteKind.READ, Term(S, st.term.predicates, "a subquery correlated with the outer query", null_only=True))
+                        else:
+                            st.origin.observe(st.origin.kind or SiteKind.READ, st.term)
             term = t if first else t_and(term, t)
             first = False
         return term
@@ -430,8 +437,10 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
         owner, attr = col
         other = self.subst_node(_unwrap(self.subst_node(other)))
         text = " ".join(cst.Module(body=[]).code_for_node(left).split()) + " " + _op_text(op) + " " + " ".join(cst.Module(body=[]).code_for_node(right).split())
-        if self.column_of(other) is not None:
-            return Term(N)  # a join condition
+        other_col = self.column_of(other)
+        if other_col is not None:
+            # a join condition, or a correlation with the outer query when this statement is a subquery in one
+            return Term(N, (), _CORRELATED if other_col[0].name != owner.name else "")
         eq = isinstance(op, (cst.Equal, cst.Is))
         ne = isinstance(op, (cst.NotEqual, cst.IsNot))
         inn = isinstance(op, cst.In)
@@ -456,6 +465,9 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
         if _is_user(other):
             return Term(S, (text,), "rows of the requesting user", null_only=True)
         return Term(N)
+
+
+_CORRELATED = "compares with another table's column"
 
 
 def _unwrap(node: cst.BaseExpression) -> cst.BaseExpression:
