@@ -91,6 +91,8 @@ class ModuleAnalysis(HelperCalls):
                 self.accessors.setdefault(acc, set()).add(src)
                 self.accessor_owners.setdefault(acc, set()).add(target)
         self.scoped_managers = set(config.scoped_managers)
+        self.param_kinds: dict[str, set[str]] = {}  # parameter -> the kinds its annotation admits (`User | Organization`)
+        self.kind_chain: list[cst.If] = []  # the `if` / `elif` tests above the branch being walked
         # Django management commands run by an operator across tenants on purpose
         self.entry = "operator command" if "/management/commands/" in f"/{module.path}" else ""
         self.local_classes = {s.name.value: s for s in module.tree.body if isinstance(s, cst.ClassDef)}
@@ -146,6 +148,23 @@ class ModuleAnalysis(HelperCalls):
         finally:
             self.function = saved
 
+    def covers_every_kind(self, last: cst.If) -> bool:
+        """`if is_user(subject): ... elif is_organization(subject): ...` with no `else`, where the parameter's annotation
+        admits only those kinds (`subject: AuthSubject[User | Organization]`): no path falls through."""
+        chain = [*self.kind_chain, last]
+        tested: dict[str, set[str]] = {}
+        for branch in chain:
+            found = _kind_test(branch.test)
+            if found is None:
+                return False
+            name, kind = found
+            tested.setdefault(name, set()).add(kind)
+        if len(tested) != 1:
+            return False
+        name, kinds = next(iter(tested.items()))
+        admitted = self.param_kinds.get(name)
+        return bool(admitted) and admitted <= kinds
+
     def guard_after(self, stmt, nxt) -> tuple[str, str] | None:
         """`obj = <fetch>` followed at once by `if obj.<tenant> != <value>: return/raise` (or `assert obj.<tenant> ==
         <value>`): (the text of that check, the attribute compared), else None."""
@@ -187,9 +206,13 @@ class ModuleAnalysis(HelperCalls):
             self.expr(stmt.test, env)
             a = self.block(_body(stmt.body), env.copy(), self.function)
             if stmt.orelse is None:
-                b = env
+                b = None if self.covers_every_kind(stmt) else env
             elif isinstance(stmt.orelse, cst.If):
-                b = self.statement(stmt.orelse, env.copy())
+                self.kind_chain.append(stmt)
+                try:
+                    b = self.statement(stmt.orelse, env.copy())
+                finally:
+                    self.kind_chain.pop()
             else:
                 b = self.block(_body(stmt.orelse.body), env.copy(), self.function)
             return merge_envs([a, b])
@@ -345,6 +368,7 @@ class ModuleAnalysis(HelperCalls):
         prefix = ".".join(c["name"] for c in self.class_stack) or (self.function if self.function != "<module>" else "")
         name = f"{prefix}.{node.name.value}" if prefix else node.name.value
         env = Env()
+        saved_kinds, self.param_kinds = self.param_kinds, _param_kinds(node)
         cls = self.class_stack[-1] if self.class_stack else None
         if cls is not None and cls.get("queryset") is not None and node.name.value == "get_queryset":
             env["__drf_base__"] = cls["queryset"]
@@ -360,6 +384,7 @@ class ModuleAnalysis(HelperCalls):
         finally:
             self.class_stack = saved
             self.frame.self_class = saved_class
+            self.param_kinds = saved_kinds
 
     DRF_VIEWS = True  # judge `queryset = ...` class attributes with get_queryset()
 
@@ -1088,6 +1113,48 @@ def _path_matches(path: list[str], tenant_path: tuple[str, ...], columns: dict[s
             return False
     unique = any((c.attr or c.name) == rest[0] and c.unique for c in owner.columns)
     return unique and (len(rest) == 1 or rest[1:] == ["exact"])
+
+
+def _param_kinds(fdef: cst.FunctionDef) -> dict[str, set[str]]:
+    """{parameter: lower-case kinds} for parameters annotated with a union of classes (`User | Organization`,
+    `Union[User, Organization]`, `AuthSubject[User | Organization]`: the kinds inside the subscript)."""
+    out: dict[str, set[str]] = {}
+    for p in (*fdef.params.params, *fdef.params.kwonly_params, *fdef.params.posonly_params):
+        if p.annotation is None:
+            continue
+        ann = p.annotation.annotation
+        if isinstance(ann, cst.Subscript):
+            ann = ann.slice[0].slice.value if len(ann.slice) == 1 and isinstance(ann.slice[0].slice, cst.Index) else ann
+        names: list[str] = []
+        stack = [ann]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.BitOr):
+                stack.extend((n.left, n.right))
+            elif isinstance(n, (cst.Name, cst.Attribute)):
+                names.append((dotted_name(n) or "").rsplit(".", 1)[-1])
+            elif isinstance(n, cst.Subscript) and (dotted_name(n.value) or "").endswith("Union"):
+                stack.extend(e.slice.value for e in n.slice if isinstance(e.slice, cst.Index))
+            else:
+                names = []
+                break
+        if len(names) >= 2:
+            out[p.name.value] = {n.lower() for n in names}
+    return out
+
+
+def _kind_test(test: cst.BaseExpression) -> tuple[str, str] | None:
+    """`isinstance(x, User)` / `is_user(x)` -> ("x", "user")."""
+    if not isinstance(test, cst.Call) or not test.args or not isinstance(test.args[0].value, cst.Name):
+        return None
+    func = (dotted_name(test.func) or "").rsplit(".", 1)[-1]
+    name = test.args[0].value.value
+    if func == "isinstance" and len(test.args) == 2:
+        kind = (dotted_name(test.args[1].value) or "").rsplit(".", 1)[-1]
+        return (name, kind.lower()) if kind else None
+    if func.startswith("is_") and len(test.args) == 1:
+        return name, func[3:].replace("_", "")
+    return None
 
 
 def _exits(body: list) -> bool:
