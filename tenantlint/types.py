@@ -72,6 +72,7 @@ class ModelFacts:
     scoped_managers: tuple[str, ...] = ()  # managers that filter by the tenant themselves (django-scopes ScopedManager)
     declares_fields: bool = False  # the body declares the framework's fields (`models.ForeignKey(...)`): a model whatever its bases
     owner_via: tuple[str, ...] = ()  # relations that carry the tenant even when nullable (an association_proxy of the tenant column)
+    through_of: str | None = None  # the table Django creates for a many-to-many field of this model
 
 
 @dataclass(frozen=True, slots=True)

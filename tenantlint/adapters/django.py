@@ -632,6 +632,10 @@ class ModuleAnalysis(HelperCalls):
         bound = self.bound_model(node)
         if bound is not None:
             return bound if bound.source in self.SOURCES else None
+        if isinstance(node, cst.Attribute) and node.attr.value == "through" and isinstance(node.value, cst.Attribute):
+            owner = self.model_named(node.value.value)  # Recipe.keywords.through: the many-to-many table
+            through = self.schema.model(f"{owner.name}_{node.value.attr.value}") if owner is not None else None
+            return through if through is not None and through.source in self.SOURCES else None
         if isinstance(node, cst.Name):
             name = node.value
         elif isinstance(node, cst.Attribute):

@@ -91,9 +91,11 @@ class DjangoSchemaSource:
         default_app = app_label_for(module.path)
         for stmt in module.tree.body:
             if isinstance(stmt, cst.ClassDef):
+                self.extra = []
                 fact = self._class(stmt, module, default_app)
                 if fact is not None:
                     yield fact
+                    yield from self.extra  # many-to-many tables of this class
 
     def _class(self, node: cst.ClassDef, module: PythonModule, default_app: str | None) -> ModelFacts | None:
         bases: list[str] = []
@@ -120,6 +122,7 @@ class DjangoSchemaSource:
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         derived: set[str] = set()
         scoped: list[str] = []
+        m2m: list[tuple[str, str]] = []
         declares_fields = False
         for stmt in body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "save":
@@ -163,9 +166,35 @@ class DjangoSchemaSource:
                     relations.append(Relation(target, target_name, db_column or f"{target}_id", null, related))
                 else:
                     columns.append(Column(db_column or target, null, target if db_column else None, _true(_kwarg(value, "unique")) or cls in ("UUIDField",) and _true(_kwarg(value, "primary_key"))))
+                    if cls == "ManyToManyField" and _kwarg(value, "through") is None:
+                        to = _kwarg(value, "to") or next((a.value for a in value.args if a.keyword is None and a.star == ""), None)
+                        m2m_target = _string(to) if to is not None else None
+                        if m2m_target is None and to is not None:
+                            dotted = dotted_name(to)
+                            m2m_target = None if dotted is None else "AUTH_USER_MODEL" if dotted.endswith("AUTH_USER_MODEL") else dotted.rsplit(".", 1)[-1]
+                        if m2m_target:
+                            m2m.append((target, m2m_target))
+        table = None if abstract else (db_table or (f"{app.lower()}_{node.name.value.lower()}" if app else node.name.value.lower()))
+        for field, m2m_target in m2m if table else ():
+            # the table Django creates for a many-to-many field: one row links two rows, owned through both ends
+            owner = node.name.value
+            other = m2m_target.rsplit(".", 1)[-1]
+            left, right = (f"from_{owner.lower()}", f"to_{owner.lower()}") if other in ("self", owner) else (owner.lower(), other.lower())
+            self.extra.append(ModelFacts(
+                name=f"{owner}_{field}",
+                table=f"{table}_{field}",
+                source="django",
+                path=module.path,
+                line=_line_of(module, node),
+                app=app,
+                is_root_model=True,
+                relations=(Relation(left, owner, f"{left}_id"), Relation(right, owner if other == "self" else m2m_target, f"{right}_id")),
+                table_is_explicit=True,
+                through_of=owner,
+            ))
         return ModelFacts(
             name=node.name.value,
-            table=None if abstract else (db_table or (f"{app.lower()}_{node.name.value.lower()}" if app else node.name.value.lower())),
+            table=table,
             source="django",
             path=module.path,
             line=_line_of(module, node),

@@ -72,6 +72,10 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
         if key in is_model:
             return is_model[key]
         is_model[key] = False  # cycle guard
+        if f.through_of is not None:  # a many-to-many table exists when its model does
+            owner = pick(f.through_of, f)
+            is_model[key] = owner is not None and owner is not f and model_check(owner, depth + 1)
+            return is_model[key]
         result = f.is_root_model or (f.source == "django" and f.declares_fields)
         if not result and depth < 20:
             for b in f.bases:
