@@ -450,17 +450,35 @@ class ModuleAnalysis(HelperCalls):
                 if isinstance(stmt, cst.FunctionDef):
                     continue
                 self.statement(stmt, env)
+            view_origins = [s.origin for s in info["queryset"].states] if info["queryset"] is not None else []
             for stmt in body:
                 if isinstance(stmt, cst.FunctionDef):
+                    mark = len(self.origins)
                     self.function_def(stmt)
+                    if stmt.name.value == "get_queryset":
+                        view_origins.extend(o for o, _ in self.origins[mark:])
             qs = info["queryset"]
             if qs is not None and "get_queryset" in methods:
                 for s in qs.states:
                     if not s.origin.observed:  # get_queryset never returned it: it does not scope it
                         s.origin.observe(SiteKind.READ, s.term)
+            if view_origins:
+                self.apply_filter_backends(view_origins)
             self.judge_inherited_methods(node, self.class_qualname())
         finally:
             self.class_stack.pop()
+
+    def apply_filter_backends(self, origins: list[Origin]) -> None:
+        """The view's queryset and get_queryset() reads pass through its filter backends (DRF's filter_queryset)."""
+        backend = self.filter_backend_term(self.class_qualname(), origins[0].model)
+        if backend is None:
+            return
+        scoped, text = backend
+        extra = Term(S, (text,), f"restricted by the filter backend {text}", null_only=True) if scoped else Term(U, (), text)
+        for o in origins:
+            term = o.observed.get(SiteKind.READ)
+            if term is not None and term.status == N:
+                o.observed[SiteKind.READ] = t_and(term, extra)
 
     def local_get_queryset(self, node: cst.ClassDef, depth: int = 0) -> cst.FunctionDef | None:
         """get_queryset() of a base class declared in this module."""

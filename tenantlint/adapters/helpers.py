@@ -345,6 +345,82 @@ class HelperCalls:
             self.origins = saved
         return snip.fdef
 
+    _PACKAGE_BACKENDS = ("rest_framework.", "django_filters.", "rest_framework_filters.", "drf_spectacular.")
+
+    def filter_backend_term(self, qualname: str, model) -> tuple | None:
+        """DRF passes a viewset's queryset through `filter_queryset()`: a project backend in the view's
+        `filter_backends` (or the settings' DEFAULT_FILTER_BACKENDS) whose `filter_queryset` restricts by tenant
+        restricts the view's reads. (scoped?, text): scoped when one does, None when none is declared or all come
+        from packages that filter by request parameters, unknown (False) when one cannot be read."""
+        if self.index is None or model is None:
+            return None
+        names: list[tuple[str, str]] = []
+        found = self.index.class_attr(self.module_id, qualname, "filter_backends")
+        if found is not None:
+            import ast
+
+            file, _, value = found
+            try:
+                tree = ast.parse(value, mode="eval").body
+            except SyntaxError:
+                tree = None
+            if isinstance(tree, (ast.List, ast.Tuple)):
+                from tenantlint.index.summary import dotted as ast_dotted
+
+                names = [(file.module, n) for n in (ast_dotted(e) for e in tree.elts) if n]
+        else:
+            names = [("", n) for n in self.index.setting_entry("REST_FRAMEWORK", "DEFAULT_FILTER_BACKENDS")]
+        unknown = ""
+        for module, name in names:
+            qualified = name
+            if module:
+                imports = self.index.files[module].imports
+                head, _, rest = name.partition(".")
+                qualified = f"{imports[head]}.{rest}".rstrip(".") if head in imports else name
+            if qualified.startswith(self._PACKAGE_BACKENDS):
+                continue
+            cls = self.index.class_named(module, name)
+            r = self.index.method(cls[0], cls[1], "filter_queryset") if cls else None
+            if r is None:
+                unknown = unknown or name
+                continue
+            if self.backend_restricts(r, model):
+                return True, f"{name}.filter_queryset"
+        return (False, f"filter backend {unknown} cannot be read") if unknown else None
+
+    def backend_restricts(self, r: Resolved, model) -> bool:
+        from tenantlint.adapters.flow import NONE_TERM, S
+        from tenantlint.adapters.values import Origin, QState, QVal
+
+        key = ("backend", type(self).__name__, r.id, model.name)
+        memo = _memo(self.schema)
+        if key in memo:
+            return memo[key]
+        snip = snippet(r)
+        params = [p for p in r.function.params[1:]]
+        qs_param = "queryset" if "queryset" in params else (params[1] if len(params) > 1 else None)
+        if snip is None or qs_param is None:
+            memo[key] = False
+            return False
+        probe = Origin(model, "probe")
+        env = self.new_env()
+        env[qs_param] = QVal((QState(probe, NONE_TERM),))
+        saved, self.origins = self.origins, []
+        frame = Frame(r.file.module, (r.file.module, r.function.qualname.rpartition(".")[0]), {}, [], set(), r.id, inline=True)
+        self.frames.append(frame)
+        self.inline_stack.append(r.id)
+        try:
+            end = self.block(_walk_body(snip.fdef), env, self.function)
+            if end is not None:
+                self.function_end(end)
+        finally:
+            self.frames.pop()
+            self.inline_stack.pop()
+            self.origins = saved
+        states = [st for v in frame.returns if isinstance(v, QVal) for st in v.states if st.origin is probe]
+        memo[key] = bool(states) and all(st.term.status == S for st in states)
+        return memo[key]
+
     def judge_inherited_methods(self, node: cst.ClassDef, qualname: str) -> None:
         """`resource_model = Epic` on a subclass: each base method that uses `self.resource_model` is judged with it,
         and what it finds is reported at that assignment (the mixin's own body sees no model)."""

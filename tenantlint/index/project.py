@@ -230,6 +230,39 @@ class ProjectIndex:
                         return v
         return None
 
+    def setting_entry(self, name: str, key: str) -> list[str]:
+        """The strings listed under `key` of a settings dict (`REST_FRAMEWORK = {"DEFAULT_FILTER_BACKENDS": [...]}`)."""
+        import ast
+
+        for s in sorted(self.files.values(), key=lambda s: s.rel):
+            if "settings" not in s.module:
+                continue
+            for const, value in s.constants:
+                if const != name:
+                    continue
+                try:
+                    tree = ast.parse(value, mode="eval").body
+                except SyntaxError:
+                    continue
+                if not isinstance(tree, ast.Dict):
+                    continue
+                for k, v in zip(tree.keys, tree.values):
+                    if isinstance(k, ast.Constant) and k.value == key and isinstance(v, (ast.List, ast.Tuple)):
+                        return [e.value for e in v.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        return []
+
+    def class_named(self, module: str, name: str) -> tuple[str, str] | None:
+        """A class named in `module` (through its imports), or a dotted path from settings: (module, qualname)."""
+        found = self.lookup(module, name) if module else None
+        if found is None:
+            split = self.split_qualified(name)
+            if split is None:
+                return None
+            target, parts = split
+            found = (target, ".".join(parts))
+        target, qual = found
+        return (target.module, qual) if qual in target.classes else None
+
     def calls_query_functions(self, rel: str) -> bool:
         return bool(self._callees.get(rel, set()) & self.query_functions)
 
