@@ -892,7 +892,7 @@ class ModuleAnalysis(HelperCalls):
                 heads.add(rel.column)
         if model.tenant.tenant_column:
             heads.add(model.tenant.tenant_column)
-        found = sorted(k for k in keys if k in heads)
+        found = sorted(k for k in keys if k in heads or f"{k}_id" in heads)  # `member=member` sets member_id
         filled = sorted(h for h in heads if h in model.derived or h.removesuffix("_id") in model.derived)
         if not found and filled:
             return Term(S, (), f"{model.name}.save() sets {filled[0]}")

@@ -195,6 +195,23 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
                 handled = self.add(node, env)
                 if handled:
                     return QVal(())
+            if method in ("execute", "exec") and len(node.args) >= 2 and node.args[0].keyword is None:
+                # session.execute(insert(Event), rows): the rows carry the values
+                stmt = self.expr(node.args[0].value, env, assign=True)
+                if isinstance(stmt, QVal) and stmt.states and all(st.origin.kind is SiteKind.INSERT for st in stmt.states):
+                    self.expr(func.value, env)
+                    keys, complete = self.rows_keys(node.args[1].value, env)
+                    for st in stmt.states:
+                        had, had_complete = getattr(st.origin, "insert_keys", (set(), True))
+                        st.origin.observe(SiteKind.INSERT, self.insert_term(st.origin.model, set(had) | keys, had_complete and complete))
+                    for a in node.args[2:]:
+                        self.expr(a.value, env)
+                    return QVal(())
+                self.observe_value(stmt)
+                self.expr(func.value, env)
+                for a in node.args[1:]:
+                    self.expr(a.value, env)
+                return QVal(())
             base = self.value(func.value, env)
             if isinstance(base, QVal):
                 return self.apply(method, node, base, env)
@@ -207,6 +224,20 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
             origin.kind = SiteKind.INSERT
             return NewObject(origin, set(keys) | ({"**"} if not complete else set()))
         return None
+
+    def rows_keys(self, node: cst.BaseExpression, env: Env) -> tuple[set[str], bool]:
+        """Keys every row dict has: a dict, a list of dicts, a comprehension building dicts, or one built here."""
+        if isinstance(node, (cst.List, cst.Tuple)) and node.elements:
+            rows = [self.rows_keys(e.value, env) for e in node.elements]
+            return set.intersection(*(r[0] for r in rows)), all(r[1] for r in rows)
+        if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
+            self.expr(node.for_in.iter, env)
+            return self.rows_keys(node.elt, env)
+        value = self.value(node, env) if isinstance(node, (cst.Dict, cst.Name)) else None
+        if isinstance(value, DictKeys):
+            return set(value.keys), value.complete
+        self.expr(node, env)
+        return set(), False
 
     def add(self, node: cst.Call, env: Env) -> bool:
         arg = node.args[0].value
