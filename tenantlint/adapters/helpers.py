@@ -22,12 +22,12 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from tenantlint.index.project import SYMBOLIC_QUERY, ProjectIndex, Resolved
+from tenantlint.index.project import INLINE_DEPTH, SYMBOLIC_QUERY, ProjectIndex, Resolved
 from tenantlint.index.summary import module_name
 from tenantlint.python_module import dotted_name
 from tenantlint.types import Span
 
-MAX_DEPTH = 2  # a view calls a service that calls a classmethod
+MAX_DEPTH = INLINE_DEPTH
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,18 @@ class HelperCalls:
     def frame(self) -> Frame:
         return self.frames[-1]
 
+    def walk_in(self, frame: Frame, snip: Snippet, env, function: str) -> None:
+        """Walk a function's body as `frame` says (inlined for a call, a subclass or a probe)."""
+        self.frames.append(frame)
+        self.inline_stack.append(frame.function_id)
+        try:
+            end = self.block(_walk_body(snip.fdef), env, function)
+            if end is not None:
+                self.function_end(end)
+        finally:
+            self.frames.pop()
+            self.inline_stack.pop()
+
     # -- what names stand for
 
     def subst_node(self, node: cst.BaseExpression) -> cst.BaseExpression:
@@ -258,15 +270,7 @@ class HelperCalls:
                 return QVal(())
         mark = len(self.origins)
         frame = Frame(r.file.module, self_class, subst, [], set(), r.id, inline=True)
-        self.frames.append(frame)
-        self.inline_stack.append(r.id)
-        try:
-            end = self.block(_walk_body(snip.fdef), callee_env, self.function)
-            if end is not None:
-                self.function_end(end)
-        finally:
-            self.frames.pop()
-            self.inline_stack.pop()
+        self.walk_in(frame, snip, callee_env, self.function)
         for value in mark_values:  # a query handed to a helper that never ran it: judged as it was
             if isinstance(value, QVal):
                 for s in value.states:
@@ -302,15 +306,9 @@ class HelperCalls:
         params = set(r.function.params) | set(r.function.kwonly) | {r.function.kwarg, r.function.vararg} - {None, "self", "cls"}
         saved, self.origins = self.origins, []
         frame = Frame(r.file.module, self_class, {}, [], set(), r.id, inline=True)
-        self.frames.append(frame)
-        self.inline_stack.append(r.id)
         try:
-            end = self.block(_walk_body(snip.fdef), self.new_env(), self.function)
-            if end is not None:
-                self.function_end(end)
+            self.walk_in(frame, snip, self.new_env(), self.function)
         finally:
-            self.frames.pop()
-            self.inline_stack.pop()
             found, self.origins = self.origins, saved
 
         def fixed(term) -> bool:
@@ -407,15 +405,9 @@ class HelperCalls:
         env[qs_param] = QVal((QState(probe, NONE_TERM),))
         saved, self.origins = self.origins, []
         frame = Frame(r.file.module, (r.file.module, r.function.qualname.rpartition(".")[0]), {}, [], set(), r.id, inline=True)
-        self.frames.append(frame)
-        self.inline_stack.append(r.id)
         try:
-            end = self.block(_walk_body(snip.fdef), env, self.function)
-            if end is not None:
-                self.function_end(end)
+            self.walk_in(frame, snip, env, self.function)
         finally:
-            self.frames.pop()
-            self.inline_stack.pop()
             self.origins = saved
         states = [st for v in frame.returns if isinstance(v, QVal) for st in v.states if st.origin is probe]
         memo[key] = bool(states) and all(st.term.status == S for st in states)
@@ -448,15 +440,7 @@ class HelperCalls:
                     continue
                 anchor = attrs[used[0]]
                 mark = len(self.origins)
-                self.frames.append(Frame(r.file.module, (self.module_id, qualname), {}, None, set(), r.id, inline=True))
-                self.inline_stack.append(r.id)
-                try:
-                    end = self.block(_walk_body(snip.fdef), self.new_env(), qualname)
-                    if end is not None:
-                        self.function_end(end)
-                finally:
-                    self.frames.pop()
-                    self.inline_stack.pop()
+                self.walk_in(Frame(r.file.module, (self.module_id, qualname), {}, None, set(), r.id, inline=True), snip, self.new_env(), qualname)
                 for origin, _ in self.origins[mark:]:
                     if origin.via is None and origin.anchor is not None:
                         origin.via = Via(r.file.rel, r.function.qualname, origin.anchor, snip)

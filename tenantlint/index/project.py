@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from tenantlint.index.summary import ClassSummary, FileSummary, FunctionSummary
 
 MAX_BASES_DEPTH = 8
+INLINE_DEPTH = 2  # calls followed from a function analysed on its own: a view calls a service that calls a classmethod
 # a query on a model the function does not name: `cls.objects`, `self.model.query`, a wrapper of get_object_or_404,
 # a supabase table chain
 SYMBOLIC_QUERY = re.compile(r"\b(?:cls|self\.\w+)\.(?:objects|query|_default_manager|select)\b|select\(cls\b|_or_404\(|\.table\(|\.from_\(")
@@ -266,10 +267,9 @@ class ProjectIndex:
     def calls_query_functions(self, rel: str) -> bool:
         return bool(self._callees.get(rel, set()) & self.query_functions)
 
-    def helper_sources(self, rel: str) -> str:
-        """The source of every query function a file may reach through calls (to choose the adapters that judge it)."""
-        out: list[str] = []
-        todo = sorted(self._callees.get(rel, set()) & self.query_functions)
+    def reachable(self, rel: str, only: set[str] | None = None):
+        """(id, file, function) of every function a file may reach through calls, transitively (within `only`)."""
+        todo = sorted(self._callees.get(rel, set()) if only is None else self._callees.get(rel, set()) & only)
         seen: set[str] = set()
         while todo:
             fid = todo.pop()
@@ -279,9 +279,12 @@ class ProjectIndex:
             found = self.function(fid)
             if found is None:
                 continue
-            out.append(found[1].source or "")
-            todo.extend(self._callees_of_function.get(fid, ()))
-        return "\n".join(out)
+            yield fid, found[0], found[1]
+            todo.extend(sorted(self._callees_of_function.get(fid, ())))
+
+    def helper_sources(self, rel: str) -> str:
+        """The source of every query function a file may reach through calls (to choose the adapters that judge it)."""
+        return "\n".join(fn.source or "" for _, _, fn in self.reachable(rel, self.query_functions))
 
     def outside_callers(self, function_id: str) -> list[str]:
         """Ids of the functions that call this one by name (not `self.` / `cls.`, not from its own class)."""
@@ -299,7 +302,7 @@ class ProjectIndex:
         found = self.function(function_id)
         return found is not None and found[1].source is not None and function_id in self.query_functions
 
-    def moved_to_callers(self, function_id: str, max_depth: int) -> bool:
+    def moved_to_callers(self, function_id: str, max_depth: int = INLINE_DEPTH) -> bool:
         """Every call of this function is judged where it is made: it is called, can be inlined, and no chain of
         inlinable callers above it is deeper than the analysis follows (else its body keeps its findings)."""
         if not self.inlinable(function_id) or not self.outside_callers(function_id):
@@ -338,25 +341,14 @@ class ProjectIndex:
         s = self.by_rel.get(rel)
         if s is None:
             return ""
-        todo = sorted(self._callees.get(rel, ()))
-        seen: set[str] = set()
-        while todo:
-            fid = todo.pop()
-            if fid in seen:
-                continue
-            seen.add(fid)
-            found = self.function(fid)
-            if found is None:
-                continue
-            target, fn = found
+        for fid, target, fn in self.reachable(rel):
             h.update(f"{fid}\0{fn.line}\0{fn.source}\n".encode("utf-8", "surrogatepass"))
             for c, attrs in ((c.qualname, c.attrs) for c in target.classes.values()):
                 if fid.partition(":")[2].startswith(c + "."):
                     h.update(repr((c, attrs, target.classes[c].bases)).encode("utf-8", "surrogatepass"))
-            todo.extend(sorted(self._callees.get(target.rel, ())))
-        for qual in sorted(s.functions):
-            if self._callers.get(f"{s.module}:{qual}"):
-                h.update(f"called {qual}\n".encode())
+        for qual in sorted(s.functions):  # whether its own functions' findings move to their callers
+            if self.moved_to_callers(f"{s.module}:{qual}"):
+                h.update(f"moved {qual}\n".encode())
         for qual, c in sorted(s.classes.items()):  # inherited methods and attributes come from the bases' files
             for base_file, base in self.class_chain(s.module, qual)[1:]:
                 h.update(repr((base_file.rel, base)).encode("utf-8", "surrogatepass"))
