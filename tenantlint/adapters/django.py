@@ -370,7 +370,7 @@ class ModuleAnalysis(HelperCalls):
         env = Env()
         saved_kinds, self.param_kinds = self.param_kinds, _param_kinds(node)
         cls = self.class_stack[-1] if self.class_stack else None
-        if cls is not None and cls.get("queryset") is not None and node.name.value == "get_queryset":
+        if cls is not None and cls.get("queryset") is not None and node.name.value in ("get_queryset", "get_object"):
             env["__drf_base__"] = cls["queryset"]
         saved = self.class_stack
         saved_class = self.frame.self_class
@@ -450,6 +450,18 @@ class ModuleAnalysis(HelperCalls):
                 if isinstance(stmt, cst.FunctionDef):
                     continue
                 self.statement(stmt, env)
+            if info["queryset"] is not None and "get_object" not in methods and not self.has_get_queryset(node, methods):
+                # a get_object() of a base view reads this class's queryset (self.get_queryset(), self.queryset);
+                # with a get_queryset() of its own, that is what get_object() reads, judged there
+                local = self.local_get_queryset(node, name="get_object")
+                if local is not None:
+                    saved_origins, self.origins = self.origins, []
+                    try:
+                        self.function_def(local)
+                    finally:
+                        self.origins = saved_origins
+                else:
+                    self.inherited_method_walk(self.class_qualname(), "get_object")
             view_origins = [s.origin for s in info["queryset"].states] if info["queryset"] is not None else []
             for stmt in body:
                 if isinstance(stmt, cst.FunctionDef):
@@ -480,16 +492,22 @@ class ModuleAnalysis(HelperCalls):
             if term is not None and term.status == N:
                 o.observed[SiteKind.READ] = t_and(term, extra)
 
-    def local_get_queryset(self, node: cst.ClassDef, depth: int = 0) -> cst.FunctionDef | None:
-        """get_queryset() of a base class declared in this module."""
+    def has_get_queryset(self, node: cst.ClassDef, methods: set[str]) -> bool:
+        if "get_queryset" in methods or self.local_get_queryset(node) is not None:
+            return True
+        found = self.index.method(self.module_id, self.class_qualname(), "get_queryset") if self.index is not None else None
+        return found is not None
+
+    def local_get_queryset(self, node: cst.ClassDef, depth: int = 0, name: str = "get_queryset") -> cst.FunctionDef | None:
+        """get_queryset() (or `name`) of a base class declared in this module."""
         for arg in node.bases:
             local = self.local_classes.get(dotted_name(arg.value) or "")
             if local is None or local is node or depth > 5:
                 continue
             for s in _body(local.body):
-                if isinstance(s, cst.FunctionDef) and s.name.value == "get_queryset":
+                if isinstance(s, cst.FunctionDef) and s.name.value == name:
                     return s
-            found = self.local_get_queryset(local, depth + 1)
+            found = self.local_get_queryset(local, depth + 1, name)
             if found is not None:
                 return found
         return None
