@@ -120,9 +120,20 @@ class Schema:
     reverse: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # model -> {reverse accessor: source model}
     diagnostics: tuple[str, ...] = ()
     unresolved: tuple[tuple[str, int, str], ...] = ()  # (path, line, what): classes and relation targets not followed
+    by_app: Mapping[str, str] = field(default_factory=dict)  # "app.model" (lower case) -> key in models
 
     def model(self, name: str) -> ModelInfo | None:
         return self.models.get(name)
+
+    def model_for(self, qualified: str) -> ModelInfo | None:
+        """A class named through its import (`billing.models.Invoice`): the model of that app when two apps each
+        declare one of that name, else the model of that name."""
+        parts = qualified.split(".")
+        for seg in reversed(parts[:-1]):
+            key = self.by_app.get(f"{seg.lower()}.{parts[-1].lower()}")
+            if key is not None:
+                return self.models.get(key)
+        return self.models.get(parts[-1])
 
     def table(self, name: str) -> ModelInfo | None:
         return self.tables.get(name.lower().strip('"'))

@@ -681,7 +681,7 @@ class ModuleAnalysis(HelperCalls):
         if not name[:1].isupper():
             return None
         q = self.module.imports.qualify(node) or name
-        info = self.schema.model(q.rsplit(".", 1)[-1])
+        info = self.schema.model_for(q)
         return info if info is not None and info.source in self.SOURCES else None
 
     def _is_q_expr(self, node: cst.BaseExpression, env: Env) -> bool:
@@ -800,7 +800,7 @@ class ModuleAnalysis(HelperCalls):
     def _extend_api(base: QVal, method: str) -> None:
         """`Patient.objects` -> `Patient.objects.filter`: name the first method applied."""
         for s in base.states:
-            if not s.origin.api.endswith(")") and s.origin.api.count(".") < 2 and not s.related:
+            if not s.origin.api.endswith(")") and s.origin.api.count(".") < 2 + s.origin.model.name.count(".") and not s.related:
                 s.origin.api = f"{s.origin.api}.{method}"
 
     def apply(self, method: str, node: cst.Call, base: QVal, env: Env):

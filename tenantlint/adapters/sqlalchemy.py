@@ -105,7 +105,7 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
             return model
         if isinstance(node, cst.Name):  # a Core Table held in a lower-case variable
             q = self.module.imports.qualify(node) or node.value
-            info = self.schema.model(q.rsplit(".", 1)[-1])
+            info = self.schema.model_for(q)
             if info is not None and info.source in self.SOURCES:
                 return info
         if isinstance(node, cst.Attribute):

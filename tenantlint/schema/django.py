@@ -158,8 +158,8 @@ class DjangoSchemaSource:
                     target_name = _string(to) if to is not None else None
                     if target_name is None and to is not None:
                         dotted = dotted_name(to)
-                        if dotted is not None:
-                            target_name = "AUTH_USER_MODEL" if dotted.endswith("AUTH_USER_MODEL") else dotted.rsplit(".", 1)[-1]
+                        if dotted is not None:  # qualified through the imports: which app's model it is
+                            target_name = "AUTH_USER_MODEL" if dotted.endswith("AUTH_USER_MODEL") else module.imports.qualify(to) or dotted
                     if target_name is None:
                         continue
                     related = _string(_kwarg(value, "related_name"))  # "%(class)s" is filled in per concrete model

@@ -119,13 +119,17 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
 
     models: dict[str, ModelInfo] = {}
     raw: dict[str, tuple[ModelFacts, list[Column], list[Relation], str]] = {}
+    by_app: dict[str, str] = {}  # "app.model" (lower case) -> key in raw: two apps may each have an `Invoice`
     for name, cands in facts_by_name.items():
-        # the first candidate that is a model: a pydantic `Document` elsewhere must not hide the table `Document`
-        f = next((c for c in cands if not c.abstract and model_check(c)), None)
-        if f is None:
-            continue
-        cols, rels, table = inherited(f)
-        raw[name] = (f, cols, rels, table or name.lower())
+        # every candidate that is a model: a pydantic `Document` elsewhere must not hide the table `Document`
+        for f in (c for c in cands if not c.abstract and model_check(c)):
+            key = name if name not in raw else f"{f.app}.{name}" if f.app else None
+            if key is None or key in raw:
+                continue
+            cols, rels, table = inherited(f)
+            raw[key] = (f, cols, rels, table or name.lower())
+            if f.app:
+                by_app.setdefault(f"{f.app.lower()}.{name.lower()}", key)
     for key, f in ddl_tables.items():
         if any(t.lower() == key for (_, _, _, t) in raw.values()):
             continue  # a model already declares this table; its facts are richer
@@ -142,13 +146,22 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
         if target == "AUTH_USER_MODEL":  # settings.AUTH_USER_MODEL, read from the project's settings
             target = user_model
         t = target.split(".")
-        # "app.Model" / "Model" / "table" / "schema.table"; Django matches the model part case-insensitively
+        # "app.Model" / "app.models.Model" / "Model" / "table" / "schema.table"; Django matches the model part
+        # case-insensitively and a bare name in the model's own app first
+        for seg in reversed(t[:-1]):
+            key = by_app.get(f"{seg.lower()}.{t[-1].lower()}")
+            if key is not None:
+                return key
+        if len(t) == 1 and raw[owner][0].app:
+            key = by_app.get(f"{raw[owner][0].app.lower()}.{t[-1].lower()}")
+            if key is not None:
+                return key
         if t[-1] in raw:
             return t[-1]
         found = table_to_model.get(t[-1].lower()) or name_to_model.get(t[-1].lower())
         if found is None:
             f = raw[owner][0]
-            if f.source == "django" and not (target == user_model and auth_user_model is None):
+            if f.source == "django" and not (target == user_model and auth_user_model is None) and not target.startswith("django."):
                 unresolved.append((f.path, f.line, f"{owner}: relation target '{target}' is not a model of this project"))
             return t[-1]
         return found
@@ -164,7 +177,7 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
             Relation(r.field, resolve_target(r.target, name), r.column, r.nullable, r.related_name) for r in rels
         ]
 
-    root_models = {n for n, (f, _, _, t) in raw.items() if _is_root(n, t, roots)}
+    root_models = {n for n, (f, _, _, t) in raw.items() if _is_root(_last(n), t, roots)}
     for r in config.tenant_roots:
         root_models.add(r)  # a root may be declared outside the scanned tree (an installed package)
 
@@ -292,4 +305,4 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
             if looks and missing:
                 unresolved.append((f.path, f.line, f"class {f.name}: base {', '.join(missing)} could not be followed, so it is not read as a model"))
     return Schema(models=models, tables=tables, reverse={k: dict(v) for k, v in reverse.items()}, diagnostics=diagnostics,
-                  unresolved=tuple(sorted(set(unresolved))))
+                  unresolved=tuple(sorted(set(unresolved))), by_app=by_app)
