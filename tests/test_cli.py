@@ -199,7 +199,7 @@ def test_config_outside_the_checked_tree_still_learns_the_tree(tmp_path):
 def test_schema_command_ends_with_what_it_could_not_resolve(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "models.py").write_text(MODELS + textwrap.dedent('''
-        from vendor.audit import ExternalAuditBase
+        from vendor.audit import ExternalAuditBase, JSONBlobField
 
 
         class Visit(models.Model):
@@ -208,7 +208,12 @@ def test_schema_command_ends_with_what_it_could_not_resolve(tmp_path: Path) -> N
 
 
         class AuditEntry(ExternalAuditBase):
-            pass
+            payload = JSONBlobField()
+
+
+        class ActiveQuerySet(models.QuerySet):
+            def active(self):
+                return self.filter(active=True)
         '''))
     result = invoke("schema", str(tmp_path))
     assert result.exit_code == 0

@@ -136,7 +136,7 @@ class ModuleAnalysis(HelperCalls):
             for i, stmt in enumerate(body):
                 if env is None:
                     break
-                guard = self.guard_after(stmt, body[i + 1] if i + 1 < len(body) else None)
+                guard = self.guard_after(stmt, body[i + 1 : i + 7])
                 mark = len(self.origins)
                 env = self.statement(stmt, env)
                 if guard:
@@ -165,15 +165,27 @@ class ModuleAnalysis(HelperCalls):
         admitted = self.param_kinds.get(name)
         return bool(admitted) and admitted <= kinds
 
-    def guard_after(self, stmt, nxt) -> tuple[str, str] | None:
-        """`obj = <fetch>` followed at once by `if obj.<tenant> != <value>: return/raise` (or `assert obj.<tenant> ==
-        <value>`): (the text of that check, the attribute compared), else None."""
-        if nxt is None or not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+    def guard_after(self, stmt, rest: list) -> tuple[str, str] | None:
+        """`obj = <fetch>` followed by a tenant check before the object is used: `if obj.<tenant> != <value>:
+        return/raise`, `assert obj.<tenant> == <value>`, or a membership lookup that raises unless the requesting user
+        belongs to the row's tenant (`get_object_or_404(Member, project=obj.project, user=request.user)`), possibly
+        after early returns for the requesting user (`if request.user.is_superuser: return obj`).
+        (the text of the check, the attribute of obj it reads), else None."""
+        if not rest or not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
             return None
         a = stmt.body[0]
         if not (isinstance(a, cst.Assign) and len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name)):
             return None
         name = a.targets[0].target.value
+        for nxt in rest:
+            found = self._mismatch_exit(nxt, name) or _membership_check(nxt, name)
+            if found is not None:
+                return found
+            if not _principal_shortcut(nxt):
+                return None
+        return None
+
+    def _mismatch_exit(self, nxt, name: str) -> tuple[str, str] | None:
         test, exits = None, False
         if isinstance(nxt, cst.If) and nxt.orelse is None:
             test, exits = nxt.test, _exits(_body(nxt.body))
@@ -368,6 +380,8 @@ class ModuleAnalysis(HelperCalls):
         prefix = ".".join(c["name"] for c in self.class_stack) or (self.function if self.function != "<module>" else "")
         name = f"{prefix}.{node.name.value}" if prefix else node.name.value
         env = Env()
+        if any((dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").rsplit(".", 1)[-1] == "scopes_disabled" for d in node.decorators):
+            env["__scopes_disabled__"] = True  # @scopes_disabled(): django-scopes is off in the whole function
         saved_kinds, self.param_kinds = self.param_kinds, _param_kinds(node)
         cls = self.class_stack[-1] if self.class_stack else None
         if cls is not None and cls.get("queryset") is not None and node.name.value in ("get_queryset", "get_object"):
@@ -777,7 +791,7 @@ class ModuleAnalysis(HelperCalls):
             manager = node.attr.value
             model = self.model_named(node.value)
             if model is not None:
-                if manager in _NOT_MANAGERS or manager[:1].isupper() or _is_field(model, manager):
+                if manager in _NOT_MANAGERS or manager[:1].isupper() or manager.startswith("__") or _is_field(model, manager):
                     return None  # `Recipe.keywords.through(...)`: a field, not a manager
                 origin = self.new_origin(model, f"{model.name}.{manager}")
                 return QVal((QState(origin, self.manager_term(model, manager, env)),))
@@ -1195,6 +1209,41 @@ def _kind_test(test: cst.BaseExpression) -> tuple[str, str] | None:
     if func.startswith("is_") and len(test.args) == 1:
         return name, func[3:].replace("_", "")
     return None
+
+
+def _membership_check(stmt, name: str) -> tuple[str, str] | None:
+    """A lookup in `stmt` that raises unless a row links the requesting user to `name`'s tenant:
+    `get_object_or_404(Member, project=check.project, user=request.user)`."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    call = small.value if isinstance(small, (cst.Assign, cst.Expr)) else None
+    if not isinstance(call, cst.Call):
+        return None
+    func = (dotted_name(call.func) or "").rsplit(".", 1)[-1]
+    if func not in ("get_object_or_404", "get", "aget", "aget_object_or_404"):
+        return None
+    attr = None
+    user = False
+    for arg in call.args:
+        v = arg.value
+        if arg.keyword is None:
+            continue
+        if isinstance(v, cst.Attribute) and isinstance(v.value, cst.Name) and v.value.value == name:
+            attr = v.attr.value
+        elif _is_requesting_user(v):
+            user = True
+    if attr is None or not user:
+        return None
+    return " ".join(_code(call).split()), attr
+
+
+def _principal_shortcut(stmt) -> bool:
+    """`if request.user.is_superuser: return check`: an early return decided by the requesting user alone (or by
+    comparing the row's tenant with it)."""
+    if not isinstance(stmt, cst.If) or stmt.orelse is not None or not _exits(_body(stmt.body)):
+        return False
+    return "request.user" in _code(stmt.test) or "current_user" in _code(stmt.test)
 
 
 def _exits(body: list) -> bool:

@@ -30,7 +30,7 @@ def _package_model_base(qualified: str) -> bool:
     """`ordered_model.models.OrderedModel`, `model_utils.models.TimeStampedModel`: a model base of an installed
     package (imported from a module, named like a model), which the project's files do not declare."""
     module, _, last = qualified.rpartition(".")
-    return bool(module) and not last.endswith("()") and f".{module}.".find(".models.") >= 0 and last[:1].isupper()
+    return bool(module) and not module.startswith("django.") and f".{module}.".find(".models.") >= 0 and last.endswith("Model")
 
 
 def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_model: str | None = None) -> Schema:
@@ -300,7 +300,8 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
         for f in cands:
             if f.source != "django" or f.abstract or model_check(f):
                 continue
-            looks = f.name.endswith("Model") or any(b.rsplit(".", 1)[-1].endswith(("Model", "Base", "Mixin")) or b.endswith("()") for b in f.bases)
+            # a class of a models module that declares field-like attributes, but whose bases could not be followed
+            looks = "models" in f.path and bool(f.columns or f.relations)
             missing = [b for b in f.bases if pick(b, f) is None and not b.startswith(("django.", "rest_framework.", "typing.", "enum.", "pydantic.", "abc.", "dataclasses.", "marshmallow."))]
             if looks and missing:
                 unresolved.append((f.path, f.line, f"class {f.name}: base {', '.join(missing)} could not be followed, so it is not read as a model"))
