@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 import libcst as cst
 
 from tenantlint.adapters.flow import D, N, NONE_TERM, S, SCOPED_TERM, U, Term, t_and, t_not, t_or, worst
-from tenantlint.adapters.values import DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, merge_envs  # noqa: F401 (re-exported)
+from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, merge_envs  # noqa: F401 (re-exported)
 from tenantlint.adapters.helpers import HelperCalls
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
@@ -137,12 +137,12 @@ class ModuleAnalysis(HelperCalls):
                 if env is None:
                     break
                 guard = self.guard_after(stmt, body[i + 1 : i + 7])
-                mark = len(self.origins)
+                seq = next(_SEQ) if guard else 0
                 env = self.statement(stmt, env)
                 if guard:
                     text, attr = guard
-                    for origin, _ in self.origins[mark:]:
-                        if _is_tenant_attr(origin.model, attr):
+                    for origin, _ in self.origins:  # the queries this statement ran, wherever they started
+                        if origin.seq > seq and _is_tenant_attr(origin.model, attr):
                             origin.guard = text
             return env
         finally:

@@ -264,9 +264,9 @@ class HelperCalls:
                         tuple(sorted((p, tuple(sorted(d.keys)), tuple(_code(v) for _, v in d.values), d.complete) for p, d in callee_env.items() if isinstance(d, DictKeys))))
             memo = _memo(self.schema)
             if memo_key in memo:
-                for model, api, kind, observed, insert, via in memo[memo_key]:
+                for model, api, kind, observed, insert, via, guard in memo[memo_key]:
                     origin = self.new_origin(model, api, insert=insert)
-                    origin.kind, origin.observed, origin.via, origin.anchor = kind, dict(observed), via, node
+                    origin.kind, origin.observed, origin.via, origin.anchor, origin.guard = kind, dict(observed), via, node, guard
                 return QVal(())
         mark = len(self.origins)
         frame = Frame(r.file.module, self_class, subst, [], set(), r.id, inline=True)
@@ -290,7 +290,7 @@ class HelperCalls:
                     if s not in states:
                         states.append(s)
         if memo_key is not None and not states:
-            _memo(self.schema)[memo_key] = [(o.model, o.api, o.kind, dict(o.observed), o.insert, o.via) for o, _ in self.origins[mark:]]
+            _memo(self.schema)[memo_key] = [(o.model, o.api, o.kind, dict(o.observed), o.insert, o.via, o.guard) for o, _ in self.origins[mark:]]
         return QVal(tuple(states))
 
     def judged_clean(self, r: Resolved, snip: Snippet, self_class) -> bool:

@@ -2,6 +2,7 @@
 lookups, objects built to be saved, and the environment that maps local names to them."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -11,6 +12,9 @@ from tenantlint.types import ModelInfo, SiteKind
 
 
 # --- per-query state ----------------------------------------------------------------------------
+
+
+_SEQ = itertools.count(1)
 
 
 @dataclass(eq=False)
@@ -25,10 +29,12 @@ class Origin:
     kind: SiteKind | None = None  # what the query does when it runs, if the start says so (select(), update(), ...)
     via: object | None = None  # the helper query this origin was found in, when it was judged at a call (helpers.Via)
     guard: str = ""  # the tenant check that follows the fetch (`if obj.project_id != request.project.id: raise`)
+    seq: int = 0
 
     def observe(self, kind: SiteKind, term: Term) -> None:
         prev = self.observed.get(kind)
         self.observed[kind] = term if prev is None else worst(prev, term)
+        self.seq = next(_SEQ)  # when it last ran: a check right after the statement that ran it guards it
 
 
 @dataclass(frozen=True)
