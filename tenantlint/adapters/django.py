@@ -766,8 +766,11 @@ class ModuleAnalysis(HelperCalls):
                 base = self._manager_or_query(func.value, env)
                 if base is None:
                     return None
-                self._visit_args(node, env)
                 self._extend_api(base, method)
+                walked = self.queryset_method_call(node, method, base, env)
+                if walked is not None:
+                    return walked
+                self._visit_args(node, env)
                 term = NONE_TERM
                 if method in self.scoped_managers or _mentions_tenant(node, self.config):
                     term = Term(S, (self.module.tree.code_for_node(node.args[0].value) if node.args else method,), f"custom method {method}() given the tenant")

@@ -293,6 +293,36 @@ class HelperCalls:
             _memo(self.schema)[memo_key] = [(o.model, o.api, o.kind, dict(o.observed), o.insert, o.via, o.guard) for o, _ in self.origins[mark:]]
         return QVal(tuple(states))
 
+    def queryset_method_call(self, node: cst.Call, method: str, base, env):
+        """`Patient.objects.for_org(org)`: a method of the project's QuerySet or Manager class, walked with `self` the
+        query it is called on; its result is the refined query. None when no one method of that name is found."""
+        from tenantlint.adapters.values import QVal
+
+        if self.index is None or len(self.inline_stack) >= MAX_DEPTH:
+            return None
+        found = self.index.queryset_methods(method)
+        if len(found) != 1 or found[0].id in self.inline_stack:
+            return None
+        r = found[0]
+        snip = snippet(r)
+        if snip is None:
+            return None
+        bound, kwargs, _ = bind_arguments(r.function, node, True)
+        callee_env = self.new_env()
+        subst = {}
+        for param, arg in bound.items():
+            arg = self.subst_node(arg)
+            value = self.expr(arg, env, assign=True)
+            if value is not None:
+                callee_env[param] = value
+            if param not in snip.assigned and simple_argument(arg):
+                subst[param] = arg
+        callee_env["self"] = base
+        frame = Frame(r.file.module, r.bound, subst, [], set(), r.id, inline=True)
+        self.walk_in(frame, snip, callee_env, self.function)
+        states = [st for v in frame.returns if isinstance(v, QVal) for st in v.states]
+        return QVal(tuple(dict.fromkeys(states)))  # empty when the method ran the query itself (count(), update())
+
     def judged_clean(self, r: Resolved, snip: Snippet, self_class) -> bool:
         """The helper judged once on its own (parameters unknown): every query it runs or returns is restricted by
         something no argument can change. Then no call of it needs judging again (most calls of most helpers)."""

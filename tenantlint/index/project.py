@@ -55,7 +55,8 @@ class ProjectIndex:
     resolved: int = 0
     _callees_of_function: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     query_functions: set[str] = field(default_factory=set)
-    _levels: dict[str, int] = field(default_factory=dict)  # ids of functions that run queries, themselves or through callees
+    _levels: dict[str, int] = field(default_factory=dict)
+    _qs_methods: dict | None = None  # ids of functions that run queries, themselves or through callees
 
     @classmethod
     def build(cls, summaries: list[FileSummary]) -> "ProjectIndex":
@@ -263,6 +264,22 @@ class ProjectIndex:
             found = (target, ".".join(parts))
         target, qual = found
         return (target.module, qual) if qual in target.classes else None
+
+    def queryset_methods(self, name: str) -> list[Resolved]:
+        """Methods called `name` on the project's QuerySet and Manager classes (`Patient.objects.for_org(org)`)."""
+        if self._qs_methods is None:
+            self._qs_methods = defaultdict(list)
+            for s in self.files.values():
+                for qual, c in s.classes.items():
+                    chain = self.class_chain(s.module, qual)
+                    bases = [b for _, k in chain for b in k.bases]
+                    if not any(b.rsplit(".", 1)[-1].endswith(("QuerySet", "Manager")) for b in bases):
+                        continue
+                    for m in c.methods:
+                        fn = s.functions.get(f"{qual}.{m}")
+                        if fn is not None:
+                            self._qs_methods[m].append(Resolved(fn, s, (s.module, qual)))
+        return self._qs_methods.get(name, [])
 
     def calls_query_functions(self, rel: str) -> bool:
         return bool(self._callees.get(rel, set()) & self.query_functions)
