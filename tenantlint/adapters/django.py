@@ -181,7 +181,7 @@ class ModuleAnalysis(HelperCalls):
             found = self._mismatch_exit(nxt, name) or _membership_check(nxt, name)
             if found is not None:
                 return found
-            if not _principal_shortcut(nxt):
+            if not _principal_shortcut(nxt, name):
                 return None
         return None
 
@@ -672,7 +672,12 @@ class ModuleAnalysis(HelperCalls):
             if typed in owners or _is_field(typed, accessor):
                 return typed.is_tenant_table or typed.is_root
             return None
-        return bool(owners) and any(o.is_tenant_table or o.is_root for o in owners)
+        if any(o.is_tenant_table or o.is_root for o in owners):
+            return True
+        # an object of unknown type: a many-to-many field of that name on a tenant-owned model says it may well be one
+        if self._by_lower_name is None:
+            self._by_lower_name = {m.name.lower(): m for m in self.schema.models.values() if m.source in self.SOURCES}
+        return any(_is_field(m, accessor) and (m.is_tenant_table or m.is_root) for m in self._by_lower_name.values())
 
     def _is_model_class(self, node: cst.BaseExpression) -> bool:
         return isinstance(node, cst.Name) and self.model_named(node) is not None
@@ -1241,12 +1246,21 @@ def _membership_check(stmt, name: str) -> tuple[str, str] | None:
     return " ".join(_code(call).split()), attr
 
 
-def _principal_shortcut(stmt) -> bool:
-    """`if request.user.is_superuser: return check`: an early return decided by the requesting user alone (or by
-    comparing the row's tenant with it)."""
+def _principal_shortcut(stmt, name: str) -> bool:
+    """An early return for a privileged requesting user (`if request.user.is_superuser: return check`) or one that owns
+    the row's tenant (`if request.user.id == check.project.owner_id: return check`). `is_authenticated` and the like
+    admit anyone, so they are no such shortcut."""
     if not isinstance(stmt, cst.If) or stmt.orelse is not None or not _exits(_body(stmt.body)):
         return False
-    return "request.user" in _code(stmt.test) or "current_user" in _code(stmt.test)
+    test = stmt.test
+    if isinstance(test, cst.Attribute) and _is_requesting_user(test.value) and test.attr.value in ("is_superuser", "is_staff"):
+        return True
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is)):
+        sides = (test.left, test.comparisons[0].comparator)
+        principal = any(_is_requesting_user(x) for x in sides)
+        row = any((dotted_name(x) or "").startswith(f"{name}.") for x in sides)
+        return principal and row
+    return False
 
 
 def _exits(body: list) -> bool:
