@@ -21,7 +21,7 @@ import libcst as cst
 
 from tenantlint.adapters.flow import D, N, NONE_TERM, S, SCOPED_TERM, U, Term, t_and, t_not, t_or, worst
 from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, merge_envs  # noqa: F401 (re-exported)
-from tenantlint.adapters.helpers import HelperCalls
+from tenantlint.adapters.helpers import HelperCalls, _assigned_names, param_names
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
 from tenantlint.python_module import PythonModule, dotted_name, string_value
@@ -148,6 +148,29 @@ class ModuleAnalysis(HelperCalls):
         finally:
             self.function = saved
 
+    def static_truth(self, test: cst.BaseExpression) -> bool | None:
+        """True / False when a test only reads parameters the caller passed as literals (None, True, False); else None."""
+        if len(self.frames) < 2:
+            return None
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self.static_truth(test.expression)
+            return None if inner is None else not inner
+        if isinstance(test, cst.Name):
+            value = self.subst_node(test)
+            if value is not test and isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
+                return value.value == "True"
+            return None
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name):
+            op, right = test.comparisons[0].operator, test.comparisons[0].comparator
+            left = self.subst_node(test.left)
+            if left is test.left or not _is_none(right) or not isinstance(op, (cst.Is, cst.IsNot)):
+                return None
+            if not isinstance(left, (cst.Name, cst.SimpleString, cst.Integer)) or isinstance(left, cst.Name) and left.value not in ("None", "True", "False"):
+                return None
+            is_none = _is_none(left)
+            return is_none if isinstance(op, cst.Is) else not is_none
+        return None
+
     def covers_every_kind(self, last: cst.If) -> bool:
         """`if is_user(subject): ... elif is_organization(subject): ...` with no `else`, where the parameter's annotation
         admits only those kinds (`subject: AuthSubject[User | Organization]`): no path falls through."""
@@ -216,6 +239,15 @@ class ModuleAnalysis(HelperCalls):
             return env
         if isinstance(stmt, cst.If):
             self.expr(stmt.test, env)
+            known = self.static_truth(stmt.test)
+            if known is not None:  # a helper's branch on an argument the caller fixed (`if realm is not None:` given None)
+                if known:
+                    return self.block(_body(stmt.body), env, self.function)
+                if stmt.orelse is None:
+                    return env
+                if isinstance(stmt.orelse, cst.If):
+                    return self.statement(stmt.orelse, env)
+                return self.block(_body(stmt.orelse.body), env, self.function)
             a = self.block(_body(stmt.body), env.copy(), self.function)
             if stmt.orelse is None:
                 b = None if self.covers_every_kind(stmt) else env
@@ -383,6 +415,9 @@ class ModuleAnalysis(HelperCalls):
         if any((dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").rsplit(".", 1)[-1] == "scopes_disabled" for d in node.decorators):
             env["__scopes_disabled__"] = True  # @scopes_disabled(): django-scopes is off in the whole function
         saved_kinds, self.param_kinds = self.param_kinds, _param_kinds(node)
+        saved_locals = self.frame.local_names
+        if not self.frame.inline:
+            self.frame.local_names = frozenset(_assigned_names(node) | param_names(node))
         cls = self.class_stack[-1] if self.class_stack else None
         if cls is not None and cls.get("queryset") is not None and node.name.value in ("get_queryset", "get_object"):
             env["__drf_base__"] = cls["queryset"]
@@ -399,6 +434,7 @@ class ModuleAnalysis(HelperCalls):
             self.class_stack = saved
             self.frame.self_class = saved_class
             self.param_kinds = saved_kinds
+            self.frame.local_names = saved_locals
 
     DRF_VIEWS = True  # judge `queryset = ...` class attributes with get_queryset()
 
@@ -1336,6 +1372,15 @@ def _is_object_like(node: cst.BaseExpression) -> bool:
         return True
     if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
         return bool(node.elements) and all(_is_object_like(e.value) for e in node.elements)
+    if isinstance(node, cst.Subscript) and isinstance(node.value, (cst.Name, cst.Attribute)):
+        # user_profiles[0]: an element of a list of objects (request.GET["x"] is no object)
+        root = node.value
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if isinstance(root, cst.Name) and root.value in ("request", "kwargs", "data", "params", "payload", "args", "body"):
+            return False
+        name = node.value.attr.value if isinstance(node.value, cst.Attribute) else node.value.value
+        return not _ID_NAME.search(name) and name not in ("GET", "POST", "data", "query_params", "headers", "json", "form", "args")
     return False
 
 

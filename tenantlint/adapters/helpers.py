@@ -43,7 +43,7 @@ class Via:
 class Snippet:
     """One function's source parsed on its own; positions are mapped back to its file."""
 
-    __slots__ = ("fdef", "module", "line", "indent", "_positions", "assigned")
+    __slots__ = ("fdef", "module", "line", "indent", "_positions", "assigned", "local_names")
 
     def __init__(self, module: cst.Module, line: int, indent: int):
         self.module = module
@@ -52,6 +52,7 @@ class Snippet:
         self.indent = indent
         self._positions = None
         self.assigned = _assigned_names(self.fdef)
+        self.local_names = frozenset(self.assigned | param_names(self.fdef))
 
     def span(self, node: cst.CSTNode) -> Span | None:
         if self._positions is None:
@@ -97,6 +98,7 @@ class Frame:
     returned: set  # ids of origins returned to the caller: not judged at the callee's end
     function_id: str = ""
     inline: bool = False  # walking another function's body for a call or a subclass
+    local_names: frozenset = frozenset()  # names the walked function binds itself (parameters, assignments)
 
 
 def simple_argument(node: cst.BaseExpression) -> bool:
@@ -211,6 +213,8 @@ class HelperCalls:
         name = callee_name(node.func)
         if name is None or name.split(".", 1)[0] in ("self", "cls", "super()"):
             return None  # methods of the walked class are judged in their own bodies
+        if name.split(".", 1)[0] in self.frame.local_names:
+            return None  # a local variable (a closure, a parameter) that shadows a project function of that name
         r = self.index.resolve_call(self.frame.module, None, name)
         if r is None or r.id in self.inline_stack or r.id not in self.index.query_functions:
             return None  # not project code, recursion, or a function that runs no query
@@ -269,7 +273,7 @@ class HelperCalls:
                     origin.kind, origin.observed, origin.via, origin.anchor, origin.guard = kind, dict(observed), via, node, guard
                 return QVal(())
         mark = len(self.origins)
-        frame = Frame(r.file.module, self_class, subst, [], set(), r.id, inline=True)
+        frame = Frame(r.file.module, self_class, subst, [], set(), r.id, inline=True, local_names=snip.local_names)
         self.walk_in(frame, snip, callee_env, self.function)
         for value in mark_values:  # a query handed to a helper that never ran it: judged as it was
             if isinstance(value, QVal):
@@ -541,6 +545,15 @@ def _walk_body(fdef: cst.FunctionDef) -> list:
     return [_Suite(body)]
 
 
+def param_names(fdef: cst.FunctionDef) -> set[str]:
+    p = fdef.params
+    names = {x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)}
+    for star in (p.star_arg, p.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    return names
+
+
 def _assigned_names(fdef: cst.FunctionDef) -> set[str]:
     """Names the function assigns to: a parameter reassigned in the body no longer stands for its argument."""
     found: set[str] = set()
@@ -561,6 +574,9 @@ def _assigned_names(fdef: cst.FunctionDef) -> set[str]:
         def visit_For(self, node: cst.For) -> None:
             if isinstance(node.target, cst.Name):
                 found.add(node.target.value)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            found.add(node.name.value)  # a nested function shadows a module-level one of that name
 
     fdef.body.visit(Visitor())
     return found
