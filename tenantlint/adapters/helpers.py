@@ -24,7 +24,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from tenantlint.index.project import INLINE_DEPTH, SYMBOLIC_QUERY, ProjectIndex, Resolved
 from tenantlint.index.summary import module_name
-from tenantlint.python_module import dotted_name
+from tenantlint.python_module import ImportTable, dotted_name
 from tenantlint.types import Span
 
 MAX_DEPTH = INLINE_DEPTH
@@ -154,6 +154,7 @@ class HelperCalls:
         self.module_id = module_name(module.path)
         self.frames: list[Frame] = [Frame(self.module_id, None, {}, None, set())]
         self.inline_stack: list[str] = []
+        self.import_stack: list = []
 
     @property
     def frame(self) -> Frame:
@@ -161,15 +162,27 @@ class HelperCalls:
 
     def walk_in(self, frame: Frame, snip: Snippet, env, function: str) -> None:
         """Walk a function's body as `frame` says (inlined for a call, a subclass or a probe)."""
-        self.frames.append(frame)
-        self.inline_stack.append(frame.function_id)
+        self.enter(frame)
         try:
             end = self.block(_walk_body(snip.fdef), env, function)
             if end is not None:
                 self.function_end(end)
         finally:
-            self.frames.pop()
-            self.inline_stack.pop()
+            self.leave()
+
+    def enter(self, frame: Frame) -> None:
+        """Names in the callee's body resolve through the callee module's imports (`select`, `Q`, its models)."""
+        self.frames.append(frame)
+        self.inline_stack.append(frame.function_id)
+        self.import_stack.append(self.module.imports)
+        callee = self.index.files.get(frame.module) if self.index is not None else None
+        if callee is not None and frame.module != self.module_id:
+            self.module.imports = ImportTable(dict(callee.imports))
+
+    def leave(self) -> None:
+        self.frames.pop()
+        self.inline_stack.pop()
+        self.module.imports = self.import_stack.pop()
 
     # -- what names stand for
 
@@ -369,11 +382,11 @@ class HelperCalls:
         if snip is None:
             return None
         saved, self.origins = self.origins, []
-        self.frames.append(Frame(r.file.module, (self.module_id, qualname), {}, None, set(), r.id, inline=True))
+        self.enter(Frame(r.file.module, (self.module_id, qualname), {}, None, set(), r.id, inline=True))
         try:
             self.function_def(snip.fdef)
         finally:
-            self.frames.pop()
+            self.leave()
             self.origins = saved
         return snip.fdef
 
