@@ -201,7 +201,7 @@ class ModuleAnalysis(HelperCalls):
             return None
         name = a.targets[0].target.value
         for nxt in rest:
-            found = self._mismatch_exit(nxt, name) or _membership_check(nxt, name)
+            found = self._mismatch_exit(nxt, name) or _membership_check(nxt, name) or self.guard_in_helper(nxt, name)
             if found is not None:
                 return found
             if not _principal_shortcut(nxt, name):

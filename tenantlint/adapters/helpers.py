@@ -340,6 +340,33 @@ class HelperCalls:
         states = [st for v in frame.returns if isinstance(v, QVal) for st in v.states]
         return QVal(tuple(dict.fromkeys(states)))  # empty when the method ran the query itself (count(), update())
 
+    def guard_in_helper(self, stmt, name: str) -> tuple[str, str] | None:
+        """`check_dataset_permission(dataset, user)` right after `dataset = <fetch>`: a project function handed the
+        row that, among its first statements, leaves on a tenant mismatch of that parameter (`if dataset.tenant_id !=
+        user.current_tenant_id: raise NoPermission`)."""
+        if self.index is None or not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            return None
+        small = stmt.body[0]
+        call = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
+        if not isinstance(call, cst.Call):
+            return None
+        callee = callee_name(call.func)
+        r = self.index.resolve_call(self.frame.module, None, callee) if callee and not callee.startswith(("self.", "cls.")) else None
+        snip = snippet(r) if r is not None else None
+        if snip is None:
+            return None
+        implicit = r.function.kind in ("method", "classmethod") and isinstance(call.func, cst.Attribute)
+        bound, _, _ = bind_arguments(r.function, call, implicit)
+        params = [p for p, arg in bound.items() if isinstance(arg, cst.Name) and arg.value == name]
+        if not params:
+            return None
+        body = _walk_body(snip.fdef)
+        for inner in body[:6]:
+            found = self._mismatch_exit(inner, params[0])
+            if found is not None:
+                return f"{callee}() checks {found[0]}", found[1]
+        return None
+
     def judged_clean(self, r: Resolved, snip: Snippet, self_class) -> bool:
         """The helper judged once on its own (parameters unknown): every query it runs or returns is restricted by
         something no argument can change. Then no call of it needs judging again (most calls of most helpers)."""
