@@ -201,10 +201,12 @@ class ModuleAnalysis(HelperCalls):
             return None
         name = a.targets[0].target.value
         for nxt in rest:
+            if isinstance(nxt, cst.Try) and _body(nxt.body):  # try: check(row, user) except NoPermission: raise ...
+                nxt = _body(nxt.body)[0]
             found = self._mismatch_exit(nxt, name) or _membership_check(nxt, name) or self.guard_in_helper(nxt, name)
             if found is not None:
                 return found
-            if not _principal_shortcut(nxt, name):
+            if not (_principal_shortcut(nxt, name) or _not_found_exit(nxt, name)):
                 return None
         return None
 
@@ -1280,6 +1282,19 @@ def _membership_check(stmt, name: str) -> tuple[str, str] | None:
     if attr is None or not user:
         return None
     return " ".join(_code(call).split()), attr
+
+
+def _not_found_exit(stmt, name: str) -> bool:
+    """`if dataset is None: raise NotFound()` / `if not dataset: abort(404)`: the row is not used yet."""
+    if not isinstance(stmt, cst.If) or stmt.orelse is not None or not _exits(_body(stmt.body)):
+        return False
+    test = stmt.test
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return isinstance(test.expression, cst.Name) and test.expression.value == name
+    return (
+        isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.Is)
+        and isinstance(test.left, cst.Name) and test.left.value == name and _is_none(test.comparisons[0].comparator)
+    )
 
 
 def _principal_shortcut(stmt, name: str) -> bool:
