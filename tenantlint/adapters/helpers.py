@@ -23,7 +23,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from tenantlint.index.project import INLINE_DEPTH, SYMBOLIC_QUERY, ProjectIndex, Resolved
-from tenantlint.index.summary import module_name
+from tenantlint.index.summary import dedent_source, module_name
 from tenantlint.python_module import ImportTable, dotted_name
 from tenantlint.types import Span
 
@@ -78,7 +78,7 @@ def snippet(r: Resolved) -> Snippet | None:
     found = None
     if r.function.source:
         try:
-            module = cst.parse_module(r.function.source)
+            module = cst.parse_module(dedent_source(r.function.source))
             if module.body and isinstance(module.body[0], cst.FunctionDef):
                 found = Snippet(module, r.function.line, r.function.col)
         except (cst.ParserSyntaxError, RecursionError):

@@ -10,6 +10,8 @@ Nothing here is a libcst type: summaries are pickled into the per-file cache and
 from __future__ import annotations
 
 import ast
+import keyword
+import re
 import textwrap
 from dataclasses import dataclass, field
 
@@ -31,7 +33,7 @@ class FunctionSummary:
     decorators: tuple[str, ...]  # dotted names of the decorators
     annotations: tuple[tuple[str, str], ...]  # (parameter, annotation source)
     calls: tuple[str, ...]  # dotted names of the callees as written ("get_stream", "self.helper", "Model.get_by_id")
-    source: str | None  # the dedented `def` (decorators excluded), None when too long to be a helper
+    source: str | None  # the `def` as written (decorators excluded; see dedent_source), None when too long to be a helper
     first_line: int = 0  # line of the first decorator, or of `def`
 
 
@@ -55,6 +57,11 @@ class FileSummary:
     parse_error: bool = False
 
 
+def dedent_source(source: str) -> str:
+    text = textwrap.dedent(source)
+    return text if text.endswith("\n") else text + "\n"
+
+
 def module_name(rel: str) -> str:
     name = rel[:-3] if rel.endswith(".py") else rel
     name = name.replace("/", ".")
@@ -75,10 +82,25 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
+def _statements(body: list):
+    """Every statement at any depth, without visiting expressions (imports sit in statement bodies)."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, name, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], (ast.stmt, ast.excepthandler)):
+                stack.extend(reversed(inner))
+        if isinstance(node, ast.Match):
+            for case in node.cases:
+                stack.extend(reversed(case.body))
+
+
 def _imports(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
     package = module if is_package else module.rpartition(".")[0]
     out: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -120,18 +142,11 @@ def _qualify_text(name: str, imports: dict[str, str]) -> str:
     return name
 
 
-class _Calls(ast.NodeVisitor):
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def visit_Call(self, node: ast.Call) -> None:
-        name = dotted(node.func)
-        if name is not None:
-            self.calls.append(name)
-        self.generic_visit(node)
-
-    def visit_FunctionDef(self, node) -> None:  # nested functions' calls count for the enclosing one
-        self.generic_visit(node)
+# `name(` / `a.b.c(` in a function's text: its calls, read without walking the tree (walking every node of every
+# file with a visitor was a third of the project pass). Words in strings or comments may add a name that resolves to
+# nothing; keywords followed by a parenthesis are not calls.
+_CALL = re.compile(r"(?<![\w.])((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*|super\(\)(?:\.[A-Za-z_]\w*)+)\s*\(")
+_NOT_CALLS = frozenset(keyword.kwlist) | {"def", "class", "print"}
 
 
 def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines: list[str], in_class: bool) -> FunctionSummary:
@@ -161,16 +176,12 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines
             seg = _segment(lines, p.annotation)
             if seg is not None:
                 annotations.append((p.arg, seg))
-    calls = _Calls()
-    for stmt in node.body:
-        calls.visit(stmt)
     end = node.end_lineno or node.lineno
+    body_text = "".join(lines[node.body[0].lineno - 1 : end]) if node.body else ""
+    calls = [c for c in _CALL.findall(body_text) if c.split(".", 1)[0] not in _NOT_CALLS]
     source = None
     if end - node.lineno < MAX_HELPER_LINES:
-        text = "".join(lines[node.lineno - 1 : end])
-        source = textwrap.dedent(text)
-        if not source.endswith("\n"):
-            source += "\n"
+        source = "".join(lines[node.lineno - 1 : end])  # as written: dedented only when it is parsed (dedent_source)
     first = min([node.lineno] + [d.lineno for d in node.decorator_list])
     return FunctionSummary(
         qualname=qualname,
@@ -185,7 +196,7 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines
         kind=kind,
         decorators=decorators,
         annotations=tuple(annotations),
-        calls=tuple(dict.fromkeys(calls.calls)),
+        calls=tuple(dict.fromkeys(calls)),
         source=source,
         first_line=first,
     )
