@@ -348,7 +348,7 @@ class ModuleAnalysis(HelperCalls):
             self.expr(small.value, env)
             return env
         if isinstance(small, (cst.Continue, cst.Break, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.Pass)):
-            return env  # `from plane.app.views import x` names modules, not related managers
+            return env  # `from app.reviews import x` names modules, not related managers
         for child in small.children:
             if isinstance(child, cst.BaseExpression):
                 self.expr(child, env)
@@ -477,18 +477,7 @@ class ModuleAnalysis(HelperCalls):
                         value = self.expr(a.value, env, assign=True, function=node.name.value)
                         if isinstance(value, QVal):
                             info["queryset"] = value
-                            inherited = self.local_get_queryset(node) if "get_queryset" not in methods else None
-                            if inherited is not None:
-                                # judge the mixin's get_queryset() with this class's queryset; its own
-                                # queries were reported where the mixin is declared
-                                saved_origins, self.origins = self.origins, []
-                                try:
-                                    self.function_def(inherited)
-                                finally:
-                                    self.origins = saved_origins
-                            elif "get_queryset" not in methods:
-                                # a base view of another module of the project, found through the index
-                                inherited = self.inherited_method_walk(self.class_qualname(), "get_queryset")
+                            inherited = self.walk_base_method(node, "get_queryset") if "get_queryset" not in methods else None
                             if "get_queryset" not in methods:
                                 foreign = self.foreign_get_queryset(node) if inherited is None else None
                                 for s in value.states:
@@ -505,15 +494,7 @@ class ModuleAnalysis(HelperCalls):
             if info["queryset"] is not None and "get_object" not in methods and not self.has_get_queryset(node, methods):
                 # a get_object() of a base view reads this class's queryset (self.get_queryset(), self.queryset);
                 # with a get_queryset() of its own, that is what get_object() reads, judged there
-                local = self.local_get_queryset(node, name="get_object")
-                if local is not None:
-                    saved_origins, self.origins = self.origins, []
-                    try:
-                        self.function_def(local)
-                    finally:
-                        self.origins = saved_origins
-                else:
-                    self.inherited_method_walk(self.class_qualname(), "get_object")
+                self.walk_base_method(node, "get_object")
             view_origins = [s.origin for s in info["queryset"].states] if info["queryset"] is not None else []
             for stmt in body:
                 if isinstance(stmt, cst.FunctionDef):
@@ -543,6 +524,20 @@ class ModuleAnalysis(HelperCalls):
             term = o.observed.get(SiteKind.READ)
             if term is not None and term.status == N:
                 o.observed[SiteKind.READ] = t_and(term, extra)
+
+    def walk_base_method(self, node: cst.ClassDef, name: str) -> cst.FunctionDef | None:
+        """Judge a base class's `name` (get_queryset, get_object) with this class's queryset: a base declared in this
+        module, else one in another module of the project (through the index). Its own queries were reported where the
+        base is declared, so only its effect on this class's values is kept. Returns the definition walked."""
+        local = self.local_get_queryset(node, name=name)
+        if local is None:
+            return self.inherited_method_walk(self.class_qualname(), name)
+        saved_origins, self.origins = self.origins, []
+        try:
+            self.function_def(local)
+        finally:
+            self.origins = saved_origins
+        return local
 
     def has_get_queryset(self, node: cst.ClassDef, methods: set[str]) -> bool:
         if "get_queryset" in methods or self.local_get_queryset(node) is not None:
