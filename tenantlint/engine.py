@@ -5,6 +5,7 @@ Files are spread over worker processes; each worker receives the schema once.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import re
@@ -33,6 +34,7 @@ from tenantlint.suppressions import Suppression, parse_suppressions
 from tenantlint.types import Finding, Level, ModelFacts, QuerySite, Schema, Span
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NEWLINE = re.compile(r"\n")
 _WS = re.compile(r"\s+")
 PARALLEL_THRESHOLD = 24  # below this many files a worker pool costs more than it saves
 
@@ -172,6 +174,36 @@ def _syntax_error_location(text: str, exc: cst.ParserSyntaxError) -> tuple[Span,
     return Span(line, col, line, col + 1), exc.message
 
 
+class _TextSpans:
+    """The span of a node found by its exact source text: libcst reproduces a node's text verbatim, so a text that
+    occurs once in the file is where the node is. Resolving libcst's positions for a whole module costs more than
+    parsing it; it is done only when an anchor's text occurs more than once."""
+
+    def __init__(self, text: str, module: PythonModule):
+        self.text = text
+        self.module = module
+        self._line_starts: list[int] | None = None
+
+    def of(self, node) -> Span | None:
+        try:
+            code = self.module.tree.code_for_node(node)
+        except Exception:
+            return None
+        code = code.strip()
+        if not code:
+            return None
+        start = self.text.find(code)
+        if start < 0 or self.text.find(code, start + 1) >= 0:
+            return None
+        return Span(*self._point(start), *self._point(start + len(code)))
+
+    def _point(self, offset: int) -> tuple[int, int]:
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+
 def _fingerprint(code: str, path: str, text: str, function: str) -> str:
     return hashlib.sha256(f"{code}\0{path}\0{_WS.sub(' ', text).strip()}\0{function}".encode()).hexdigest()[:20]
 
@@ -276,13 +308,16 @@ class FileChecker:
         if not verdicts and not internal and not suppressions:
             return _FileOutcome([], True)
 
-        positions = MetadataWrapper(module.tree, unsafe_skip_copy=True).resolve(PositionProvider) if (verdicts or internal) else {}
+        spans = _TextSpans(text, module)
+        positions: dict = {}
         findings: list[Finding] = []
         occurrences: Counter = Counter()
         for v in verdicts:
             site = v.site
-            span = site.span
+            span = site.span or spans.of(site.anchor)
             if span is None:
+                if not positions:  # an anchor whose text is not unique in the file: libcst's position pass, once
+                    positions = MetadataWrapper(module.tree, unsafe_skip_copy=True).resolve(PositionProvider)
                 try:
                     span = _span_of(site.anchor, positions)
                 except KeyError:
@@ -291,9 +326,7 @@ class FileChecker:
             occurrences[base] += 1
             findings.append(Finding(v.rule.code, v.rule.name, v.level or v.rule.level, file.rel, span, v.message, f"{base}:{occurrences[base]}", site.related))
         for message, anchor in internal:
-            span = Span(1, 1, 1, 1)
-            if anchor is not None and anchor in positions:
-                span = _span_of(anchor, positions)
+            span = (spans.of(anchor) if anchor is not None else None) or Span(1, 1, 1, 1)
             findings.append(self._engine_finding("TL000", file.rel, span, message))
         findings = self._apply_suppressions(file.rel, findings, suppressions)
         return _FileOutcome(self._filter(file.rel, findings), True)
