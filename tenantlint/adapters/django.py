@@ -698,9 +698,7 @@ class ModuleAnalysis(HelperCalls):
         stem = base_text.rsplit(".", 1)[-1].replace("_", "").lower()
         if base_text == "self" and self.frame.self_class is not None:
             stem = self.frame.self_class[1].rsplit(".", 1)[-1].lower()
-        if self._by_lower_name is None:
-            self._by_lower_name = {m.name.lower(): m for m in self.schema.models.values() if m.source in self.SOURCES}
-        typed = self._by_lower_name.get(stem)
+        typed = self.models_by_lower_name().get(stem)
         if typed is not None:
             if typed in owners or _is_field(typed, accessor):
                 return typed.is_tenant_table or typed.is_root
@@ -708,9 +706,12 @@ class ModuleAnalysis(HelperCalls):
         if any(o.is_tenant_table or o.is_root for o in owners):
             return True
         # an object of unknown type: a many-to-many field of that name on a tenant-owned model says it may well be one
+        return any(_is_field(m, accessor) and (m.is_tenant_table or m.is_root) for m in self.models_by_lower_name().values())
+
+    def models_by_lower_name(self) -> dict[str, ModelInfo]:
         if self._by_lower_name is None:
             self._by_lower_name = {m.name.lower(): m for m in self.schema.models.values() if m.source in self.SOURCES}
-        return any(_is_field(m, accessor) and (m.is_tenant_table or m.is_root) for m in self._by_lower_name.values())
+        return self._by_lower_name
 
     def _is_model_class(self, node: cst.BaseExpression) -> bool:
         return isinstance(node, cst.Name) and self.model_named(node) is not None

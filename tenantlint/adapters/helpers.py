@@ -25,7 +25,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from tenantlint.index.project import INLINE_DEPTH, SYMBOLIC_QUERY, ProjectIndex, Resolved
 from tenantlint.index.summary import dedent_source, module_name
 from tenantlint.python_module import ImportTable, dotted_name
-from tenantlint.types import Span
+from tenantlint.types import SiteKind, Span
 
 MAX_DEPTH = INLINE_DEPTH
 
@@ -138,10 +138,6 @@ def bind_arguments(fn, call: cst.Call, implicit_first: bool) -> tuple[dict, dict
     return bound, kwargs, defaults
 
 
-def current_module(rel: str) -> str:
-    return module_name(rel)
-
-
 def related_message(function: str) -> str:
     return f"the query in {function}()"
 
@@ -243,18 +239,8 @@ class HelperCalls:
             return QVal(())
         implicit = r.function.kind in ("method", "classmethod") and isinstance(node.func, cst.Attribute)
         bound, kwargs, defaults = bind_arguments(r.function, node, implicit)
-        callee_env = type(env)()
-        subst: dict = {}
         assigned = snip.assigned
-        mark_values = []
-        for param, arg in bound.items():
-            arg = self.subst_node(arg)
-            value = self.expr(arg, env, assign=True)
-            if value is not None:
-                callee_env[param] = value
-                mark_values.append(value)
-            if param not in assigned and simple_argument(arg):
-                subst[param] = arg
+        callee_env, subst, mark_values = self.bind_parameters(bound, env, snip)
         for param, (extra, star) in kwargs.items():
             keys, values = set(), []
             for k, v in extra:
@@ -292,7 +278,7 @@ class HelperCalls:
             if isinstance(value, QVal):
                 for s in value.states:
                     if not s.origin.observed:
-                        s.origin.observe(s.origin.kind or _read(), s.term)
+                        s.origin.observe(s.origin.kind or SiteKind.READ, s.term)
         short = r.function.qualname
         for origin, _ in self.origins[mark:]:
             if origin.via is None and origin.anchor is not None:
@@ -310,6 +296,22 @@ class HelperCalls:
             _memo(self.schema)[memo_key] = [(o.model, o.api, o.kind, dict(o.observed), o.insert, o.via, o.guard) for o, _ in self.origins[mark:]]
         return QVal(tuple(states))
 
+    def bind_parameters(self, bound: dict, env, snip: Snippet) -> tuple:
+        """(callee environment, substitutions, argument values): each argument is evaluated once in the caller; its
+        value is bound to the parameter, and a simple expression stands for it where the callee does not reassign it."""
+        callee_env = self.new_env()
+        subst: dict = {}
+        values = []
+        for param, arg in bound.items():
+            arg = self.subst_node(arg)
+            value = self.expr(arg, env, assign=True)
+            if value is not None:
+                callee_env[param] = value
+                values.append(value)
+            if param not in snip.assigned and simple_argument(arg):
+                subst[param] = arg
+        return callee_env, subst, values
+
     def queryset_method_call(self, node: cst.Call, method: str, base, env):
         """`Patient.objects.for_org(org)`: a method of the project's QuerySet or Manager class, walked with `self` the
         query it is called on; its result is the refined query. None when no one method of that name is found."""
@@ -324,16 +326,8 @@ class HelperCalls:
         snip = snippet(r)
         if snip is None:
             return None
-        bound, kwargs, _ = bind_arguments(r.function, node, True)
-        callee_env = self.new_env()
-        subst = {}
-        for param, arg in bound.items():
-            arg = self.subst_node(arg)
-            value = self.expr(arg, env, assign=True)
-            if value is not None:
-                callee_env[param] = value
-            if param not in snip.assigned and simple_argument(arg):
-                subst[param] = arg
+        bound, _, _ = bind_arguments(r.function, node, True)
+        callee_env, subst, _ = self.bind_parameters(bound, env, snip)
         callee_env["self"] = base
         frame = Frame(r.file.module, r.bound, subst, [], set(), r.id, inline=True)
         self.walk_in(frame, snip, callee_env, self.function)
@@ -377,7 +371,8 @@ class HelperCalls:
         memo = _memo(self.schema)
         if key in memo:
             return memo[key]
-        params = set(r.function.params) | set(r.function.kwonly) | {r.function.kwarg, r.function.vararg} - {None, "self", "cls"}
+        # every parameter, self and cls included: the receiver comes from the caller too
+        params = {p for p in (*r.function.params, *r.function.kwonly, r.function.kwarg, r.function.vararg) if p}
         saved, self.origins = self.origins, []
         frame = Frame(r.file.module, self_class, {}, [], set(), r.id, inline=True)
         try:
@@ -559,12 +554,6 @@ def _parsed_default(source: str) -> cst.BaseExpression | None:
         except (cst.ParserSyntaxError, RecursionError):
             _DEFAULTS[source] = None
     return _DEFAULTS[source]
-
-
-def _read():
-    from tenantlint.types import SiteKind
-
-    return SiteKind.READ
 
 
 def _is_instance_call(node: cst.Call) -> bool:
