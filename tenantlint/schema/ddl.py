@@ -30,6 +30,7 @@ class _Table:
     columns: dict[str, Column] = field(default_factory=dict)
     relations: dict[str, Relation] = field(default_factory=dict)
     primary: set[str] = field(default_factory=set)
+    unique: set[str] = field(default_factory=set)  # columns declared UNIQUE on their own
     altered_only: bool = False  # the file alters a table that another file creates
 
 
@@ -84,6 +85,8 @@ def _column_def(col: exp.ColumnDef, t: _Table) -> None:
         elif isinstance(kind, exp.PrimaryKeyColumnConstraint):
             nullable = False
             t.primary.add(name)
+        elif isinstance(kind, exp.UniqueColumnConstraint):
+            t.unique.add(name)
         elif isinstance(kind, exp.Reference):
             target = _table_name(kind.this)
             if target:
@@ -177,7 +180,7 @@ def facts_from_sql(text: str, path: str, dialect: str = "postgres") -> tuple[lis
                     _constraints(action, t)
     facts = []
     for t in tables.values():
-        columns = tuple(Column(c.name, c.nullable and c.name not in t.primary) for c in t.columns.values())
+        columns = tuple(Column(c.name, c.nullable and c.name not in t.primary, unique=c.name in t.unique) for c in t.columns.values())
         facts.append(
             ModelFacts(
                 name=t.name,
