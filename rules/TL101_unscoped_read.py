@@ -22,5 +22,8 @@ SITE_KINDS = {SiteKind.READ}
 def check(site, ctx):
     if site.table.is_tenant_table and site.restriction.scope is Scope.UNSCOPED:
         why = site.restriction.reason
-        token = f" ({why}: if it is an unguessable token, suppress with that reason)" if why.startswith("the row is selected by its unique") else ""
-        yield ctx.finding(site, f"{site.api}: read of tenant table {site.table.table} without a tenant filter{token}")
+        if why.startswith("the row is selected by its unique"):
+            token = f" ({why}: if it is an unguessable token, suppress with that reason)"
+        else:
+            token = f" ({why})" if why else ""
+        yield ctx.finding(site, f"{site.api}: read of tenant table {site.target} without a tenant filter{token}")

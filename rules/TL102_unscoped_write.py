@@ -21,4 +21,5 @@ SITE_KINDS = {SiteKind.UPDATE, SiteKind.DELETE}
 
 def check(site, ctx):
     if site.table.is_tenant_table and site.restriction.scope is Scope.UNSCOPED:
-        yield ctx.finding(site, f"{site.api}: {site.kind.value} of tenant table {site.table.table} without a tenant filter")
+        why = f" ({site.restriction.reason})" if site.restriction.reason else ""
+        yield ctx.finding(site, f"{site.api}: {site.kind.value} of tenant table {site.target} without a tenant filter{why}")

@@ -24,4 +24,4 @@ SITE_KINDS = {SiteKind.READ}
 
 def check(site, ctx):
     if site.table.is_tenant_table and site.restriction.scope is Scope.GUARDED:
-        yield ctx.finding(site, f"{site.api}: read of tenant table {site.table.table} without a tenant filter, checked afterwards ({site.guard}); filter in the query instead")
+        yield ctx.finding(site, f"{site.api}: read of tenant table {site.target} without a tenant filter, checked afterwards ({site.guard}); filter in the query instead")

@@ -56,6 +56,7 @@ class Config:
     scoped_managers: tuple[str, ...] = ()  # Django managers that filter by tenant themselves ("objects" on a TenantManager)
     scoped_sessions: tuple[str, ...] = ()  # SQLAlchemy sessions whose queries are tenant-filtered globally
     sql_dialect: str = "postgres"
+    sql_functions: tuple[str, ...] = ()  # project functions whose first argument is SQL they run ("db.run_query")
     jobs: int = 0  # 0 = one worker per core
     cache_dir: str = ".tenantlint_cache"  # relative to the project root; "" disables the cache
 
@@ -110,6 +111,7 @@ _CONVERTERS = {
     "scoped-managers": ("scoped_managers", _str_list),
     "scoped-sessions": ("scoped_sessions", _str_list),
     "sql-dialect": ("sql_dialect", _str),
+    "sql-functions": ("sql_functions", _str_list),
     "jobs": ("jobs", _int),
     "cache-dir": ("cache_dir", _str),
 }

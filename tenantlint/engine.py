@@ -34,6 +34,7 @@ from tenantlint.suppressions import Suppression, parse_suppressions
 from tenantlint.types import Finding, Level, ModelFacts, QuerySite, Schema, Span
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SQL_DML = re.compile(r"\b(select|insert|update|delete|merge)\b", re.IGNORECASE)
 _NEWLINE = re.compile(r"\n")
 _WS = re.compile(r"\s+")
 PARALLEL_THRESHOLD = 24  # below this many files a worker pool costs more than it saves
@@ -250,13 +251,12 @@ class FileChecker:
             )
 
     def _check(self, file: SourceFile) -> _FileOutcome:
-        if file.language == "sql":
-            findings = [self._engine_finding("TL001", file.rel, Span(line, 1, line, 1), msg) for line, msg in self.ddl_diagnostics.get(file.rel, [])]
-            return _FileOutcome(self._filter(file.rel, findings), False)
         try:
             text = _read(file.path)
         except (OSError, UnicodeDecodeError) as exc:
             return _FileOutcome(self._filter(file.rel, [self._engine_finding("TL001", file.rel, Span(1, 1, 1, 1), f"cannot read file: {exc}")]), False)
+        if file.language == "sql":
+            return self._check_sql(file, text)
         if self.cache is None:
             return self._check_text(file, text)
         key = digest(file.rel + "\0" + text + "\0" + (self.index.dependency_digest(file.rel) if self.index else ""))
@@ -276,8 +276,9 @@ class FileChecker:
         if not adapters and not has_suppressions:
             return _FileOutcome([], False)
         if adapters and not calls_helpers and not self.identifiers.intersection(_IDENT.findall(text)) and "rpc(" not in text:
-            adapters = []  # mentions no model, table or accessor the schema knows: nothing to judge
-            if not has_suppressions:
+            # mentions no model, table or accessor the schema knows: nothing to judge, but for SQL built from text
+            adapters = [a for a in adapters if not getattr(a, "needs_names", True)]
+            if not adapters and not has_suppressions:
                 return _FileOutcome([], False)
         try:
             module = PythonModule.parse(file.rel, text)
@@ -296,39 +297,81 @@ class FileChecker:
                     raise
                 internal.append((f"internal error in adapter {adapter.name}: {exc!r}; please report it (run with --debug for the traceback)", None))
                 continue
-            for site in sites:
-                for rule in self.by_kind.get(site.kind, ()):
-                    try:
-                        verdicts.extend(rule.check(site, RuleContext(rule)) or ())
-                    except Exception as exc:
-                        if self.debug:
-                            raise
-                        internal.append((f"internal error in rule {rule.code} {rule.name}: {exc!r}; please report it", site.anchor))
+            self._judge(sites, verdicts, internal)
         suppressions = parse_suppressions(text) if has_suppressions else []
         if not verdicts and not internal and not suppressions:
             return _FileOutcome([], True)
 
         spans = _TextSpans(text, module)
         positions: dict = {}
-        findings: list[Finding] = []
-        occurrences: Counter = Counter()
-        for v in verdicts:
-            site = v.site
-            span = site.span or spans.of(site.anchor)
+
+        def locate(anchor) -> Span:
+            nonlocal positions
+            span = spans.of(anchor)
             if span is None:
                 if not positions:  # an anchor whose text is not unique in the file: libcst's position pass, once
                     positions = MetadataWrapper(module.tree, unsafe_skip_copy=True).resolve(PositionProvider)
                 try:
-                    span = _span_of(site.anchor, positions)
+                    span = _span_of(anchor, positions)
                 except KeyError:
                     span = Span(1, 1, 1, 1)
-            base = _fingerprint(v.rule.code, file.rel, site.text, site.function)
-            occurrences[base] += 1
-            findings.append(Finding(v.rule.code, v.rule.name, v.level or v.rule.level, file.rel, span, v.message, f"{base}:{occurrences[base]}", site.related))
+            return span
+
+        findings = self._findings(file.rel, verdicts, locate)
         for message, anchor in internal:
             span = (spans.of(anchor) if anchor is not None else None) or Span(1, 1, 1, 1)
             findings.append(self._engine_finding("TL000", file.rel, span, message))
         findings = self._apply_suppressions(file.rel, findings, suppressions)
+        return _FileOutcome(self._filter(file.rel, findings), True)
+
+    def _judge(self, sites: Iterable[QuerySite], verdicts: list[Verdict], internal: list) -> None:
+        """Every rule that cares about a site's kind, on every site."""
+        for site in sites:
+            for rule in self.by_kind.get(site.kind, ()):
+                try:
+                    verdicts.extend(rule.check(site, RuleContext(rule)) or ())
+                except Exception as exc:
+                    if self.debug:
+                        raise
+                    internal.append((f"internal error in rule {rule.code} {rule.name}: {exc!r}; please report it", site.anchor))
+
+    def _findings(self, rel: str, verdicts: list[Verdict], locate) -> list[Finding]:
+        findings: list[Finding] = []
+        occurrences: Counter = Counter()
+        for v in verdicts:
+            site = v.site
+            span = site.span or locate(site.anchor)
+            base = _fingerprint(v.rule.code, rel, site.text, site.function)
+            occurrences[base] += 1
+            findings.append(Finding(v.rule.code, v.rule.name, v.level or v.rule.level, rel, span, v.message, f"{base}:{occurrences[base]}", site.related))
+        return findings
+
+    def _check_sql(self, file: SourceFile, text: str) -> _FileOutcome:
+        """A .sql file outside migrations: every statement is a query site; what the schema pass could not read
+        of its DDL is TL001."""
+        findings = [self._engine_finding("TL001", file.rel, Span(line, 1, line, 1), msg) for line, msg in self.ddl_diagnostics.get(file.rel, [])]
+        verdicts: list[Verdict] = []
+        internal: list = []
+        if self.schema.tenant_tables and _SQL_DML.search(text):
+            from tenantlint.sql import judge_text, looks_like_query
+
+            judged, parsed = judge_text(text, self.schema, self.config.sql_dialect)
+            sites = []
+            for j in judged:
+                st = j.statement
+                span = Span(st.line, st.col, st.end_line, st.end_col)
+                api = st.text.split(None, 1)[0].upper() if st.text.strip() else "SQL"
+                for v in j.verdicts:
+                    sites.append(QuerySite(v.kind, v.table, v.restriction, api, None, " ".join(st.text.split()) + f"\0{v.alias}\0{v.kind.value}", f"statement at line {st.line}", span=span, alias=v.alias))
+            for line, error, piece in parsed.failed:
+                if looks_like_query(piece) and not any(line == ln for ln, _ in self.ddl_diagnostics.get(file.rel, [])):
+                    findings.append(self._engine_finding("TL002", file.rel, Span(line, 1, line, 1), f"cannot verify the tenant filter of this statement: sqlglot cannot read it: {error}"))
+            self._judge(sites, verdicts, internal)
+        findings += self._findings(file.rel, verdicts, lambda anchor: Span(1, 1, 1, 1))
+        for message, _ in internal:
+            findings.append(self._engine_finding("TL000", file.rel, Span(1, 1, 1, 1), message))
+        if "tenantlint:" in text.lower():
+            findings = self._apply_suppressions(file.rel, findings, parse_suppressions(text, language="sql"))
         return _FileOutcome(self._filter(file.rel, findings), True)
 
     def _calls_helpers(self, rel: str) -> bool:

@@ -6,10 +6,11 @@ import re
 import tokenize
 from dataclasses import dataclass
 
+_SQL_COMMENT = re.compile(r"--[^\n]*")
 _SUPPRESSION = re.compile(
-    r"#\s*tenantlint:\s*ignore(?P<bracket>\[(?P<codes>[^\]]*)\])?(?P<rest>.*)$", re.IGNORECASE
+    r"(?:#|--)\s*tenantlint:\s*ignore(?P<bracket>\[(?P<codes>[^\]]*)\])?(?P<rest>.*)$", re.IGNORECASE
 )
-_EXPECT_MARKER = re.compile(r"\s*#\s*expect(-todo(-ok)?)?(\+\d+)?:.*$")
+_EXPECT_MARKER = re.compile(r"\s*(?:#|--)\s*expect(-todo(-ok)?)?(\+\d+)?:.*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +23,11 @@ class Suppression:
     own_line: bool  # the comment stands alone on its line (so it may cover the next line)
 
 
-def parse_suppressions(source: str) -> list[Suppression]:
+def parse_suppressions(source: str, language: str = "python") -> list[Suppression]:
     if "tenantlint:" not in source.lower():
         return []
+    if language == "sql":
+        return _sql_suppressions(source)
     found: list[Suppression] = []
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
@@ -47,4 +50,23 @@ def parse_suppressions(source: str) -> list[Suppression]:
         reason = rest[2:].strip() if rest.startswith("--") else ""
         line = tok.start[0]
         found.append(Suppression(line, tok.start[1] + 1, tok.end[1] + 1, codes, reason, line not in line_has_code))
+    return found
+
+
+def _sql_suppressions(source: str) -> list[Suppression]:
+    """`-- tenantlint: ignore[TL101] -- reason` in a .sql file (a `--` inside a string literal is not a comment)."""
+    found: list[Suppression] = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        for m in _SQL_COMMENT.finditer(line):
+            if line[: m.start()].count("'") % 2:
+                continue  # inside a string literal
+            text = _EXPECT_MARKER.sub("", m.group(0))
+            s = _SUPPRESSION.search(text)
+            if not s:
+                break
+            codes = tuple(c.strip() for c in (s.group("codes") or "").split(",") if c.strip())
+            rest = s.group("rest").strip()
+            reason = rest[2:].strip() if rest.startswith("--") else ""
+            found.append(Suppression(number, m.start() + 1, len(line) + 1, codes, reason, not line[: m.start()].strip()))
+            break
     return found

@@ -191,6 +191,13 @@ class QuerySite:
     related: tuple[tuple[str, Span, str], ...] = ()  # (path, span, message): the helper query judged at this call
     entry: str = ""  # what runs this code when it is not a request: "operator command" (reported as a note)
     guard: str = ""  # for GUARDED: the check that rejects another tenant's row
+    alias: str = ""  # the name the query gives the table when it differs from the table's (SQL `FROM clinic_order o`)
+
+    @property
+    def target(self) -> str:
+        """The table as messages name it: `clinic_order`, or `clinic_order (as o)`."""
+        name = self.table.table
+        return f"{name} (as {self.alias})" if self.alias and self.alias.lower() != name.lower() else name
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,16 @@ class FileSummary:
     classes: dict = field(default_factory=dict)  # qualname -> ClassSummary
     constants: tuple[tuple[str, str], ...] = ()  # (name, source) of module-level `NAME = value`
     parse_error: bool = False
+    constant_spans: tuple[tuple[str, int, int, int, int], ...] = ()  # (name, line, col, end line, end col) of each value, 1-based
+
+    def constant(self, name: str) -> tuple[str, tuple[int, int, int, int]] | None:
+        """The source of a module-level constant and where its value is written (the last assignment wins)."""
+        source = None
+        for const, value in self.constants:
+            if const == name:
+                source = value
+        span = next((sp[1:] for sp in reversed(self.constant_spans) if sp[0] == name), None)
+        return (source, span) if source is not None and span is not None else None
 
 
 def dedent_source(source: str) -> str:
@@ -225,6 +235,7 @@ def summarize(rel: str, text: str) -> FileSummary:
     functions: dict[str, FunctionSummary] = {}
     classes: dict[str, ClassSummary] = {}
     constants: list[tuple[str, str]] = []
+    constant_spans: list[tuple[str, int, int, int, int]] = []
 
     def visit_class(node: ast.ClassDef, prefix: str) -> None:
         qual = f"{prefix}{node.name}"
@@ -254,6 +265,13 @@ def summarize(rel: str, text: str) -> FileSummary:
             visit_class(stmt, "")
         elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             seg = _segment(lines, stmt.value)
-            if seg is not None and len(seg) < 4000:
+            if seg is not None and len(seg) < 20000:  # long enough for a report query
                 constants.append((stmt.targets[0].id, seg))
-    return FileSummary(rel, module, imports, functions, classes, tuple(constants))
+                v = stmt.value
+                constant_spans.append((stmt.targets[0].id, v.lineno, _column(lines, v.lineno, v.col_offset), v.end_lineno or v.lineno, _column(lines, v.end_lineno or v.lineno, v.end_col_offset or 0)))
+    return FileSummary(rel, module, imports, functions, classes, tuple(constants), constant_spans=tuple(constant_spans))
+
+
+def _column(lines: list[str], line: int, byte_offset: int) -> int:
+    """1-based character column of `ast`'s UTF-8 byte offset on a line."""
+    return len(lines[line - 1].encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1

@@ -38,8 +38,9 @@ class Statement:
 @dataclass(frozen=True, slots=True)
 class Parsed:
     statements: tuple[Statement, ...]
-    error: str | None = None  # why the text could not be read
+    error: str | None = None  # why (part of) the text could not be read: the first statement that did not parse
     error_line: int = 1
+    failed: tuple[tuple[int, str, str], ...] = ()  # (line, reason, text) of every statement that did not parse
 
 
 @lru_cache(maxsize=4096)
@@ -56,6 +57,7 @@ def parse_sql(text: str, dialect: str = "postgres") -> Parsed:
         else:
             chunks[-1].append(tok)
     out: list[Statement] = []
+    failed: list[tuple[int, str, str]] = []
     for chunk in chunks:
         if not chunk:
             continue
@@ -65,14 +67,18 @@ def parse_sql(text: str, dialect: str = "postgres") -> Parsed:
         try:
             trees = sqlglot.parse(piece, read=dialect)
         except (ParseError, TokenError) as exc:
-            return Parsed(tuple(out), _first_line(str(exc)), chunk[0].line)
+            failed.append((chunk[0].line, _first_line(str(exc)), piece))
+            continue
         except RecursionError:
-            return Parsed(tuple(out), "the statement is nested too deeply to read", chunk[0].line)
+            failed.append((chunk[0].line, "the statement is nested too deeply to read", piece))
+            continue
         line, col = _point(text, start)
         end_line, end_col = _point(text, end)
         for tree in trees:
             if tree is not None:
                 out.append(Statement(tree, line, col, end_line, end_col, piece))
+    if failed:
+        return Parsed(tuple(out), failed[0][1], failed[0][0], tuple(failed))
     return Parsed(tuple(out))
 
 
@@ -83,4 +89,8 @@ def _point(text: str, offset: int) -> tuple[int, int]:
 
 def _first_line(message: str) -> str:
     line = message.strip().splitlines()[0] if message.strip() else "sqlglot could not read it"
-    return re.sub(r"\x1b\[[0-9;]*m", "", line)[:200]
+    line = re.sub(r"\x1b\[[0-9;]*m", "", line)
+    line = re.sub(r"<Token token_type: TokenType\.\w+, text: (.*?), line: .*?>", r"'\1'", line)
+    line = re.sub(r"\s*Line \d+, Col: \d+\.?$", "", line)
+    line = re.sub(r"<class 'sqlglot\.expressions\.[\w.]*?\.?(\w+)'>", lambda m: m.group(1).upper(), line)
+    return line[:200]
