@@ -37,6 +37,7 @@ _BUILDERS = {"text", "RawSQL", "SQL"}
 _CURSOR_NAME = re.compile(r"(^|_)(cursor|cur|curs|conn|connection|db|database|pool)$", re.IGNORECASE)
 _WANTS = re.compile(r"\.(execute|executemany|mogrify|fetch|fetchrow|fetchval|exec_driver_sql|raw|read_sql|read_sql_query|executescript)\(|\b(text|RawSQL|SQL|execute_values|read_sql)\(")
 _SQL_WORD = re.compile(r"\b(select|insert|update|delete|merge)\b", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _UNRESOLVED = "__tl_"  # placeholder name of an interpolated value tenantlint could not read
 _SEVERITY = {Scope.DEFEATED: 4, Scope.UNSCOPED: 3, Scope.UNKNOWN: 2, Scope.GUARDED: 1, Scope.SCOPED: 0}
 
@@ -47,7 +48,8 @@ class _Text:
 
     value: str
     origins: tuple[tuple[str, Span], ...] = ()  # where parts of it are written, outside the call
-    unresolved: tuple[str, ...] = ()
+    unresolved: tuple[tuple[str, str], ...] = ()  # (placeholder name, Python source) of each value spliced in
+    builders: frozenset = frozenset()  # ids of the builder calls (text(), sql.SQL()) the text came through
 
 
 @dataclass
@@ -61,7 +63,7 @@ Value = "list[_Text] | _List | None"
 
 
 def _cat(a: list[_Text], b: list[_Text]) -> list[_Text]:
-    out = [_Text(x.value + y.value, x.origins + y.origins, x.unresolved + y.unresolved) for x in a for y in b]
+    out = [_Text(x.value + y.value, x.origins + y.origins, x.unresolved + y.unresolved, x.builders | y.builders) for x in a for y in b]
     return _cap(out)
 
 
@@ -101,6 +103,8 @@ class _Analysis:
         self.builders: list[tuple[cst.Call, str]] = []
         self.entry = "operator command" if "/management/commands/" in f"/{module.path}" else ""
         self._resolving: set[str] = set()
+        self._tenant_words: set[str] | None = None
+        self.stats: dict[str, int] = {"sites": 0, "resolved": 0, "parsed": 0, "flagged": 0, "unverifiable": 0}  # scripts/sql_census.py
         self.extra_functions = tuple(f for f in config.sql_functions if not _is_method(f))
         self.extra_methods = {f.rsplit(".", 1)[-1] for f in config.sql_functions if _is_method(f)}
 
@@ -111,6 +115,7 @@ class _Analysis:
         for stmt in body:
             self._collect_constant(stmt, self.constants)
         self.block(body, {})
+        self.flush_builders()
         return self.sites
 
     def _collect_constant(self, stmt, into: dict) -> None:
@@ -132,9 +137,9 @@ class _Analysis:
 
     def flush_builders(self) -> None:
         """Builders whose text no execution call here consumed: the SQL runs elsewhere, judge it here."""
-        for call, api in self.builders:
-            if id(call) not in self.consumed:
-                self.judge(call, api, call.args[0].value if call.args else None, {}, always=True)
+        for call, api, env in self.builders:
+            if id(call) not in self.consumed:  # a fragment (`SQL(", ")`) is no query: only SQL-looking text counts
+                self.judge(call, api, call, env, always=False)
         self.builders = []
 
     def block(self, stmts, env: dict) -> dict:
@@ -247,8 +252,8 @@ class _Analysis:
         found: list[cst.Call] = []
         while stack:
             n = stack.pop()
-            if isinstance(n, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
-                continue
+            if isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+                continue  # judged on their own; a lambda's body runs here, or is handed on from here
             if isinstance(n, cst.Call):
                 found.append(n)
             stack.extend(reversed(list(n.children)))
@@ -278,9 +283,9 @@ class _Analysis:
         if last == "execute_values":
             self.judge(call, _api(name), _sql_arg(call, 1), env, always=True)
             return
-        if last in ("RawSQL", "text") or (last == "SQL" and isinstance(func, cst.Attribute)):
+        if last in ("RawSQL", "text") or (last == "SQL" and self.psycopg_sql(name)):
             if call.args:
-                self.builders.append((call, _api(name)))
+                self.builders.append((call, _api(name), env))
             return
 
     def configured(self, name: str) -> bool:
@@ -297,29 +302,45 @@ class _Analysis:
     def judge(self, call: cst.Call, api: str, arg: cst.BaseExpression | None, env: dict, always: bool) -> None:
         if arg is None:
             return
-        texts = self.text(arg, env, consume=True)
+        texts = self.text(arg, env)
+        for t in texts or ():
+            self.consumed |= t.builders
+        sql_texts = [t for t in texts or () if looks_like_query(t.value)]
+        if always or sql_texts:
+            self.stats["sites"] += 1
+            self.stats["resolved"] += bool(sql_texts)
+        before = len(self.sites)
+        self._judge_texts(call, api, arg, env, always, texts)
+        new = self.sites[before:]
+        self.stats["unverifiable"] += any(s.table.opaque or s.restriction.scope is Scope.UNKNOWN for s in new)
+        self.stats["flagged"] += any(s.restriction.scope in (Scope.UNSCOPED, Scope.DEFEATED) for s in new)
+        self.stats["parsed"] += bool(sql_texts) and self._all_parsed
+
+    def _judge_texts(self, call: cst.Call, api: str, arg, env: dict, always: bool, texts) -> None:
+        self._all_parsed = True
         if not texts:
             if always and self.stringish(arg, env):
                 self.unverifiable(call, api, f"the SQL text is built from `{_code(arg)}`, which tenantlint cannot read")
             elif always and _looks_sql_call(call):
                 self.unverifiable(call, api, f"the SQL text comes from `{_code(arg)}`, which tenantlint cannot read")
             return
-        texts = [t for t in texts if looks_like_query(t.value)]
+        texts = [_fields_as_holes(t) for t in texts if looks_like_query(t.value)]
         if not texts:
             return
         worst: dict[tuple[str, str, SiteKind], tuple[QuerySite, int]] = {}
         for t in texts:
             judged, parsed = judge_text(t.value, self.schema, self.config.sql_dialect)
+            self._all_parsed = self._all_parsed and not parsed.failed
             for _line, error, piece in parsed.failed:
-                if not looks_like_query(piece):
-                    continue
+                if not looks_like_query(piece) or not self.mentions_tenant(piece):
+                    continue  # names no tenant table or column: not a tenant query as far as tenantlint can tell
                 why = f"sqlglot cannot read the SQL: {error}"
                 if t.unresolved:
-                    why = f"the SQL is built from {', '.join(f'`{u}`' for u in t.unresolved[:3])}, which tenantlint cannot read, and does not parse: {error}"
+                    why = f"the SQL is built from {_names(t.unresolved)}, which tenantlint cannot read, and does not parse: {error}"
                 self.unverifiable(call, api, why, t)
             for j in judged:
                 table_hole = self.table_hole(j.statement.tree, t)
-                if table_hole:
+                if table_hole and self.mentions_tenant(t.value):
                     self.unverifiable(call, api, table_hole, t)
                     continue
                 for v in j.verdicts:
@@ -355,9 +376,22 @@ class _Analysis:
                 continue
             parent = ph.parent
             if isinstance(parent, (exp.Where, exp.And, exp.Or, exp.Join, exp.Table, exp.From)) or parent is None:
-                what = ", ".join(f"`{u}`" for u in t.unresolved[:3])
+                what = _names(t.unresolved, name)
                 return Restriction(Scope.UNKNOWN, (), f"part of the SQL comes from {what}, which tenantlint cannot read")
         return r
+
+    def mentions_tenant(self, text: str) -> bool:
+        """The SQL names a tenant table or a tenant column somewhere (a statement on a vector store's dynamic
+        collection names neither)."""
+        if self._tenant_words is None:
+            words = {c.lower() for c in self.config.tenant_columns}
+            for info in self.schema.tables.values():
+                if info.is_tenant_table:
+                    words.add(info.table.lower())
+                    if info.tenant and info.tenant.tenant_column:
+                        words.add(info.tenant.tenant_column.lower())
+            self._tenant_words = words
+        return any(w.lower() in self._tenant_words for w in _WORD.findall(text))
 
     @staticmethod
     def table_hole(tree, t: _Text) -> str:
@@ -368,7 +402,7 @@ class _Analysis:
 
         for table in tree.find_all(exp.Table):
             if isinstance(table.this, exp.Placeholder) or str(table.name).startswith(_UNRESOLVED):
-                what = ", ".join(f"`{u}`" for u in t.unresolved[:3])
+                what = _names(t.unresolved, str(table.this.name if isinstance(table.this, exp.Placeholder) else table.name))
                 return f"the table name comes from {what}, which tenantlint cannot read"
         return ""
 
@@ -468,7 +502,7 @@ class _Analysis:
                 self._resolving.discard(name)
             if got is not None:
                 span = self.span_of(self.constants[name])
-                return [_Text(t.value, ((self.module.path, span),) + t.origins if span else t.origins, t.unresolved) for t in got]
+                return [_Text(t.value, ((self.module.path, span),) + t.origins if span else t.origins, t.unresolved, t.builders) for t in got]
             return None
         return self.imported(name)
 
@@ -525,7 +559,8 @@ class _Analysis:
 
     def hole(self, expr: cst.BaseExpression) -> _Text:
         """A Python value spliced into the SQL: a placeholder that names it."""
-        return _Text(_placeholder(), (), (_code(expr),))
+        ph = _placeholder()
+        return _Text(ph, (), ((ph[1:], _code(expr)),))
 
     def percent(self, left: list[_Text], right: cst.BaseExpression, env: dict, consume: bool, depth: int) -> list[_Text]:
         """`"... %s ..." % value`: known strings are spliced in; anything else stays a placeholder."""
@@ -551,13 +586,15 @@ class _Analysis:
                     i += 1
                 got = self._text(value, env, consume, depth + 1) if value is not None else None
                 if got:
+                    unresolved.extend(got[0].unresolved)
                     return got[0].value
-                unresolved.append(_code(value) if value is not None else "a value")
-                return _placeholder()
+                ph = _placeholder()
+                unresolved.append((ph[1:], _code(value) if value is not None else "a value"))
+                return ph
 
             value = re.sub(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGcaou%]", sub, t.value)
             pieces.append(value)
-            out.append(_Text("".join(pieces), t.origins, tuple(unresolved)))
+            out.append(_Text("".join(pieces), t.origins, tuple(unresolved), t.builders))
         return _cap(out)
 
     def call_text(self, node: cst.Call, env: dict, consume: bool, depth: int) -> list[_Text] | None:
@@ -566,13 +603,12 @@ class _Analysis:
         last = name.rsplit(".", 1)[-1] if name else (func.attr.value if isinstance(func, cst.Attribute) else "")
         rec = lambda n: self._text(n, env, consume, depth + 1)  # noqa: E731
         if last in _BUILDERS and node.args and (last != "SQL" or isinstance(func, cst.Attribute) or "SQL" in self.module.imports.names):
-            if consume:
-                self.consumed.add(id(node))
-            return rec(node.args[0].value)
+            got = rec(node.args[0].value)
+            return [_Text(g.value, g.origins, g.unresolved, g.builders | {id(node)}) for g in got] if got else got
         if last in ("Identifier",) and node.args:
             got = rec(node.args[0].value)
-            return [_Text('"' + g.value + '"', g.origins, g.unresolved) for g in got] if got else [self.hole(node)]
-        if last in ("Literal", "Placeholder") and name.rsplit(".", 1)[0] in ("sql", "psycopg.sql", "psycopg2.sql"):
+            return [_Text('"' + g.value + '"', g.origins, g.unresolved, g.builders) for g in got] if got else [self.hole(node)]
+        if last in ("Literal", "Placeholder") and self.psycopg_sql(name):
             return [_Text("%s")]
         if isinstance(func, cst.Attribute) and func.attr.value == "format":
             base = rec(func.value)
@@ -596,8 +632,14 @@ class _Analysis:
             import textwrap
 
             got = rec(node.args[0].value)
-            return [_Text(textwrap.dedent(g.value), g.origins, g.unresolved) for g in got] if got else None
+            return [_Text(textwrap.dedent(g.value), g.origins, g.unresolved, g.builders) for g in got] if got else None
         return None
+
+    def psycopg_sql(self, name: str) -> bool:
+        """`sql.Literal`, `psycopg.sql.Literal`, or a bare `Literal` imported from psycopg's sql module."""
+        head = name.split(".", 1)[0]
+        qualified = self.module.imports.names.get(head, head) + name[len(head):]
+        return qualified.rsplit(".", 1)[0].endswith("sql")
 
     def format(self, base: list[_Text], node: cst.Call, env: dict, consume: bool, depth: int) -> list[_Text]:
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
@@ -623,10 +665,12 @@ class _Analysis:
                 got = self._text(value, env, consume, depth + 1) if value is not None else None
                 if got:
                     pieces.append(got[0].value)
+                    unresolved.extend(got[0].unresolved)
                 else:
-                    unresolved.append(_code(value) if value is not None else fieldname)
-                    pieces.append(_placeholder())
-            out.append(_Text("".join(pieces), t.origins, tuple(unresolved)))
+                    ph = _placeholder()
+                    unresolved.append((ph[1:], _code(value) if value is not None else fieldname))
+                    pieces.append(ph)
+            out.append(_Text("".join(pieces), t.origins, tuple(unresolved), t.builders))
         return _cap(out)
 
     def join(self, sep: list[_Text], arg: cst.BaseExpression, env: dict, consume: bool, depth: int) -> list[_Text] | None:
@@ -668,6 +712,30 @@ _HOLES = iter(range(1 << 62))
 
 def _placeholder() -> str:
     return f":{_UNRESOLVED}{next(_HOLES)}"
+
+
+_FIELD = re.compile(r"\{(\w*)\}")
+
+
+def _fields_as_holes(t: _Text) -> _Text:
+    """A template whose `{fields}` are filled in elsewhere (`SQL("... {clause} ...")` formatted by its caller):
+    each field is a value tenantlint cannot read."""
+    if "{" not in t.value:
+        return t
+    unresolved = list(t.unresolved)
+
+    def sub(m: re.Match) -> str:
+        ph = _placeholder()
+        unresolved.append((ph[1:], "{" + m.group(1) + "}"))
+        return ph
+
+    return _Text(_FIELD.sub(sub, t.value), t.origins, tuple(unresolved), t.builders)
+
+
+def _names(unresolved: tuple[tuple[str, str], ...], placeholder: str = "") -> str:
+    """The Python sources behind placeholders, for a message: the one named, else the first three."""
+    chosen = [code for ph, code in unresolved if ph == placeholder] or [code for _, code in unresolved[:3]]
+    return ", ".join(f"`{c}`" for c in chosen)
 
 
 def _is_method(name: str) -> bool:

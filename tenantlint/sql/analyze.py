@@ -669,8 +669,10 @@ class StatementAnalysis:
         scope = self.with_ctes(node, parent, True)
         target = node.this
         columns: list[str] | None = None
+        opaque_columns = False
         if isinstance(target, exp.Schema):
             columns = [c.name.lower() for c in target.expressions]
+            opaque_columns = any(not isinstance(c, (exp.Identifier, exp.Column)) for c in target.expressions)
             target = target.this
         if not isinstance(target, exp.Table):
             return
@@ -678,6 +680,8 @@ class StatementAnalysis:
         alias = target.alias_or_name.lower()
         source = node.args.get("expression")
         written = self.insert_restriction(info, columns, source) if info is not None else None
+        if opaque_columns and written is not None and written.scope is not Scope.SCOPED:
+            written = Restriction(Scope.UNKNOWN, (), "the column list is built elsewhere: cannot tell whether it names the tenant column")
         if info is not None and info.tenant is not None:
             self.verdicts.append(TableVerdict(info, alias, SiteKind.INSERT, written))
         if source is not None and not isinstance(source, exp.Values):
