@@ -490,6 +490,8 @@ class StatementAnalysis:
                     uf.union(self.term(scope, alias, "id"), _TENANT)
                     return True
             return False
+        if _rows(info.table.lower()) in uf.facts(self.term(scope, alias, "id")):
+            return True  # its key is the key of a restricted row of the same table: it is that row
         col = self.tenant_column(info)
         if col:
             return "value" in uf.facts(self.term(scope, alias, col))
@@ -693,11 +695,13 @@ class StatementAnalysis:
         if conflict is not None and info is not None and info.tenant is not None:
             keys = self.tenant_keys(info)
             conflict_cols = {_strip(k.this if isinstance(k, exp.Ordered) else k).name.lower() for k in conflict.args.get("conflict_keys") or []}
-            if conflict_cols and not keys & conflict_cols:
-                # whether the row is written depends on a row of any tenant with the same key
-                why = f"ON CONFLICT ({', '.join(sorted(conflict_cols))}) checks a key without the tenant column against every tenant's rows"
-                self.verdicts.append(TableVerdict(info, alias, SiteKind.READ, Restriction(Scope.UNSCOPED, (), why)))
-            if "UPDATE" in str(conflict.args.get("action") or "").upper():
+            updates = "UPDATE" in str(conflict.args.get("action") or "").upper()
+            if conflict_cols and not keys & conflict_cols and not updates:
+                # whether the row is written depends on a row of any tenant with the same key: an existence probe,
+                # not a read of another tenant's data, so a note (the key is usually the row's own id)
+                why = f"ON CONFLICT ({', '.join(sorted(conflict_cols))}) DO NOTHING checks a key without the tenant column against every tenant's rows"
+                self.verdicts.append(TableVerdict(info, alias, SiteKind.READ, Restriction(Scope.UNKNOWN, (), why)))
+            if updates:  # the update verdict says it all: the conflicting row may be another tenant's
                 self.verdicts.append(TableVerdict(info, alias, SiteKind.UPDATE, self.conflict_restriction(info, alias, columns, conflict, written, scope)))
         self.flush_ctes(scope)
 

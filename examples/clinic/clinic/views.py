@@ -63,3 +63,18 @@ def register_patient(request):
 def search_patients(request, filters):
     # Unverifiable: the filter is built elsewhere.
     return Patient.objects.filter(**filters)
+
+
+def orders_report(request):
+    # LEAK: the clinic filter sits in the LEFT JOIN's ON clause, which restricts only the joined patients; the
+    # orders of every clinic are listed.
+    from django.db import connection
+
+    org_id = request.user.staff.organization_id
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT o.id, o.quantity, p.name FROM clinic_order o "
+            "LEFT JOIN clinic_patient p ON p.id = o.patient_id AND p.organization_id = %s",
+            [org_id],
+        )
+        return cursor.fetchall()
