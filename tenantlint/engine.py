@@ -271,7 +271,7 @@ class FileChecker:
         calls_helpers = self._calls_helpers(file.rel)
         # a file that calls project helpers which run queries is judged whatever it names itself
         wanted_text = text + "\n" + self.index.helper_sources(file.rel) if calls_helpers else text
-        adapters = [a for a in self.adapters if a.wants(wanted_text)]
+        adapters = [a for a in self.adapters if a.wants(wanted_text if getattr(a, "follows_helpers", True) else text)]
         has_suppressions = "tenantlint:" in text.lower()
         if not adapters and not has_suppressions:
             return _FileOutcome([], False)

@@ -24,7 +24,7 @@ from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, Q
 from tenantlint.adapters.helpers import HelperCalls, _assigned_names, param_names
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
-from tenantlint.python_module import PythonModule, dotted_name, string_value
+from tenantlint.python_module import PythonModule, dotted_name, keyword_arg, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
 
 # --- Django vocabulary --------------------------------------------------------------------------
@@ -827,6 +827,25 @@ class ModuleAnalysis(HelperCalls):
             return NewObject(origin, set(keys) | ({"**"} if not complete else set()))
         return None
 
+    def extra_where_term(self, node: cst.Call, model: ModelInfo) -> Term:
+        """`extra(where=["org_id = %s"], params=[...])`: the SQL conditions, judged as the WHERE of a query on the
+        model's table."""
+        where = keyword_arg(node, "where")
+        conds = [string_value(e.value) for e in where.elements] if isinstance(where, (cst.List, cst.Tuple)) else [None]
+        if not conds or any(c is None for c in conds):
+            return Term(U, (), "extra(where=...) is built elsewhere")
+        from tenantlint.sql import judge_text
+
+        sql = f"SELECT * FROM {model.table} WHERE " + " AND ".join(f"({c})" for c in conds)
+        judged, _ = judge_text(sql, self.schema, self.config.sql_dialect)
+        verdicts = [v for j in judged for v in j.verdicts if v.table.table == model.table]
+        if verdicts and all(v.restriction.scope is Scope.SCOPED for v in verdicts):
+            return Term(S, tuple(conds), "extra(where=...) restricts by the tenant")
+        defeated = next((v for v in verdicts if v.restriction.scope is Scope.DEFEATED), None)
+        if defeated is not None:
+            return Term(D, tuple(conds), f"in extra(where=...): {defeated.restriction.reason}")
+        return NONE_TERM
+
     def _manager_or_query(self, node: cst.BaseExpression, env: Env) -> QVal | None:
         """`Model.objects` (a new query) or any expression holding a query."""
         if isinstance(node, cst.Attribute):
@@ -861,6 +880,9 @@ class ModuleAnalysis(HelperCalls):
 
     def apply(self, method: str, node: cst.Call, base: QVal, env: Env):
         self._extend_api(base, method)
+        if method == "extra" and keyword_arg(node, "where") is not None:
+            self._visit_args(node, env)
+            return QVal(tuple(QState(s.origin, t_and(s.term, self.extra_where_term(node, s.origin.model)), s.related) for s in base.states))
         if method in ("filter", "get", "aget", "exclude"):
             term = self.lookup_term(node.args, None, env, base)
             if method == "exclude":

@@ -77,6 +77,7 @@ def _cap(alts: list[_Text]) -> list[_Text]:
 class SqlStringsAdapter:
     name = "sql"
     needs_names = False  # SQL names tables in strings, possibly imported: the file need not name a model
+    follows_helpers = False  # judges the file's own calls only: the helpers' text does not make it run
 
     def wants(self, source: str) -> bool:
         return bool(_WANTS.search(source))
@@ -107,6 +108,8 @@ class _Analysis:
         self.stats: dict[str, int] = {"sites": 0, "resolved": 0, "parsed": 0, "flagged": 0, "unverifiable": 0}  # scripts/sql_census.py
         self.extra_functions = tuple(f for f in config.sql_functions if not _is_method(f))
         self.extra_methods = {f.rsplit(".", 1)[-1] for f in config.sql_functions if _is_method(f)}
+        self.summary = index.by_rel.get(module.path) if index is not None else None
+        self.interesting = _RUN_METHODS | _ALWAYS_SQL | _BUILDERS | self.extra_methods | {f.rsplit(".", 1)[-1] for f in self.extra_functions}
 
     # -- walking
 
@@ -130,10 +133,26 @@ class _Analysis:
         saved = self.function, self.builders, self.consumed
         prefix = f"{self.cls.name.value}." if self.cls is not None and saved[0] == "<module>" else (f"{saved[0]}." if saved[0] != "<module>" else "")
         self.function = prefix + node.name.value
+        if not self.may_run_sql(self.function):
+            self.function = saved[0]
+            return
         self.builders, self.consumed = [], set()
-        self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], {})
+        params = node.params
+        env = {p.name.value: None for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                env[star.name.value] = None
+        self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], env)
         self.flush_builders()
         self.function, self.builders, self.consumed = saved
+
+    def may_run_sql(self, qualname: str) -> bool:
+        """Whether a function can hold an execution call or a builder, from the calls its text makes (the project
+        index reads them with a regex): most functions of a file that runs SQL somewhere do not."""
+        summary = self.summary.functions.get(qualname) if self.summary is not None else None
+        if summary is None:
+            return True
+        return not self.interesting.isdisjoint(summary.called)
 
     def flush_builders(self) -> None:
         """Builders whose text no execution call here consumed: the SQL runs elsewhere, judge it here."""
@@ -760,6 +779,8 @@ def _looks_sql_call(call: cst.Call) -> bool:
 def _api(name: str) -> str:
     """`self.cursor.execute` -> `cursor.execute`: the receiver and the method, as a reviewer would say it."""
     parts = [p for p in name.split(".") if p not in ("self", "cls")]
+    if len(parts) >= 3 and parts[-3][:1].isupper():
+        return ".".join(parts[-3:])  # Patient.objects.raw
     return ".".join(parts[-2:]) if parts else name
 
 

@@ -35,6 +35,7 @@ class FunctionSummary:
     calls: tuple[str, ...]  # dotted names of the callees as written ("get_stream", "self.helper", "Model.get_by_id")
     source: str | None  # the `def` as written (decorators excluded; see dedent_source), None when too long to be a helper
     first_line: int = 0  # line of the first decorator, or of `def`
+    called: frozenset = frozenset()  # every name written just before `(` in the body, methods after `)` included
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,7 @@ def _qualify_text(name: str, imports: dict[str, str]) -> str:
 # nothing; keywords followed by a parenthesis are not calls.
 _CALL = re.compile(r"(?<![\w.])((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*|super\(\)(?:\.[A-Za-z_]\w*)+)\s*\(")
 _NOT_CALLS = frozenset(keyword.kwlist) | {"def", "class", "print"}
+_CALLED = re.compile(r"([A-Za-z_]\w*)\s*\(")
 
 
 def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines: list[str], in_class: bool) -> FunctionSummary:
@@ -189,6 +191,7 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines
     end = node.end_lineno or node.lineno
     body_text = "".join(lines[node.body[0].lineno - 1 : end]) if node.body else ""
     calls = [c for c in _CALL.findall(body_text) if c.split(".", 1)[0] not in _NOT_CALLS]
+    called = frozenset(_CALLED.findall(body_text))
     source = None
     if end - node.lineno < MAX_HELPER_LINES:
         source = "".join(lines[node.lineno - 1 : end])  # as written: dedented only when it is parsed (dedent_source)
@@ -209,6 +212,7 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines
         calls=tuple(dict.fromkeys(calls)),
         source=source,
         first_line=first,
+        called=called,
     )
 
 
