@@ -39,18 +39,23 @@ def parse_suppressions(source: str, language: str = "python") -> list[Suppressio
             for ln in range(tok.start[0], tok.end[0] + 1):
                 line_has_code.add(ln)
     for tok in tokens:
-        if tok.type != tokenize.COMMENT:
-            continue
-        text = _EXPECT_MARKER.sub("", tok.string)
-        m = _SUPPRESSION.search(text)
-        if not m:
-            continue
-        codes = tuple(c.strip() for c in (m.group("codes") or "").split(",") if c.strip())
-        rest = m.group("rest").strip()
-        reason = rest[2:].strip() if rest.startswith("--") else ""
-        line = tok.start[0]
-        found.append(Suppression(line, tok.start[1] + 1, tok.end[1] + 1, codes, reason, line not in line_has_code))
+        if tok.type == tokenize.COMMENT:
+            line = tok.start[0]
+            s = _suppression(tok.string, line, tok.start[1] + 1, tok.end[1] + 1, line not in line_has_code)
+            if s is not None:
+                found.append(s)
     return found
+
+
+def _suppression(comment: str, line: int, col: int, end_col: int, own_line: bool) -> Suppression | None:
+    """The suppression a comment holds, if any (fixture markers stripped first)."""
+    m = _SUPPRESSION.search(_EXPECT_MARKER.sub("", comment))
+    if not m:
+        return None
+    codes = tuple(c.strip() for c in (m.group("codes") or "").split(",") if c.strip())
+    rest = m.group("rest").strip()
+    reason = rest[2:].strip() if rest.startswith("--") else ""
+    return Suppression(line, col, end_col, codes, reason, own_line)
 
 
 def _sql_suppressions(source: str) -> list[Suppression]:
@@ -60,13 +65,8 @@ def _sql_suppressions(source: str) -> list[Suppression]:
         for m in _SQL_COMMENT.finditer(line):
             if line[: m.start()].count("'") % 2:
                 continue  # inside a string literal
-            text = _EXPECT_MARKER.sub("", m.group(0))
-            s = _SUPPRESSION.search(text)
-            if not s:
-                break
-            codes = tuple(c.strip() for c in (s.group("codes") or "").split(",") if c.strip())
-            rest = s.group("rest").strip()
-            reason = rest[2:].strip() if rest.startswith("--") else ""
-            found.append(Suppression(number, m.start() + 1, len(line) + 1, codes, reason, not line[: m.start()].strip()))
-            break
+            s = _suppression(m.group(0), number, m.start() + 1, len(line) + 1, not line[: m.start()].strip())
+            if s is not None:
+                found.append(s)
+            break  # the first comment runs to the end of the line
     return found
