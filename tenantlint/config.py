@@ -57,6 +57,12 @@ class Config:
     scoped_sessions: tuple[str, ...] = ()  # SQLAlchemy sessions whose queries are tenant-filtered globally
     sql_dialect: str = "postgres"
     sql_functions: tuple[str, ...] = ()  # project functions whose first argument is SQL they run ("db.run_query")
+    mode: str = "filter"  # filter: each query carries a tenant predicate; context: each runs in a tenant context; both
+    context_tables: tuple[str, ...] = ()  # tables judged in context mode whatever `mode` says (a migration in progress)
+    tenant_contexts: tuple[str, ...] = ()  # binders the code cannot show: "app.db.tenant_session", "@tenant_required"
+    cross_tenant: tuple[str, ...] = ()  # places allowed to work across tenants: "app/admin.py::rebuild", "app/jobs/**"
+    rls_bypass_roles: tuple[str, ...] = ()  # database roles that bypass row-level security
+    unscoped_managers: tuple[str, ...] = ()  # managers or sessions that skip the tenant scope ("all_objects")
     jobs: int = 0  # 0 = one worker per core
     cache_dir: str = ".tenantlint_cache"  # relative to the project root; "" disables the cache
 
@@ -90,6 +96,12 @@ def _int(v: Any) -> int:
     raise TypeError("a whole number >= 0")
 
 
+def _mode(v: Any) -> str:
+    if v in ("filter", "context", "both"):
+        return v
+    raise TypeError('one of "filter", "context", "both"')
+
+
 def _ignores(v: Any) -> dict[str, tuple[str, ...]]:
     if not isinstance(v, dict):
         raise TypeError("a table of glob = [codes]")
@@ -112,6 +124,12 @@ _CONVERTERS = {
     "scoped-sessions": ("scoped_sessions", _str_list),
     "sql-dialect": ("sql_dialect", _str),
     "sql-functions": ("sql_functions", _str_list),
+    "mode": ("mode", _mode),
+    "context-tables": ("context_tables", _str_list),
+    "tenant-contexts": ("tenant_contexts", _str_list),
+    "cross-tenant": ("cross_tenant", _str_list),
+    "rls-bypass-roles": ("rls_bypass_roles", _str_list),
+    "unscoped-managers": ("unscoped_managers", _str_list),
     "jobs": ("jobs", _int),
     "cache-dir": ("cache_dir", _str),
 }

@@ -133,6 +133,25 @@ class PythonModule:
     tree: cst.Module
     imports: ImportTable
 
+    def span_of(self, node: cst.CSTNode):
+        """Where a node is, found by its exact text when that text occurs once in the file (the engine finds
+        anchors the same way); None otherwise. Used for related locations, which need a span up front."""
+        from tenantlint.types import Span
+
+        try:
+            code = self.tree.code_for_node(node).strip()
+        except Exception:
+            return None
+        text = self.source
+        start = text.find(code)
+        if not code or start < 0 or text.find(code, start + 1) >= 0:
+            return None
+
+        def point(offset: int) -> tuple[int, int]:
+            return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+        return Span(*point(start), *point(start + len(code)))
+
     @classmethod
     def parse(cls, path: str, source: str) -> "PythonModule":
         tree = cst.parse_module(source)

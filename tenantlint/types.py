@@ -170,6 +170,9 @@ class SiteKind(str, Enum):
     UPDATE = "update"
     DELETE = "delete"
     INSERT = "insert"
+    TENANT_VALUE = "tenant-value"  # a value that scopes a query, binds a tenant context or is written as the tenant
+    BYPASS = "bypass"  # row-level security switched off or bypassed (a role, a service key, scopes_disabled())
+    SETTING = "setting"  # a tenant setting bound on a connection (SET app.x, set_config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +184,7 @@ class QuerySite:
     """
 
     kind: SiteKind
-    table: ModelInfo
+    table: ModelInfo | None  # None for sites about a value or a connection rather than a table
     restriction: Restriction
     api: str  # short description of the call for messages: "Patient.objects.get"
     anchor: Hashable  # front-end handle to the expression; the front end turns it into a Span on demand
@@ -192,10 +195,14 @@ class QuerySite:
     entry: str = ""  # what runs this code when it is not a request: "operator command" (reported as a note)
     guard: str = ""  # for GUARDED: the check that rejects another tenant's row
     alias: str = ""  # the name the query gives the table when it differs from the table's (SQL `FROM clinic_order o`)
+    value_source: str = ""  # TENANT_VALUE: "request" (chosen by the caller) or "fallback" (a default tenant)
+    cross_tenant: str = ""  # the code is declared to work across tenants (`cross-tenant`), with the reason
 
     @property
     def target(self) -> str:
         """The table as messages name it: `clinic_order`, or `clinic_order (as o)`."""
+        if self.table is None:
+            return ""
         name = self.table.table
         return f"{name} (as {self.alias})" if self.alias and self.alias.lower() != name.lower() else name
 

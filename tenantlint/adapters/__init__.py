@@ -25,6 +25,6 @@ class PythonAdapter(Protocol):
 
 
 def python_adapters() -> list[PythonAdapter]:
-    from tenantlint.adapters import django, sql_strings, sqlalchemy, supabase
+    from tenantlint.adapters import django, sql_strings, sqlalchemy, supabase, tenant_context
 
-    return [django.ADAPTER, sqlalchemy.ADAPTER, supabase.ADAPTER, sql_strings.ADAPTER]
+    return [django.ADAPTER, sqlalchemy.ADAPTER, supabase.ADAPTER, sql_strings.ADAPTER, tenant_context.ADAPTER]

@@ -520,7 +520,7 @@ class _Analysis:
             finally:
                 self._resolving.discard(name)
             if got is not None:
-                span = self.span_of(self.constants[name])
+                span = self.module.span_of(self.constants[name])
                 return [_Text(t.value, ((self.module.path, span),) + t.origins if span else t.origins, t.unresolved, t.builders) for t in got]
             return None
         return self.imported(name)
@@ -550,21 +550,6 @@ class _Analysis:
         if not got or got[0].unresolved:
             return None
         return [_Text(got[0].value, ((summary.rel, Span(line, col, end_line, end_col)),))]
-
-    def span_of(self, node: cst.CSTNode) -> Span | None:
-        """Where a node of this module is, found by its exact text (the engine does the same for anchors)."""
-        try:
-            code = self.module.tree.code_for_node(node).strip()
-        except Exception:
-            return None
-        text = self.module.source
-        start = text.find(code)
-        if not code or start < 0 or text.find(code, start + 1) >= 0:
-            return None
-        def point(offset: int) -> tuple[int, int]:
-            line = text.count("\n", 0, offset) + 1
-            return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
-        return Span(*point(start), *point(start + len(code)))
 
     def fstring(self, node: cst.FormattedString, env: dict, consume: bool, depth: int) -> list[_Text]:
         out = [_Text("")]

@@ -1,0 +1,482 @@
+"""Tenant values and tenant contexts in Python code -> QuerySites of kinds TENANT_VALUE, BYPASS and SETTING.
+
+* TENANT_VALUE: the value that scopes a query (`filter(org_id=...)`, `Model.org_id == ...`, `.eq("org_id", ...)`),
+  is written as the tenant (`Model(org=...)`, `.create(org_id=...)`, an insert dict) or binds a tenant context
+  (`set_config('app.org', %s, true)`), when it is read from request input (Django `request.GET / POST / data /
+  query_params / headers / COOKIES / META`, Flask `request.args / form / json / values / headers / cookies /
+  get_json()`, FastAPI `Header() / Query() / Cookie() / Body() / Form()` parameters and path parameters named like
+  the tenant) or has a fallback (`x or DEFAULT_ORG`, `.get("org_id", 1)`, `getattr(u, "org_id", 1)`, `a if c else 1`).
+  A local name checked before its use (`if org_id is None: abort(403)`, a comparison that leaves the function) is
+  not reported.
+* BYPASS: `SET row_security = off`, `SET ROLE` to a role in `rls-bypass-roles`, a supabase client built with a
+  service-role key, django-scopes `scopes_disabled()`, a manager named in `unscoped-managers`.
+* SETTING: `SET app.x = ...` without LOCAL, `SET search_path`, `set_config(..., false)` or with a third argument
+  that is not a literal `true`: on a pooled connection the next request inherits the tenant.
+
+Functions declared `cross-tenant` (configuration or `# tenantlint: cross-tenant -- reason` on the `def` line)
+carry that on their sites; the rules decide what it exempts.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+import libcst as cst
+
+from tenantlint.config import Config
+from tenantlint.context.places import configured, inline_marker
+from tenantlint.python_module import PythonModule, dotted_name, string_value
+from tenantlint.types import QuerySite, Restriction, Schema, Scope, SiteKind
+
+_QUERY_METHODS = {
+    "filter", "get", "aget", "exclude", "create", "acreate", "get_or_create", "aget_or_create", "update_or_create",
+    "aupdate_or_create", "filter_by", "update", "get_object_or_404", "get_list_or_404", "eq", "match", "insert",
+    "upsert", "where", "count", "exists", "first", "one", "select",
+}
+_REQUEST_PARTS = {"GET", "POST", "data", "query_params", "headers", "META", "COOKIES", "args", "form", "json", "values", "cookies", "query", "body", "path_params"}
+_REQUEST_ROOTS = ("request", "self.request", "flask.request", "req")
+_FASTAPI_PARAMS = {"Header", "Query", "Cookie", "Body", "Form"}
+_ROUTE_VERBS = {"get", "post", "put", "patch", "delete", "api_route", "route", "websocket"}
+_CONTEXT_CALLS = {"set_config", "execute", "executemany", "exec_driver_sql", "raw", "fetch", "fetchrow", "fetchval", "mogrify", "create_client", "acreate_client", "create_async_client", "scopes_disabled"}
+_EXITS = {"abort", "abort_with", "PermissionDenied", "Http404", "HTTPException", "HttpResponseForbidden"}
+_ROW_SECURITY = re.compile(r"\bset\s+(?:local\s+|session\s+)?row_security\s*(?:=|to)\s*'?(off|false|0)\b", re.IGNORECASE)
+_SET_ROLE = re.compile(r"\bset\s+(?:local\s+|session\s+)?role\s+\"?(\w+)", re.IGNORECASE)
+_SET_SETTING = re.compile(r"\bset\s+(local\s+|session\s+)?(search_path|[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)\s*(?:=|\bto\b)", re.IGNORECASE)
+_SET_CONFIG = re.compile(r"set_config\s*\(\s*'([^']*)'\s*,\s*[^,]+?,\s*([^)\s]+)\s*\)", re.IGNORECASE)
+_WANTS = re.compile(
+    r"request\.|Header\(|Query\(|Cookie\(|Body\(|Form\(|\bor\s+[\"'\dA-Z]|getattr\(|\.get\(\s*[\"'][^\"']*[\"']\s*,|\bif\b.+\belse\s+[\"'\d]"
+    r"|row_security|set\s+role|set_config|set\s+(?:session\s+)?[a-z_]+\.[a-z_]|search_path|service_role|scopes_disabled",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class _Value:
+    source: str  # "request" or "fallback"
+    node: cst.CSTNode  # where it is read, or where the fallback is written
+    text: str
+    guarded: bool = False
+
+
+class TenantContextAdapter:
+    name = "context"
+    needs_names = False
+    follows_helpers = False
+
+    def wants(self, source: str) -> bool:
+        return bool(_WANTS.search(source))
+
+    def applies(self, schema: Schema) -> bool:
+        return True
+
+    def sites(self, module: PythonModule, schema: Schema, config: Config, index=None) -> Iterable[QuerySite]:
+        return _Analysis(module, schema, config, index).run()
+
+
+class _Analysis:
+    def __init__(self, module: PythonModule, schema: Schema, config: Config, index):
+        self.module = module
+        self.schema = schema
+        self.config = config
+        self.summary = index.by_rel.get(module.path) if index is not None else None
+        self.sites: list[QuerySite] = []
+        self.function = "<module>"
+        self.cross = ""
+        self.lines = module.source.splitlines()
+        keys = {c.lower() for c in config.tenant_columns}
+        for info in schema.models.values():
+            t = info.tenant
+            if t is None:
+                continue
+            if t.tenant_column:
+                keys.add(t.tenant_column.lower())
+            for path in t.tenant_paths:
+                if len(path) == 1:
+                    keys.add(path[0].lower())
+                    keys.add(path[0].lower() + "_id")
+        self.keys = keys
+        self.models = {name for name, info in schema.models.items() if info.is_tenant_table}
+        self.roles = {r.lower() for r in config.rls_bypass_roles}
+        self.unscoped = set(config.unscoped_managers)
+        self.interesting = _QUERY_METHODS | _CONTEXT_CALLS | self.models | {n.split(".")[-1] for n in schema.models}
+
+    # -- walking
+
+    def run(self) -> list[QuerySite]:
+        self.block(self.module.tree.body, {}, None)
+        return self.sites
+
+    def block(self, stmts, env: dict, func: cst.FunctionDef | None) -> dict:
+        for stmt in stmts:
+            env = self.statement(stmt, env, func)
+        return env
+
+    def statement(self, stmt, env: dict, func) -> dict:
+        if isinstance(stmt, cst.FunctionDef):
+            self.function_def(stmt)
+            return env
+        if isinstance(stmt, cst.ClassDef):
+            saved = self.function
+            self.function = stmt.name.value if saved == "<module>" else f"{saved}.{stmt.name.value}"
+            for s in stmt.body.body:
+                self.statement(s, {}, None)
+            self.function = saved
+            return env
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                env = self.small(small, env, func)
+            return env
+        if isinstance(stmt, cst.If):
+            self.expr(stmt.test, env, func)
+            if _exits(stmt.body):
+                env = _guard(env, stmt.test)
+            self.block(stmt.body.body, dict(env), func)
+            if stmt.orelse is not None:
+                self.statement(stmt.orelse, dict(env), func) if isinstance(stmt.orelse, cst.If) else self.block(stmt.orelse.body.body, dict(env), func)
+            return env
+        if isinstance(stmt, cst.With):
+            for item in stmt.items:
+                self.expr(item.item, env, func)
+            return self.block(stmt.body.body, env, func)
+        for attr in ("test", "iter"):
+            node = getattr(stmt, attr, None)
+            if isinstance(node, cst.BaseExpression):
+                self.expr(node, env, func)
+        body = getattr(stmt, "body", None)
+        if isinstance(body, cst.IndentedBlock):
+            env = self.block(body.body, env, func)
+        for extra in ("handlers",):
+            for h in getattr(stmt, extra, ()) or ():
+                self.block(h.body.body, dict(env), func)
+        for extra in ("orelse", "finalbody"):
+            node = getattr(stmt, extra, None)
+            if node is not None and isinstance(getattr(node, "body", None), cst.IndentedBlock):
+                env = self.block(node.body.body, env, func)
+        return env
+
+    def may_use_tenant(self, qualname: str) -> bool:
+        """Whether a function calls anything that queries, writes, binds or bypasses (from the names its text calls,
+        kept by the project index): most functions of a file that reads the request do none of it."""
+        fs = self.summary.functions.get(qualname) if self.summary is not None else None
+        if fs is None or self.unscoped:
+            return True
+        return not self.interesting.isdisjoint(fs.called)
+
+    def function_def(self, node: cst.FunctionDef) -> None:
+        saved, saved_cross = self.function, self.cross
+        self.function = node.name.value if saved == "<module>" else f"{saved}.{node.name.value}"
+        if not self.may_use_tenant(self.function):
+            self.function = saved
+            return
+        self.cross = self.cross_tenant(node) or saved_cross
+        env: dict = {}
+        params = node.params
+        route = any(_is_route(d.decorator) for d in node.decorators)
+        for p in (*params.posonly_params, *params.params, *params.kwonly_params):
+            value = self.param_value(p, route)
+            if value is not None:
+                env[p.name.value] = value
+        for d in node.decorators:
+            self.expr(d.decorator, {}, None)
+        self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], env, node)
+        self.function, self.cross = saved, saved_cross
+
+    def cross_tenant(self, node: cst.FunctionDef) -> str:
+        found = configured(self.config.cross_tenant, self.module.path, self.function)
+        if found:
+            return found
+        line = self.def_line(node)
+        if line is not None:
+            reason = inline_marker(line)
+            if reason is not None:
+                return reason or "marked cross-tenant"
+        return ""
+
+    def def_line(self, node: cst.FunctionDef) -> str | None:
+        """The `def` line, from the project index (a name alone can repeat in a file)."""
+        fs = self.summary.functions.get(self.function) if self.summary is not None else None
+        if fs is not None and 0 < fs.line <= len(self.lines):
+            return self.lines[fs.line - 1]
+        return None
+
+    def param_value(self, p: cst.Param, route: bool) -> _Value | None:
+        default = p.default
+        if isinstance(default, cst.Call) and (dotted_name(default.func) or "").rsplit(".", 1)[-1] in _FASTAPI_PARAMS:
+            return _Value("request", p, f"the request parameter `{p.name.value}`")
+        ann = p.annotation.annotation if p.annotation is not None else None
+        if isinstance(ann, cst.Subscript) and dotted_name(ann.value) in ("Annotated", "typing.Annotated"):
+            for el in ann.slice[1:]:
+                v = el.slice.value if isinstance(el.slice, cst.Index) else None
+                if isinstance(v, cst.Call) and (dotted_name(v.func) or "").rsplit(".", 1)[-1] in _FASTAPI_PARAMS:
+                    return _Value("request", p, f"the request parameter `{p.name.value}`")
+        if route and p.name.value.lower() in self.keys and default is None:
+            return _Value("request", p, f"the path parameter `{p.name.value}`")
+        return None
+
+    def small(self, small, env: dict, func) -> dict:
+        if isinstance(small, cst.Assign):
+            self.expr(small.value, env, func)
+            value = self.classify(small.value, env)
+            for t in small.targets:
+                if isinstance(t.target, cst.Name):
+                    env = {**env, t.target.value: value} if value is not None else {k: v for k, v in env.items() if k != t.target.value}
+            return env
+        if isinstance(small, cst.AnnAssign) and small.value is not None:
+            self.expr(small.value, env, func)
+            if isinstance(small.target, cst.Name):
+                value = self.classify(small.value, env)
+                env = {**env, small.target.value: value} if value is not None else {k: v for k, v in env.items() if k != small.target.value}
+            return env
+        if isinstance(small, cst.Assert):
+            self.expr(small.test, env, func)
+            return _guard(env, small.test)
+        for attr in ("value", "test"):
+            node = getattr(small, attr, None)
+            if isinstance(node, cst.BaseExpression):
+                self.expr(node, env, func)
+        return env
+
+    # -- expressions: find uses of tenant values and bypasses
+
+    def expr(self, node: cst.CSTNode, env: dict, func) -> None:
+        stack: list[tuple[cst.CSTNode, cst.Call | None]] = [(node, None)]
+        while stack:
+            n, call = stack.pop()
+            if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            if isinstance(n, cst.Call):
+                self.call(n, env)
+                call = n
+            elif isinstance(n, cst.Comparison):
+                self.comparison(n, call or n, env)
+            elif isinstance(n, cst.Attribute) and n.attr.value in self.unscoped and self.unscoped:
+                self.bypass(n, f"the manager {n.attr.value} is declared unscoped (unscoped-managers)")
+            stack.extend((c, call) for c in n.children)
+
+    def call(self, call: cst.Call, env: dict) -> None:
+        name = dotted_name(call.func) or ""
+        last = name.rsplit(".", 1)[-1] if name else (call.func.attr.value if isinstance(call.func, cst.Attribute) else "")
+        if last == "scopes_disabled":
+            self.bypass(call, "django-scopes' tenant scope is off inside it")
+            return
+        if last in ("create_client", "acreate_client", "create_async_client") and any("service_role" in _code(a.value).lower() for a in call.args):
+            self.bypass(call, "a supabase client with the service-role key bypasses row-level security")
+            return
+        if last == "set_config" and len(call.args) >= 3:
+            third = call.args[2].value
+            if not (isinstance(third, cst.Name) and third.value == "True"):
+                self.setting(call, f"set_config(..., {_code(third)}): only a literal true as the third argument ends the setting with the transaction")
+            self.value_use(call, call.args[1].value, env, "binds the tenant context")
+            return
+        sql = _literal_text(call.args[0].value) if call.args else None
+        if sql is not None and last in ("execute", "executemany", "exec_driver_sql", "raw", "fetch", "fetchrow", "fetchval", "mogrify"):
+            self.sql_text(call, sql, env)
+            return
+        if last in _QUERY_METHODS or last in self.models or (name in self.models):
+            if last in ("eq",) and len(call.args) >= 2:
+                col = string_value(call.args[0].value)
+                if col is not None and col.lower() in self.keys:
+                    self.value_use(call, call.args[1].value, env, f"filters by {col}")
+                return
+            for a in call.args:
+                if a.keyword is not None and a.keyword.value.lower() in self.keys:
+                    self.value_use(call, a.value, env, f"uses it as {a.keyword.value}")
+                elif a.keyword is None and isinstance(a.value, cst.Dict) and last in ("insert", "upsert", "match"):
+                    for el in a.value.elements:
+                        k = string_value(el.key) if isinstance(el, cst.DictElement) else None
+                        if k is not None and k.lower() in self.keys:
+                            self.value_use(call, el.value, env, f"writes it as {k}")
+
+    def comparison(self, node: cst.Comparison, call: cst.CSTNode, env: dict) -> None:
+        """`Model.org_id == value` inside a query call: reported on that call."""
+        left = node.left
+        if not (isinstance(left, cst.Attribute) and left.attr.value.lower() in self.keys):
+            return
+        for target in node.comparisons:
+            if isinstance(target.operator, cst.Equal):
+                self.value_use(call, target.comparator, env, f"compares {_code(left)} with it")
+
+    def sql_text(self, call: cst.Call, sql: str, env: dict) -> None:
+        m = _ROW_SECURITY.search(sql)
+        if m:
+            self.bypass(call, f"{_snippet(m.group(0))} switches row-level security off")
+        m = _SET_ROLE.search(sql)
+        if m and m.group(1).lower() in self.roles:
+            self.bypass(call, f"{_snippet(m.group(0))}: the role {m.group(1)} bypasses row-level security (rls-bypass-roles)")
+        for m in _SET_SETTING.finditer(sql):
+            if not m.group(1) or m.group(1).strip().lower() == "session":
+                what = "search_path" if m.group(2).lower() == "search_path" else m.group(2)
+                self.setting(call, f"SET {m.group(2)} without LOCAL keeps {what} on the pooled connection after the transaction")
+        for m in _SET_CONFIG.finditer(sql):
+            if m.group(2).lower() != "true":
+                self.setting(call, f"set_config('{m.group(1)}', ..., {m.group(2)}) keeps the setting on the pooled connection after the transaction")
+        if ("set_config" in sql.lower() or re.search(r"\bset\s+local\b", sql, re.IGNORECASE)) and len(call.args) >= 2:
+            params = call.args[1].value
+            items = [e.value for e in params.elements] if isinstance(params, (cst.List, cst.Tuple)) else [params]
+            for item in items:
+                self.value_use(call, item, env, "binds the tenant context")
+
+    # -- values
+
+    def classify(self, node: cst.BaseExpression, env: dict) -> _Value | None:
+        if isinstance(node, cst.Name):
+            v = env.get(node.value)
+            return v if isinstance(v, _Value) and not v.guarded else None
+        inner = _unwrap(node)
+        if isinstance(inner, cst.Name) and inner is not node:  # int(org) with org read before
+            v = env.get(inner.value)
+            return v if isinstance(v, _Value) and not v.guarded else None
+        text = dotted_name(inner) or ""
+        if isinstance(inner, cst.Call):  # request.get_json()
+            text = dotted_name(inner.func) or ""
+        for root in _REQUEST_ROOTS:
+            if text.startswith(root + "."):
+                part = text[len(root) + 1 :].split(".", 1)[0]
+                if part in _REQUEST_PARTS or part == "get_json":
+                    return _Value("request", node, f"`{_code(node)}`")
+        if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or) and _is_default(node.right):
+            return _Value("fallback", node, _code(node))
+        if isinstance(node, cst.IfExp) and (_is_default(node.body) or _is_default(node.orelse)):
+            return _Value("fallback", node, _code(node))
+        if isinstance(node, cst.Call):
+            name = dotted_name(node.func) or ""
+            last = name.rsplit(".", 1)[-1]
+            positional = [a for a in node.args if a.keyword is None]
+            if last in ("get", "getenv") and len(positional) >= 2 and not _is_none(positional[1].value):
+                return _Value("fallback", node, _code(node))
+            if last == "getattr" and len(positional) >= 3 and not _is_none(positional[2].value):
+                return _Value("fallback", node, _code(node))
+        return None
+
+    def value_use(self, anchor: cst.CSTNode, value: cst.BaseExpression, env: dict, how: str) -> None:
+        v = self.classify(value, env)
+        if v is None or v.guarded:
+            return
+        span = self.module.span_of(v.node)
+        where = "the request is read here" if v.source == "request" else "the fallback is written here"
+        if v.source == "request":
+            reason = f"the tenant value comes from {v.text}, not from the authenticated principal (the query {how})"
+        else:
+            reason = f"the tenant value `{v.text}` falls back to a fixed tenant when the tenant is missing (the query {how})"
+        self.sites.append(
+            QuerySite(
+                SiteKind.TENANT_VALUE,
+                None,
+                Restriction(Scope.SCOPED, (v.text,), reason),
+                _api(anchor),
+                anchor,
+                f"{_code(anchor)}\0{v.source}",
+                self.function,
+                related=((self.module.path, span, where),) if span is not None and span != self.module.span_of(anchor) else (),
+                value_source=v.source,
+                cross_tenant=self.cross,
+            )
+        )
+
+    def bypass(self, anchor: cst.CSTNode, reason: str) -> None:
+        api = f"{_api(anchor)}()" if isinstance(anchor, cst.Call) and not anchor.args else _api(anchor)
+        self.sites.append(QuerySite(SiteKind.BYPASS, None, Restriction(Scope.UNSCOPED, (), reason), api, anchor, f"{_code(anchor)}\0bypass", self.function, cross_tenant=self.cross))
+
+    def setting(self, anchor: cst.CSTNode, reason: str) -> None:
+        self.sites.append(QuerySite(SiteKind.SETTING, None, Restriction(Scope.UNSCOPED, (), reason), _api(anchor), anchor, f"{_code(anchor)}\0{reason}", self.function, cross_tenant=self.cross))
+
+
+def _literal_text(node: cst.BaseExpression) -> str | None:
+    """The text of a string literal, an f-string (its expressions as `?`), or `text("...")` around one."""
+    if isinstance(node, cst.Call) and (dotted_name(node.func) or "").rsplit(".", 1)[-1] in ("text", "SQL") and node.args:
+        node = node.args[0].value
+    if isinstance(node, cst.FormattedString):
+        return "".join(p.value if isinstance(p, cst.FormattedStringText) else "?" for p in node.parts)
+    return string_value(node)
+
+
+def _unwrap(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`int(request.GET["org"])`, `request.GET.get("org")`, `request.json["org_id"]` -> the request attribute."""
+    while True:
+        if isinstance(node, cst.Subscript):
+            node = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in ("get", "getlist", "pop"):
+            node = node.func.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("int", "str", "UUID", "uuid") and len(node.args) == 1:
+            node = node.args[0].value
+        else:
+            return node
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _is_default(node: cst.BaseExpression) -> bool:
+    """A fixed tenant: a literal, or a constant named in capitals (`DEFAULT_ORG`, `settings.DEFAULT_TENANT_ID`)."""
+    if isinstance(node, (cst.Integer, cst.SimpleString, cst.ConcatenatedString)):
+        return True
+    name = dotted_name(node)
+    if name:
+        last = name.rsplit(".", 1)[-1]
+        return last.isupper() and any(c.isalpha() for c in last)
+    return False
+
+
+def _exits(body: cst.BaseSuite) -> bool:
+    """The block leaves the function: return, raise, or a call of abort() / an HTTP error."""
+    stmts = body.body if isinstance(body, cst.IndentedBlock) else []
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        for small in last.body:
+            if isinstance(small, (cst.Return, cst.Raise)):
+                return True
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and (dotted_name(small.value.func) or "").rsplit(".", 1)[-1] in _EXITS:
+                return True
+    return False
+
+
+def _guard(env: dict, test: cst.BaseExpression) -> dict:
+    """Names the test checks are guarded from here on."""
+    names = {n.value for n in _names_in(test)}
+    return {k: (_Value(v.source, v.node, v.text, True) if k in names and isinstance(v, _Value) else v) for k, v in env.items()}
+
+
+def _names_in(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            yield n
+        stack.extend(n.children)
+
+
+def _is_route(decorator: cst.BaseExpression) -> bool:
+    target = decorator.func if isinstance(decorator, cst.Call) else decorator
+    name = dotted_name(target) or ""
+    return "." in name and name.rsplit(".", 1)[-1] in _ROUTE_VERBS
+
+
+def _api(node: cst.CSTNode) -> str:
+    if isinstance(node, cst.Call):
+        name = dotted_name(node.func)
+        if name:
+            parts = name.split(".")
+            if len(parts) == 1 and name[:1].isupper():
+                return f"{name}(...)"  # a model built as a row
+            return ".".join(parts[-3:]) if len(parts) >= 3 and parts[-3][:1].isupper() else ".".join(parts[-2:])
+    return _code(node)
+
+
+def _snippet(sql: str) -> str:
+    return " ".join(sql.split())
+
+
+def _code(node: cst.CSTNode) -> str:
+    try:
+        text = cst.Module(body=[]).code_for_node(node)
+    except Exception:
+        return "?"
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+ADAPTER = TenantContextAdapter()
