@@ -20,6 +20,8 @@ SITE_KINDS = {SiteKind.INSERT}
 
 
 def check(site, ctx):
+    if not site.filter_required:
+        return  # a table judged by its tenant context (mode = "context")
     if site.table.is_tenant_table and site.restriction.scope is Scope.UNSCOPED:
         column = site.table.tenant.tenant_column or "/".join("__".join(p) for p in site.table.tenant.tenant_paths)
         yield ctx.finding(site, f"{site.api}: insert into tenant table {site.target} without a tenant value ({column})")

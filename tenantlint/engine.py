@@ -20,6 +20,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from tenantlint.adapters import python_adapters
+from tenantlint.adapters.tenant_context import annotate_context
 from tenantlint.cache import FileCache, digest
 from tenantlint.config import Config, fingerprint_of
 from tenantlint.files import SKIPPED, SourceFile, discover_schema_files, discover_targets
@@ -69,7 +70,8 @@ class RuleContext:
     def finding(self, site: QuerySite, message: str) -> Verdict:
         if site.entry and self.rule.level in (Level.ERROR, Level.WARNING):
             # run by an operator across tenants on purpose, not by a request: kept in every report, as a note
-            return Verdict(self.rule, site, f"{message} (in an {site.entry})", Level.NOTE)
+            suffix = "" if site.entry in message else f" (in an {site.entry})"
+            return Verdict(self.rule, site, message + suffix, Level.NOTE)
         return Verdict(self.rule, site, message)
 
 
@@ -205,6 +207,12 @@ class _TextSpans:
         return line, offset - self._line_starts[line - 1] + 1
 
 
+def _needs_names(adapter, text: str) -> bool:
+    """Whether an adapter judges a file only when it names a model, table or accessor the schema knows."""
+    needs = getattr(adapter, "needs_names", True)
+    return needs(text) if callable(needs) else bool(needs)
+
+
 def _fingerprint(code: str, path: str, text: str, function: str) -> str:
     return hashlib.sha256(f"{code}\0{path}\0{_WS.sub(' ', text).strip()}\0{function}".encode()).hexdigest()[:20]
 
@@ -259,7 +267,8 @@ class FileChecker:
             return self._check_sql(file, text)
         if self.cache is None:
             return self._check_text(file, text)
-        key = digest(file.rel + "\0" + text + "\0" + (self.index.dependency_digest(file.rel) if self.index else ""))
+        context = getattr(self.index, "context", None) if self.index else None
+        key = digest(file.rel + "\0" + text + "\0" + (self.index.dependency_digest(file.rel) if self.index else "") + (context.digest(file.rel) if context else ""))
         hit = self.cache.get("findings", key)
         if hit is None:
             hit = self._check_text(file, text)
@@ -277,7 +286,7 @@ class FileChecker:
             return _FileOutcome([], False)
         if adapters and not calls_helpers and not self.identifiers.intersection(_IDENT.findall(text)) and "rpc(" not in text:
             # mentions no model, table or accessor the schema knows: nothing to judge, but for SQL built from text
-            adapters = [a for a in adapters if not getattr(a, "needs_names", True)]
+            adapters = [a for a in adapters if not _needs_names(a, text)]
             if not adapters and not has_suppressions:
                 return _FileOutcome([], False)
         try:
@@ -289,15 +298,22 @@ class FileChecker:
 
         verdicts: list[Verdict] = []
         internal: list[tuple[str, cst.CSTNode | None]] = []
+        all_sites: list[QuerySite] = []
         for adapter in adapters:
             try:
-                sites = list(adapter.sites(module, self.schema, self.config, self.index))
+                all_sites.extend(adapter.sites(module, self.schema, self.config, self.index))
             except Exception as exc:
                 if self.debug:
                     raise
                 internal.append((f"internal error in adapter {adapter.name}: {exc!r}; please report it (run with --debug for the traceback)", None))
-                continue
-            self._judge(sites, verdicts, internal)
+        if all_sites:
+            try:  # which sites need a tenant filter, which a tenant context, and which have one
+                all_sites = annotate_context(module, all_sites, self.config, self.index)
+            except Exception as exc:
+                if self.debug:
+                    raise
+                internal.append((f"internal error in the tenant-context pass: {exc!r}; please report it", None))
+        self._judge(all_sites, verdicts, internal)
         suppressions = parse_suppressions(text) if has_suppressions else []
         if not verdicts and not internal and not suppressions:
             return _FileOutcome([], True)
@@ -510,6 +526,10 @@ def learn_project(config: Config, use_cache: bool = False) -> tuple[Schema, dict
     schema = build_schema(facts, config, auth_user_model=index.setting("AUTH_USER_MODEL"))
     notes.extend(("", d) for d in schema.diagnostics)
     index.mark_query_functions(_known_identifiers(schema))
+    if config.mode != "filter" or config.context_tables:
+        from tenantlint.context.reachability import ContextIndex
+
+        index.context = ContextIndex(index, config)
     return schema, ddl_diags, notes, index
 
 

@@ -5,7 +5,7 @@ import importlib
 import pkgutil
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from types import ModuleType
 from typing import Callable, Iterable
@@ -33,6 +33,7 @@ class Rule:
     summary: str  # the first docstring line after the code and name: "What it finds"
     sections: dict  # heading -> text
     doc: str  # the whole docstring
+    example_config: dict = field(default_factory=dict)  # [tool.tenantlint] keys its Bad/Good examples assume
 
     @property
     def what(self) -> str:
@@ -103,6 +104,7 @@ def _load(module: ModuleType) -> Rule:
         summary=sections["What it finds"].splitlines()[0],
         sections=sections,
         doc=module.__doc__ or "",
+        example_config=dict(getattr(module, "EXAMPLE_CONFIG", {})),
     )
 
 

@@ -197,6 +197,9 @@ class QuerySite:
     alias: str = ""  # the name the query gives the table when it differs from the table's (SQL `FROM clinic_order o`)
     value_source: str = ""  # TENANT_VALUE: "request" (chosen by the caller) or "fallback" (a default tenant)
     cross_tenant: str = ""  # the code is declared to work across tenants (`cross-tenant`), with the reason
+    filter_required: bool = True  # the table's mode asks each query for a tenant filter (mode filter or both)
+    context_required: bool = False  # the table's mode asks each query to run in a tenant context (context or both)
+    context_gap: str = ""  # context_required and no context: where the context-less path starts
 
     @property
     def target(self) -> str:

@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from tenantlint.config import Config
+from tenantlint.config import Config, parse_table
 from tenantlint.engine import run
 from tenantlint.registry import HEADINGS, RuleError, all_rules, load_rules
 
@@ -36,13 +36,13 @@ class Patient(models.Model):
 PRELUDE = "from django.db.models import Q\nfrom clinic.models import Patient\n\n\n"
 
 
-def _codes_for(tmp_path: Path, snippet: str, monkeypatch=None) -> list[str]:
+def _codes_for(tmp_path: Path, snippet: str, monkeypatch=None, config: dict | None = None) -> list[str]:
     app = tmp_path / "clinic"
     app.mkdir(exist_ok=True)
     (app / "__init__.py").write_text("")
     (app / "models.py").write_text(MODELS)
     (app / "views.py").write_text(PRELUDE + textwrap.dedent(snippet) + "\n")
-    result = run([tmp_path], Config(root=tmp_path.resolve()), debug=False)
+    result = run([tmp_path], parse_table(config or {}, tmp_path.resolve(), None), debug=False)
     return sorted(f.code for f in result.findings if f.path == "clinic/views.py")
 
 
@@ -58,13 +58,13 @@ def test_rule_documents_every_heading(rule) -> None:
 
 @pytest.mark.parametrize("rule", [r for r in RULES if r.code != "TL000"], ids=lambda r: r.code)
 def test_bad_example_yields_exactly_its_code(rule, tmp_path: Path) -> None:
-    codes = _codes_for(tmp_path, rule.sections["Bad"])
+    codes = _codes_for(tmp_path, rule.sections["Bad"], config=rule.example_config)
     assert codes and set(codes) == {rule.code}, codes
 
 
 @pytest.mark.parametrize("rule", [r for r in RULES if r.code != "TL000"], ids=lambda r: r.code)
 def test_good_example_yields_nothing(rule, tmp_path: Path) -> None:
-    assert _codes_for(tmp_path, rule.sections["Good"]) == []
+    assert _codes_for(tmp_path, rule.sections["Good"], config=rule.example_config) == []
 
 
 def test_internal_error_becomes_TL000_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:

@@ -44,6 +44,7 @@ _ROW_SECURITY = re.compile(r"\bset\s+(?:local\s+|session\s+)?row_security\s*(?:=
 _SET_ROLE = re.compile(r"\bset\s+(?:local\s+|session\s+)?role\s+\"?(\w+)", re.IGNORECASE)
 _SET_SETTING = re.compile(r"\bset\s+(local\s+|session\s+)?(search_path|[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)\s*(?:=|\bto\b)", re.IGNORECASE)
 _SET_CONFIG = re.compile(r"set_config\s*\(\s*'([^']*)'\s*,\s*[^,]+?,\s*([^)\s]+)\s*\)", re.IGNORECASE)
+_SETTINGS_OR_BYPASS = re.compile(r"row_security|set\s+role|set_config|set\s+(?:session\s+)?[a-z_]+\.[a-z_]|search_path|service_role|scopes_disabled", re.IGNORECASE)
 _WANTS = re.compile(
     r"request\.|Header\(|Query\(|Cookie\(|Body\(|Form\(|\bor\s+[\"'\dA-Z]|getattr\(|\.get\(\s*[\"'][^\"']*[\"']\s*,|\bif\b.+\belse\s+[\"'\d]"
     r"|row_security|set\s+role|set_config|set\s+(?:session\s+)?[a-z_]+\.[a-z_]|search_path|service_role|scopes_disabled",
@@ -61,11 +62,16 @@ class _Value:
 
 class TenantContextAdapter:
     name = "context"
-    needs_names = False
     follows_helpers = False
 
     def wants(self, source: str) -> bool:
         return bool(_WANTS.search(source))
+
+    @staticmethod
+    def needs_names(source: str) -> bool:
+        """A tenant value matters only where the file names a model or table the schema knows; a bypass or a
+        session setting matters anywhere."""
+        return not _SETTINGS_OR_BYPASS.search(source)
 
     def applies(self, schema: Schema) -> bool:
         return True
@@ -480,3 +486,91 @@ def _code(node: cst.CSTNode) -> str:
 
 
 ADAPTER = TenantContextAdapter()
+
+
+_TABLE_KINDS = (SiteKind.READ, SiteKind.UPDATE, SiteKind.DELETE, SiteKind.INSERT)
+
+
+def annotate_context(module: PythonModule, sites: list[QuerySite], config: Config, index) -> list[QuerySite]:
+    """Every adapter's sites of one file, told what their table's mode asks (a tenant filter, a tenant context) and,
+    in context mode, whether a context surrounds them: lexically (`with binder(...)`) or through the project index
+    (the function enters one, or every caller is inside one). Cross-tenant places are marked on every site."""
+    context_tables = {t.lower() for t in config.context_tables}
+    marked_inline = "cross-tenant" in module.source
+    if config.mode == "filter" and not context_tables and not config.cross_tenant and not marked_inline:
+        return sites
+    from dataclasses import replace
+
+    summary = index.by_rel.get(module.path) if index is not None else None
+    contexts = getattr(index, "context", None) if index is not None else None
+    lines = module.source.splitlines()
+    lexical: set[int] | None = None
+    out = []
+    for site in sites:
+        changes: dict = {}
+        if not site.cross_tenant:
+            cross = _declared_cross_tenant(config, module.path, site.function, summary, lines)
+            if cross:
+                changes["cross_tenant"] = cross
+        if site.table is not None and site.kind in _TABLE_KINDS:
+            listed = site.table.table.lower() in context_tables or site.table.name.lower() in context_tables
+            context_required = config.mode in ("context", "both") or listed
+            changes["context_required"] = context_required
+            changes["filter_required"] = config.mode in ("filter", "both") and not (listed and config.mode == "filter")
+            if context_required:
+                if lexical is None:
+                    lexical = _inside_binder_blocks(module.tree, set(contexts.binders) if contexts is not None else set())
+                if id(site.anchor) not in lexical:
+                    changes["context_gap"] = _gap(site.function, summary, contexts)
+        out.append(replace(site, **changes) if changes else site)
+    return out
+
+
+def _declared_cross_tenant(config: Config, rel: str, function: str, summary, lines: list[str]) -> str:
+    found = configured(config.cross_tenant, rel, function)
+    if found or summary is None:
+        return found
+    parts = function.split(".")
+    for i in range(len(parts), 0, -1):  # the function, or the method or function it is nested in
+        fs = summary.functions.get(".".join(parts[:i]))
+        if fs is not None and 0 < fs.line <= len(lines):
+            reason = inline_marker(lines[fs.line - 1])
+            if reason is not None:
+                return reason or "marked cross-tenant"
+    return ""
+
+
+def _gap(function: str, summary, contexts) -> str:
+    """Where the context-less path to a function starts; "" when it is inside a tenant context."""
+    if summary is None or contexts is None:
+        return "code tenantlint cannot place in the project index"
+    if function == "<module>":
+        return "module-level code"
+    parts = function.split(".")
+    for i in range(len(parts), 0, -1):
+        qual = ".".join(parts[:i])
+        if qual in summary.functions:
+            inside, why = contexts.inside(f"{summary.module}:{qual}")
+            return "" if inside else why
+    return f"{function} (not found in the project index)"
+
+
+def _inside_binder_blocks(tree: cst.Module, binders: set[str]) -> set[int]:
+    """Ids of every node inside a `with <binder>(...)` block (or `async with`)."""
+    inside: set[int] = set()
+    if not binders:
+        return inside
+    stack: list[cst.CSTNode] = [tree]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.With) and any(
+            isinstance(item.item, cst.Call) and (dotted_name(item.item.func) or "").rsplit(".", 1)[-1] in binders for item in n.items
+        ):
+            body = [n.body]
+            while body:
+                b = body.pop()
+                inside.add(id(b))
+                body.extend(b.children)
+            continue
+        stack.extend(n.children)
+    return inside

@@ -48,6 +48,7 @@ class Resolved:
 class ProjectIndex:
     files: dict[str, FileSummary] = field(default_factory=dict)  # by module name
     by_rel: dict[str, FileSummary] = field(default_factory=dict)
+    context: object = None  # tenantlint.context.reachability.ContextIndex, in context mode
     _suffixes: dict[str, str | None] = field(default_factory=dict)  # dotted suffix -> module (None: ambiguous)
     _callers: dict[str, list[tuple[str, str, bool]]] = field(default_factory=lambda: defaultdict(list))  # id -> [(rel, caller qualname, through self/cls)]
     _callees: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # rel -> ids it calls

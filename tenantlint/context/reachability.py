@@ -1,0 +1,154 @@
+"""Which functions run inside a tenant context, from the project index alone (no parsing).
+
+A function is inside when it enters a context itself (a parameter that depends on a binder, a binder decorator, a
+`with binder(...)` block in its text), when a binding middleware runs before every request (Django
+`settings.MIDDLEWARE`), or when every call site of it in the project is inside. A binder is a function whose text
+runs `set_config('app.…', …, true)` or `SET LOCAL app.… = …`, django-scopes' `scope`, or a name in `tenant-contexts`.
+What starts a context-less path is named: a task, a management command, a route, a function nobody calls.
+"""
+from __future__ import annotations
+
+import ast
+import re
+
+_BINDS = re.compile(r"set_config\s*\(\s*'[^']*'\s*,[^)]*?,\s*true\s*\)|\bset\s+local\s+[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", re.IGNORECASE)
+_TASK_DECORATORS = ("task", "shared_task", "periodic_task", "cron", "job", "actor")
+_ROUTE_VERBS = ("get", "post", "put", "patch", "delete", "api_route", "route")
+
+
+class ContextIndex:
+    def __init__(self, index, config):
+        self.index = index
+        self.config = config
+        self.binders: dict[str, str] = {}  # a name as called -> what it is
+        for s in index.files.values():
+            for fn in s.functions.values():
+                if fn.source and _BINDS.search(fn.source):
+                    self.binders[fn.qualname.rsplit(".", 1)[-1]] = f"{s.module}.{fn.qualname}"
+            for local, qualified in s.imports.items():
+                if qualified in ("django_scopes.scope", "django_scopes.scopes.scope"):
+                    self.binders[local] = "django-scopes scope()"
+        for declared in config.tenant_contexts:
+            self.binders[declared.lstrip("@").rsplit(".", 1)[-1]] = declared
+        self.middleware = self._binding_middleware()
+        self._with = re.compile(r"\bwith\b[^\n:]*?\b(?:[\w.]+\.)?(" + "|".join(map(re.escape, self.binders)) + r")\s*\(") if self.binders else None
+        self._memo: dict[str, tuple[bool, str]] = {}
+
+    # -- what a function does itself
+
+    def entry(self, s, fn, blocks: bool = True) -> str:
+        """How the function enters a tenant context itself, or "". `blocks`: a `with binder(...)` anywhere in its
+        text counts (for a caller: the call is taken to be inside the block; a query's own function is checked
+        lexically instead)."""
+        for _param, default in fn.defaults:
+            name = _depends_on(default)
+            if name and name in self.binders:
+                return f"depends on {name}"
+        for _param, ann in fn.annotations:
+            name = _depends_on(ann)
+            if name and name in self.binders:
+                return f"depends on {name}"
+        for d in fn.decorators:
+            if d.rsplit(".", 1)[-1] in self.binders:
+                return f"decorated with @{d}"
+        if blocks and self._with is not None and fn.source and self._with.search(fn.source):
+            return "opens a tenant context"
+        return ""
+
+    def job(self, s, fn) -> str:
+        """What runs the function when no request does: a task, a management command; "" otherwise."""
+        if "/management/commands/" in f"/{s.rel}":
+            return "a management command (an operator command)"
+        for d in fn.decorators:
+            if d.rsplit(".", 1)[-1] in _TASK_DECORATORS:
+                return f"a task (@{d})"
+        return ""
+
+    def route(self, fn) -> str:
+        for d in fn.decorators:
+            if "." in d and d.rsplit(".", 1)[-1] in _ROUTE_VERBS:
+                plain = [default for _p, default in fn.defaults if _depends_on(default)]
+                return f"the route {fn.qualname}" + (f", whose {_depends_on(plain[0])} binds no tenant" if plain else "")
+        return ""
+
+    # -- reachability
+
+    def inside(self, function_id: str) -> tuple[bool, str]:
+        """(inside, why) for code of the function outside any `with binder(...)` block of its own: how it is inside
+        a context, or from where a context-less path starts."""
+        found = self.index.function(function_id)
+        if found is not None and not self.entry(*found, blocks=False) and self.entry(*found):
+            # it opens a context somewhere, but this code is not in that block: judge it by its callers only
+            return self._by_callers(function_id, *found, ())
+        return self._inside(function_id, ())
+
+    def _inside(self, fid: str, stack: tuple) -> tuple[bool, str]:
+        if fid in self._memo:
+            return self._memo[fid]
+        found = self.index.function(fid)
+        if found is None:
+            return False, f"{fid.partition(':')[2]} (not found in the project index)"
+        s, fn = found
+        how = self.entry(s, fn)
+        if how:
+            return self._keep(fid, True, how)
+        ok, why = self._by_callers(fid, s, fn, stack)
+        return self._keep(fid, ok, why)
+
+    def _by_callers(self, fid: str, s, fn, stack: tuple) -> tuple[bool, str]:
+        job = self.job(s, fn)
+        if self.middleware and not job:
+            return True, f"every request passes {self.middleware}"
+        callers = [c for c in self.index.callers(fid) if f"{self.index.by_rel[c[0]].module}:{c[1]}" not in stack]
+        if not callers:
+            return False, job or self.route(fn) or f"{fn.qualname}, which nothing in the project calls inside a tenant context"
+        for rel, caller, _via_self in callers:
+            ok, why = self._inside(f"{self.index.by_rel[rel].module}:{caller}", stack + (fid,))
+            if not ok:
+                return False, why
+        return True, "every caller runs inside a tenant context"
+
+    def _keep(self, fid: str, ok: bool, why: str) -> tuple[bool, str]:
+        self._memo[fid] = (ok, why)
+        return ok, why
+
+    def _binding_middleware(self) -> str:
+        """A middleware in settings.MIDDLEWARE whose methods bind a tenant context (every view is then inside)."""
+        for s in sorted(self.index.files.values(), key=lambda s: s.rel):
+            if "settings" not in s.module:
+                continue
+            for name, value in s.constants:
+                if name != "MIDDLEWARE":
+                    continue
+                try:
+                    entries = ast.literal_eval(value)
+                except (ValueError, SyntaxError):
+                    continue
+                for entry in entries if isinstance(entries, (list, tuple)) else ():
+                    found = self.index.split_qualified(entry) if isinstance(entry, str) else None
+                    if found is None:
+                        continue
+                    target, parts = found
+                    cls = ".".join(parts)
+                    for qual, fn in target.functions.items():
+                        if (qual == cls or qual.startswith(cls + ".")) and fn.source and (_BINDS.search(fn.source) or (self._scope_call(target, fn.source))):
+                            return entry
+        return ""
+
+    @staticmethod
+    def _scope_call(s, source: str) -> bool:
+        names = [local for local, q in s.imports.items() if q in ("django_scopes.scope", "django_scopes.scopes.scope")]
+        return any(re.search(rf"\b{re.escape(n)}\s*\(", source) for n in names)
+
+    def digest(self, rel: str) -> str:
+        """What a file's context verdicts depend on elsewhere: the verdict of each of its functions."""
+        s = self.index.by_rel.get(rel)
+        if s is None:
+            return ""
+        return repr(sorted((q, self.inside(f"{s.module}:{q}")) for q in s.functions))
+
+
+def _depends_on(source: str) -> str:
+    """`Depends(get_tenant_session)` -> "get_tenant_session" (also inside `Annotated[...]`)."""
+    m = re.search(r"\bDepends\(\s*([\w.]+)", source)
+    return m.group(1).rsplit(".", 1)[-1] if m else ""
