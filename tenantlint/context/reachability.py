@@ -58,7 +58,7 @@ class ContextIndex:
     def job(self, s, fn) -> str:
         """What runs the function when no request does: a task, a management command; "" otherwise."""
         if "/management/commands/" in f"/{s.rel}":
-            return "a management command (an operator command)"
+            return f"the operator command manage.py {s.rel.rsplit('/', 1)[-1].removesuffix('.py')}"
         for d in fn.decorators:
             if d.rsplit(".", 1)[-1] in _TASK_DECORATORS:
                 return f"a task (@{d})"
