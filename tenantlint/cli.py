@@ -93,6 +93,7 @@ def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_c
         seconds=result.seconds,
         version=__version__,
         notifications=tuple(result.notifications),
+        cross_tenant=tuple(result.cross_tenant),
         command_line=" ".join(sys.argv),
     )
     text = render(fmt, result.findings, all_rules(), info)
@@ -139,10 +140,12 @@ def schema(paths, config_file, show_all) -> None:
     infos = sorted(learnt.tables.values(), key=lambda i: i.table)
     tenant = [i for i in infos if i.tenant is not None]
     click.echo(f"Tenant roots: {', '.join(config.tenant_roots)}; tenant columns: {', '.join(config.tenant_columns)}")
+    listed = {t.lower() for t in config.context_tables}
     for info in tenant:
         t = info.tenant
         paths_txt = ", ".join("__".join(p) for p in t.tenant_paths) or "-"
-        flags = []
+        in_context = config.mode == "context" or info.table.lower() in listed or info.name.lower() in listed
+        flags = ["mode: both" if config.mode == "both" else "mode: context" if in_context else "mode: filter"]
         if t.shared_when_null:
             flags.append("NULL tenant rows shared")
         if info.is_shared:

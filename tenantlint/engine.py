@@ -49,6 +49,7 @@ class RunResult:
     files_parsed: int
     seconds: float
     notifications: list[tuple[str, str]] = field(default_factory=list)
+    cross_tenant: list[tuple[str, int, str]] = field(default_factory=list)  # (path, line or 0, reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -559,7 +560,37 @@ def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache
     for path, diags in sorted(ddl_diags.items()):
         if path not in reported:  # a migration read for the schema only: say what was not understood
             notes.extend((path, f"line {line}: {msg}") for line, msg in diags)
-    return RunResult(findings, schema, len(targets), parsed, time.perf_counter() - started, notes)
+    return RunResult(findings, schema, len(targets), parsed, time.perf_counter() - started, notes, cross_tenant_places(config, index, targets))
+
+
+def cross_tenant_places(config: Config, index: ProjectIndex, targets: list[SourceFile]) -> list[tuple[str, int, str]]:
+    """Every place declared cross-tenant: configuration entries, and `def` lines marked inline in checked files."""
+    from tenantlint.context.places import inline_marker
+
+    places: list[tuple[str, int, str]] = []
+    for entry in config.cross_tenant:
+        path, _, function = entry.partition("::")
+        line = 0
+        s = index.by_rel.get(path) if function else None
+        if s is not None and function in s.functions:
+            line = s.functions[function].line
+        places.append((path, line, f"cross-tenant = {entry} in {config.source or 'configuration'}"))
+    for t in targets:
+        s = index.by_rel.get(t.rel)
+        if s is None or t.language != "python":
+            continue
+        try:
+            text = _read(t.path)
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "cross-tenant" not in text:
+            continue
+        lines = text.splitlines()
+        for qual, fn in sorted(s.functions.items(), key=lambda kv: kv[1].line):
+            reason = inline_marker(lines[fn.line - 1]) if 0 < fn.line <= len(lines) else None
+            if reason is not None:
+                places.append((t.rel, fn.line, reason or f"{qual} marked cross-tenant"))
+    return places
 
 
 def _schema_digest(schema: Schema, ddl_diags) -> str:

@@ -15,6 +15,7 @@ class RunInfo:
     seconds: float = 0.0
     version: str = ""
     notifications: tuple[tuple[str, str], ...] = ()  # (path or "", message): unreadable files, config notes
+    cross_tenant: tuple[tuple[str, int, str], ...] = ()  # (path, line or 0, reason): places declared cross-tenant
     command_line: str = ""
 
 

@@ -40,6 +40,7 @@ def as_dict(findings, rules, run) -> dict:
             for f in ordered_findings
         ],
         "notifications": [{"path": path, "message": message} for path, message in run.notifications],
+        "cross_tenant": [{"path": path, "line": line, "reason": reason} for path, line, reason in run.cross_tenant],
     }
 
 
