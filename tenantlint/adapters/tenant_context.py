@@ -519,7 +519,8 @@ def annotate_context(module: PythonModule, sites: list[QuerySite], config: Confi
             changes["filter_required"] = config.mode in ("filter", "both") and not (listed and config.mode == "filter")
             if context_required:
                 if lexical is None:
-                    lexical = _inside_binder_blocks(module.tree, set(contexts.binders) if contexts is not None else set())
+                    # inside a binder's block, or inside scopes_disabled(): TL202 reports that bypass, in one place
+                    lexical = _inside_binder_blocks(module.tree, (set(contexts.binders) if contexts is not None else set()) | {"scopes_disabled"})
                 if id(site.anchor) not in lexical:
                     changes["context_gap"] = _gap(site.function, summary, contexts)
         out.append(replace(site, **changes) if changes else site)
@@ -544,15 +545,20 @@ def _gap(function: str, summary, contexts) -> str:
     """Where the context-less path to a function starts; "" when it is inside a tenant context."""
     if summary is None or contexts is None:
         return "code tenantlint cannot place in the project index"
-    if function == "<module>":
-        return "module-level code"
     parts = function.split(".")
     for i in range(len(parts), 0, -1):
         qual = ".".join(parts[:i])
-        if qual in summary.functions:
+        fs = summary.functions.get(qual)
+        if fs is not None:
+            if any(d.rsplit(".", 1)[-1] == "scopes_disabled" for d in fs.decorators):
+                return ""  # the bypass is TL202's
             inside, why = contexts.inside(f"{summary.module}:{qual}")
             return "" if inside else why
-    return f"{function} (not found in the project index)"
+    # module or class level (a view's `queryset = ...` runs when a request uses it), or a function the index
+    # does not list: request code, inside when a middleware binds every request
+    if contexts.middleware and "/management/commands/" not in f"/{summary.rel}":
+        return ""
+    return "module-level code" if function == "<module>" else f"{function} (not a function the project index lists)"
 
 
 def _inside_binder_blocks(tree: cst.Module, binders: set[str]) -> set[int]:

@@ -130,6 +130,11 @@ class ContextIndex:
                         continue
                     target, parts = found
                     cls = ".".join(parts)
+                    if parts and parts[0] not in target.classes:  # re-exported by a package: follow the import
+                        defined = self.index.lookup(target.module, cls)
+                        if defined is None or not defined[1]:
+                            continue
+                        target, cls = defined
                     for qual, fn in target.functions.items():
                         if (qual == cls or qual.startswith(cls + ".")) and fn.source and (_BINDS.search(fn.source) or (self._scope_call(target, fn.source))):
                             return entry
