@@ -43,6 +43,8 @@ _EXITS = {"abort", "abort_with", "PermissionDenied", "Http404", "HTTPException",
 _ROW_SECURITY = re.compile(r"\bset\s+(?:local\s+|session\s+)?row_security\s*(?:=|to)\s*'?(off|false|0)\b", re.IGNORECASE)
 _SET_ROLE = re.compile(r"\bset\s+(?:local\s+|session\s+)?role\s+\"?(\w+)", re.IGNORECASE)
 _SET_SETTING = re.compile(r"\bset\s+(local\s+|session\s+)?(search_path|[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)\s*(?:=|\bto\b)", re.IGNORECASE)
+# a setting that carries the tenant (`app.current_org`, `myapp.tenant_id`), not an extension's parameter
+_TENANT_SETTING = re.compile(r"^(app|application)\.|tenant|org|workspace|realm|account|team|company|customer|current|user|project|space|group", re.IGNORECASE)
 _SET_CONFIG = re.compile(r"set_config\s*\(\s*'([^']*)'\s*,\s*[^,]+?,\s*([^)\s]+)\s*\)", re.IGNORECASE)
 _SETTINGS_OR_BYPASS = re.compile(r"row_security|set\s+role|set_config|set\s+(?:session\s+)?[a-z_]+\.[a-z_]|search_path|service_role|scopes_disabled", re.IGNORECASE)
 _WANTS = re.compile(
@@ -271,7 +273,8 @@ class _Analysis:
             return
         if last == "set_config" and len(call.args) >= 3:
             third = call.args[2].value
-            if not (isinstance(third, cst.Name) and third.value == "True"):
+            setting = string_value(call.args[0].value)
+            if not (isinstance(third, cst.Name) and third.value == "True") and (setting is None or _TENANT_SETTING.search(setting)):
                 self.setting(call, f"set_config(..., {_code(third)}): only a literal true as the third argument ends the setting with the transaction")
             self.value_use(call, call.args[1].value, env, "binds the tenant context")
             return
@@ -310,12 +313,18 @@ class _Analysis:
         m = _SET_ROLE.search(sql)
         if m and m.group(1).lower() in self.roles:
             self.bypass(call, f"{_snippet(m.group(0))}: the role {m.group(1)} bypasses row-level security (rls-bypass-roles)")
+        interpolated = isinstance(call.args[0].value, cst.FormattedString) or "?" in sql
         for m in _SET_SETTING.finditer(sql):
-            if not m.group(1) or m.group(1).strip().lower() == "session":
-                what = "search_path" if m.group(2).lower() == "search_path" else m.group(2)
-                self.setting(call, f"SET {m.group(2)} without LOCAL keeps {what} on the pooled connection after the transaction")
+            if m.group(1) and m.group(1).strip().lower() != "session":
+                continue
+            name = m.group(2)
+            if name.lower() == "search_path" and not interpolated:
+                continue  # a fixed search_path is configuration, not a tenant
+            if name.lower() != "search_path" and not _TENANT_SETTING.search(name):
+                continue  # an extension's parameter (pg_trgm.similarity_threshold), not a tenant
+            self.setting(call, f"SET {name} without LOCAL keeps it on the pooled connection after the transaction")
         for m in _SET_CONFIG.finditer(sql):
-            if m.group(2).lower() != "true":
+            if m.group(2).lower() != "true" and _TENANT_SETTING.search(m.group(1)):
                 self.setting(call, f"set_config('{m.group(1)}', ..., {m.group(2)}) keeps the setting on the pooled connection after the transaction")
         if ("set_config" in sql.lower() or re.search(r"\bset\s+local\b", sql, re.IGNORECASE)) and len(call.args) >= 2:
             params = call.args[1].value
@@ -415,8 +424,11 @@ def _is_none(node: cst.BaseExpression) -> bool:
 
 
 def _is_default(node: cst.BaseExpression) -> bool:
-    """A fixed tenant: a literal, or a constant named in capitals (`DEFAULT_ORG`, `settings.DEFAULT_TENANT_ID`)."""
-    if isinstance(node, (cst.Integer, cst.SimpleString, cst.ConcatenatedString)):
+    """A fixed tenant: a literal, or a constant named in capitals (`DEFAULT_ORG`, `settings.DEFAULT_TENANT_ID`).
+    An empty string names no tenant: a query with it finds nothing rather than another tenant's rows."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        return bool(string_value(node))
+    if isinstance(node, cst.Integer):
         return True
     name = dotted_name(node)
     if name:
