@@ -46,10 +46,11 @@ _SET_SETTING = re.compile(r"\bset\s+(local\s+|session\s+)?(search_path|[a-z_][a-
 # a setting that carries the tenant (`app.current_org`, `myapp.tenant_id`), not an extension's parameter
 _TENANT_SETTING = re.compile(r"^(app|application)\.|tenant|org|workspace|realm|account|team|company|customer|current|user|project|space|group", re.IGNORECASE)
 _SET_CONFIG = re.compile(r"set_config\s*\(\s*'([^']*)'\s*,\s*[^,]+?,\s*([^)\s]+)\s*\)", re.IGNORECASE)
-_SETTINGS_OR_BYPASS = re.compile(r"row_security|set\s+role|set_config|set\s+(?:session\s+)?[a-z_]+\.[a-z_]|search_path|service_role|scopes_disabled", re.IGNORECASE)
+# (SQL keywords in capitals: "set role" and "set foo.bar" are common English and Python in comments)
+_SETTINGS_OR_BYPASS = re.compile(r"(?i:row_security|set_config|search_path|service_role|scopes_disabled)|\bSET\s+(?:LOCAL\s+|SESSION\s+)?(?:ROLE\b|[a-z_]+\.[a-z_]+\s*(?:=|TO\b))")
 _WANTS = re.compile(
     r"request\.|Header\(|Query\(|Cookie\(|Body\(|Form\(|\bor\s+[\"'\dA-Z]|getattr\(|\.get\(\s*[\"'][^\"']*[\"']\s*,|\bif\b.+\belse\s+[\"'\d]"
-    r"|row_security|set\s+role|set_config|set\s+(?:session\s+)?[a-z_]+\.[a-z_]|search_path|service_role|scopes_disabled",
+    r"|row_security|set_config|search_path|service_role|scopes_disabled|SET\s+(?:LOCAL\s+|SESSION\s+)?(?:ROLE\b|[a-z_]+\.[a-z_])",
     re.IGNORECASE,
 )
 
@@ -107,6 +108,10 @@ class _Analysis:
         self.models = {name for name, info in schema.models.items() if info.is_tenant_table}
         self.roles = {r.lower() for r in config.rls_bypass_roles}
         self.unscoped = set(config.unscoped_managers)
+        self.handled: set[int] = set()
+        scoped = [info for info in schema.models.values() if info.scoped_managers]
+        names = {info.name for info in scoped}
+        self.scoped_words = names | {acc for accessors in schema.reverse.values() for acc, src in accessors.items() if src in names}
         self.interesting = _QUERY_METHODS | _CONTEXT_CALLS | self.models | {n.split(".")[-1] for n in schema.models}
 
     # -- walking
@@ -145,6 +150,8 @@ class _Analysis:
             return env
         if isinstance(stmt, cst.With):
             for item in stmt.items:
+                if _is_scopes_disabled(item.item):
+                    self.scopes_disabled(item.item, stmt.body)
                 self.expr(item.item, env, func)
             return self.block(stmt.body.body, env, func)
         for attr in ("test", "iter"):
@@ -186,6 +193,8 @@ class _Analysis:
             if value is not None:
                 env[p.name.value] = value
         for d in node.decorators:
+            if _is_scopes_disabled(d.decorator):
+                self.scopes_disabled(d.decorator, node.body)
             self.expr(d.decorator, {}, None)
         self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], env, node)
         self.function, self.cross = saved, saved_cross
@@ -266,7 +275,8 @@ class _Analysis:
         name = dotted_name(call.func) or ""
         last = name.rsplit(".", 1)[-1] if name else (call.func.attr.value if isinstance(call.func, cst.Attribute) else "")
         if last == "scopes_disabled":
-            self.bypass(call, "django-scopes' tenant scope is off inside it")
+            if id(call) not in self.handled:  # not a block or decorator (judged with their body): report it
+                self.bypass(call, "django-scopes' tenant scope is off inside it")
             return
         if last in ("create_client", "acreate_client", "create_async_client") and any("service_role" in _code(a.value).lower() for a in call.args):
             self.bypass(call, "a supabase client with the service-role key bypasses row-level security")
@@ -389,12 +399,32 @@ class _Analysis:
             )
         )
 
+    def scopes_disabled(self, node: cst.BaseExpression, body: cst.CSTNode) -> None:
+        """`with scopes_disabled():` / `@scopes_disabled()`: a bypass when its body names a model that django-scopes
+        scopes (a model with a ScopedManager); a block over tokens, users or events turns nothing off."""
+        self.handled.add(id(node))
+        if self.scoped_words:
+            code = self.module.tree.code_for_node(body)
+            if self.scoped_words.isdisjoint(_WORD.findall(code)) and not _DYNAMIC_MODEL.search(code):
+                return
+        self.bypass(node, "django-scopes' tenant scope is off inside it")
+
     def bypass(self, anchor: cst.CSTNode, reason: str) -> None:
         api = f"{_api(anchor)}()" if isinstance(anchor, cst.Call) and not anchor.args else _api(anchor)
         self.sites.append(QuerySite(SiteKind.BYPASS, None, Restriction(Scope.UNSCOPED, (), reason), api, anchor, f"{_code(anchor)}\0bypass", self.function, cross_tenant=self.cross))
 
     def setting(self, anchor: cst.CSTNode, reason: str) -> None:
         self.sites.append(QuerySite(SiteKind.SETTING, None, Restriction(Scope.UNSCOPED, (), reason), _api(anchor), anchor, f"{_code(anchor)}\0{reason}", self.function, cross_tenant=self.cross))
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# a model chosen at run time (`self.__class__.objects`, `type(obj).objects`, `self.model.objects`): it may be scoped
+_DYNAMIC_MODEL = re.compile(r"(__class__|\)|\bmodel|\bcls)\.(objects|_default_manager)\b")
+
+
+def _is_scopes_disabled(node: cst.BaseExpression) -> bool:
+    target = node.func if isinstance(node, cst.Call) else node
+    return (dotted_name(target) or "").rsplit(".", 1)[-1] == "scopes_disabled"
 
 
 def _literal_text(node: cst.BaseExpression) -> str | None:
