@@ -65,38 +65,45 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Worker processes (0 = one per core).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the per-file cache (.tenantlint_cache/ under the project root).")
 @click.option("--debug", is_flag=True, help="Re-raise internal errors with a traceback instead of reporting TL000.")
-def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_cache, debug) -> None:
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Report only findings not in this baseline file (see `tenantlint baseline`).")
+def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_cache, debug, baseline_file) -> None:
     """Check PATHS (default: the current directory) for queries without a tenant filter.
 
     Exit status: 0 no error or warning finding, 1 findings, 2 usage or configuration error.
     """
-    from tenantlint.engine import exit_status, run
+    from tenantlint.engine import exit_status
 
     paths = paths or (Path("."),)
-    config = _load(config_file, paths)
-    select, ignore = _split(select), _split(ignore)
-    _check_selectors(select, "--select")
-    _check_selectors(ignore, "--ignore")
-    _check_selectors(config.select, "select in configuration")
-    _check_selectors(config.ignore, "ignore in configuration")
-    config = with_overrides(config, select=select, ignore=config.ignore + ignore, jobs=jobs)
     if output is not None and not output.parent.resolve().is_dir():
         raise UsageFailure(f"--output {output}: the folder {output.parent} does not exist")
-    try:
-        result = run(list(paths), config, debug=debug, use_cache=not no_cache and not debug)
-    except PathError as exc:
-        raise UsageFailure(str(exc)) from None
+    config, result = _run(paths, config_file, select, ignore, jobs, no_cache, debug)
+    findings = result.findings
+    notes = list(result.notifications)
+    baseline_path = baseline_file or (config.root / config.baseline if config.baseline else None)
+    if baseline_path is not None:
+        from tenantlint import baseline as bl
+
+        try:
+            entries = bl.load(baseline_path)
+        except bl.BaselineError as exc:
+            raise UsageFailure(str(exc)) from None
+        cmp = bl.compare(findings, entries)
+        findings = cmp.new
+        summary = f"baseline {baseline_path}: {len(cmp.known)} known finding(s) not shown, {len(cmp.new)} new"
+        if cmp.gone:
+            summary += f"; {len(cmp.gone)} baselined finding(s) no longer occur: run `tenantlint baseline update` to drop them"
+        notes.append(("", summary))
     info = RunInfo(
         root=config.root,
         files_checked=result.files_checked,
         files_parsed=result.files_parsed,
         seconds=result.seconds,
         version=__version__,
-        notifications=tuple(result.notifications),
+        notifications=tuple(notes),
         cross_tenant=tuple(result.cross_tenant),
         command_line=" ".join(sys.argv),
     )
-    text = render(fmt, result.findings, all_rules(), info)
+    text = render(fmt, findings, all_rules(), info)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")
@@ -104,7 +111,71 @@ def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_c
             raise UsageFailure(f"--output {output}: cannot write the report: {exc.strerror or exc}") from None
     else:
         click.echo(text, nl=not text.endswith("\n"))
-    sys.exit(0 if exit_zero else exit_status(result.findings))
+    sys.exit(0 if exit_zero else exit_status(findings))
+
+
+def _run(paths, config_file, select=(), ignore=(), jobs=None, no_cache=False, debug=False):
+    """Configuration and the engine's result for PATHS, with command-line rule selection."""
+    from tenantlint.engine import run
+
+    config = _load(config_file, paths)
+    select, ignore = _split(select), _split(ignore)
+    _check_selectors(select, "--select")
+    _check_selectors(ignore, "--ignore")
+    _check_selectors(config.select, "select in configuration")
+    _check_selectors(config.ignore, "ignore in configuration")
+    config = with_overrides(config, select=select, ignore=config.ignore + ignore, jobs=jobs)
+    try:
+        return config, run(list(paths), config, debug=debug, use_cache=not no_cache and not debug)
+    except PathError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+@main.group()
+def baseline() -> None:
+    """Accept today's findings so that `check --baseline` reports only new ones."""
+
+
+@baseline.command("create")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Baseline file (default: .tenantlint-baseline.json at the project root, or the `baseline` key).")
+@click.option("--no-cache", is_flag=True, help="Do not use the per-file cache.")
+def baseline_create(paths, config_file, output, no_cache) -> None:
+    """Write every current finding of PATHS to the baseline file (sorted, no line numbers)."""
+    from tenantlint import baseline as bl
+
+    paths = paths or (Path("."),)
+    config, result = _run(paths, config_file, no_cache=no_cache)
+    target = output or config.root / (config.baseline or bl.DEFAULT_NAME)
+    if not target.parent.resolve().is_dir():
+        raise UsageFailure(f"--output {target}: the folder {target.parent} does not exist")
+    entries = [bl.entry_of(f) for f in result.findings]
+    target.write_text(bl.dump(entries), encoding="utf-8")
+    by_code = ", ".join(f"{c} {n}" for c, n in sorted(bl.counts(entries).items())) or "none"
+    click.echo(f"wrote {len(entries)} finding(s) to {target} ({by_code})")
+
+
+@baseline.command("update")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Baseline file (default: the `baseline` key, or .tenantlint-baseline.json at the project root).")
+@click.option("--no-cache", is_flag=True, help="Do not use the per-file cache.")
+def baseline_update(paths, config_file, baseline_file, no_cache) -> None:
+    """Drop the entries no finding matches any more; never add a new finding."""
+    from tenantlint import baseline as bl
+
+    paths = paths or (Path("."),)
+    config, result = _run(paths, config_file, no_cache=no_cache)
+    target = baseline_file or config.root / (config.baseline or bl.DEFAULT_NAME)
+    try:
+        entries = bl.load(target)
+    except bl.BaselineError as exc:
+        raise UsageFailure(str(exc)) from None
+    cmp = bl.compare(result.findings, entries)
+    kept = [bl.entry_of(f) if e.path != f.path else e for f, e in cmp.known]  # a moved file: the entry follows it
+    target.write_text(bl.dump(kept), encoding="utf-8")
+    click.echo(f"{target}: kept {len(kept)}, dropped {len(cmp.gone)} fixed, {len(cmp.new)} new finding(s) not added")
 
 
 @main.command("rules")

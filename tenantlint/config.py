@@ -65,6 +65,7 @@ class Config:
     unscoped_managers: tuple[str, ...] = ()  # managers or sessions that skip the tenant scope ("all_objects")
     jobs: int = 0  # 0 = one worker per core
     cache_dir: str = ".tenantlint_cache"  # relative to the project root; "" disables the cache
+    baseline: str = ""  # a baseline file (relative to the project root): check reports only findings not in it
 
     @property
     def all_excludes(self) -> tuple[str, ...]:
@@ -132,6 +133,7 @@ _CONVERTERS = {
     "unscoped-managers": ("unscoped_managers", _str_list),
     "jobs": ("jobs", _int),
     "cache-dir": ("cache_dir", _str),
+    "baseline": ("baseline", _str),
 }
 KNOWN_KEYS = tuple(sorted(_CONVERTERS))
 
@@ -241,5 +243,5 @@ def fingerprint_of(config: Config) -> str:
     """A stable digest of the settings that change analysis results (cache key)."""
     import hashlib
 
-    parts = [f"{f.name}={getattr(config, f.name)!r}" for f in fields(config) if f.name not in ("root", "source", "jobs", "cache_dir")]
+    parts = [f"{f.name}={getattr(config, f.name)!r}" for f in fields(config) if f.name not in ("root", "source", "jobs", "cache_dir", "baseline")]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]

@@ -246,7 +246,7 @@ class FileChecker:
 
     def _engine_finding(self, code: str, path: str, span: Span, message: str) -> Finding:
         rule = self.rules[code]
-        return Finding(code, rule.name, rule.level, path, span, message, _fingerprint(code, path, message, ""))
+        return Finding(code, rule.name, rule.level, path, span, message, _fingerprint(code, path, message, ""), content_fingerprint=_fingerprint(code, "", message, ""))
 
     def check(self, file: SourceFile) -> _FileOutcome:
         try:
@@ -360,7 +360,8 @@ class FileChecker:
             span = site.span or locate(site.anchor)
             base = _fingerprint(v.rule.code, rel, site.text, site.function)
             occurrences[base] += 1
-            findings.append(Finding(v.rule.code, v.rule.name, v.level or v.rule.level, rel, span, v.message, f"{base}:{occurrences[base]}", site.related))
+            content = _fingerprint(v.rule.code, "", site.text, site.function)
+            findings.append(Finding(v.rule.code, v.rule.name, v.level or v.rule.level, rel, span, v.message, f"{base}:{occurrences[base]}", site.related, content))
         return findings
 
     def _check_sql(self, file: SourceFile, text: str) -> _FileOutcome:

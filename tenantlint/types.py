@@ -220,3 +220,4 @@ class Finding:
     message: str
     fingerprint: str = ""
     related: tuple[tuple[str, Span, str], ...] = ()  # (path, span, message)
+    content_fingerprint: str = ""  # the fingerprint without the path: a baseline's second chance after a file moves
