@@ -66,7 +66,8 @@ def main() -> None:
 @click.option("--no-cache", is_flag=True, help="Do not read or write the per-file cache (.tenantlint_cache/ under the project root).")
 @click.option("--debug", is_flag=True, help="Re-raise internal errors with a traceback instead of reporting TL000.")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Report only findings not in this baseline file (see `tenantlint baseline`).")
-def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_cache, debug, baseline_file) -> None:
+@click.option("--diff", "diff_rev", metavar="REV", help="Report only findings on lines changed since the merge base with REV (a pull request's base branch).")
+def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_cache, debug, baseline_file, diff_rev) -> None:
     """Check PATHS (default: the current directory) for queries without a tenant filter.
 
     Exit status: 0 no error or warning finding, 1 findings, 2 usage or configuration error.
@@ -76,6 +77,15 @@ def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_c
     paths = paths or (Path("."),)
     if output is not None and not output.parent.resolve().is_dir():
         raise UsageFailure(f"--output {output}: the folder {output.parent} does not exist")
+    config = _load(config_file, paths)
+    changed = None
+    if diff_rev:
+        from tenantlint.diff import DiffError, changed_lines
+
+        try:
+            changed = changed_lines(config.root, diff_rev)
+        except DiffError as exc:
+            raise UsageFailure(str(exc)) from None
     config, result = _run(paths, config_file, select, ignore, jobs, no_cache, debug)
     findings = result.findings
     notes = list(result.notifications)
@@ -93,6 +103,12 @@ def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_c
         if cmp.gone:
             summary += f"; {len(cmp.gone)} baselined finding(s) no longer occur: run `tenantlint baseline update` to drop them"
         notes.append(("", summary))
+    if changed is not None:
+        from tenantlint.diff import touches
+
+        shown = [f for f in findings if touches(f, changed)]
+        notes.append(("", f"--diff {diff_rev}: {len(shown)} of {len(findings)} finding(s) touch the {len(changed)} changed file(s)"))
+        findings = shown
     info = RunInfo(
         root=config.root,
         files_checked=result.files_checked,

@@ -70,6 +70,7 @@ class ModelFacts:
     table_is_explicit: bool = False  # Meta.db_table / __tablename__ given
     derived: tuple[str, ...] = ()  # fields the model's own code fills in when a row is saved (`self.workspace = ...` in save())
     scoped_managers: tuple[str, ...] = ()  # managers that filter by the tenant themselves (django-scopes ScopedManager)
+    plain_managers: tuple[str, ...] = ()  # other managers the class assigns: they replace inherited scoped ones
     declares_fields: bool = False  # the body declares the framework's fields (`models.ForeignKey(...)`): a model whatever its bases
     owner_via: tuple[str, ...] = ()  # relations that carry the tenant even when nullable (an association_proxy of the tenant column)
     through_of: str | None = None  # the table Django creates for a many-to-many field of this model

@@ -404,7 +404,7 @@ class _Analysis:
         scopes (a model with a ScopedManager); a block over tokens, users or events turns nothing off."""
         self.handled.add(id(node))
         if self.scoped_words:
-            code = self.module.tree.code_for_node(body)
+            code = _EMPTY_QUERY.sub("", self.module.tree.code_for_node(body))  # Model.objects.none() runs no query
             if self.scoped_words.isdisjoint(_WORD.findall(code)) and not _DYNAMIC_MODEL.search(code):
                 return
         self.bypass(node, "django-scopes' tenant scope is off inside it")
@@ -418,6 +418,7 @@ class _Analysis:
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_EMPTY_QUERY = re.compile(r"\b\w+\.objects\.none\(\)")
 # a model chosen at run time (`self.__class__.objects`, `type(obj).objects`, `self.model.objects`): it may be scoped
 _DYNAMIC_MODEL = re.compile(r"(__class__|\)|\bmodel|\bcls)\.(objects|_default_manager)\b")
 

@@ -122,6 +122,7 @@ class DjangoSchemaSource:
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         derived: set[str] = set()
         scoped: list[str] = []
+        plain: list[str] = []
         m2m: list[tuple[str, str]] = []
         declares_fields = False
         for stmt in body:
@@ -142,6 +143,10 @@ class DjangoSchemaSource:
                     continue
                 if (module.imports.qualify(value.func) or "").rsplit(".", 1)[-1] == "ScopedManager":
                     scoped.append(target)  # django-scopes: every query through it is filtered by the active scope
+                    continue
+                callee = (module.imports.qualify(value.func) or "").rsplit(".", 1)[-1]
+                if callee.endswith("Manager") or callee == "as_manager":
+                    plain.append(target)  # replaces a scoped manager of the same name inherited from a base
                     continue
                 cls = _field_class(value)
                 if cls is None or not (cls.endswith("Field") or cls in _RELATION_FIELDS or cls.endswith("Key")):
@@ -207,6 +212,7 @@ class DjangoSchemaSource:
             table_is_explicit=db_table is not None,
             derived=tuple(sorted(derived)),
             scoped_managers=tuple(scoped),
+            plain_managers=tuple(plain),
             declares_fields=declares_fields,
         )
 

@@ -114,7 +114,10 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
             for b in f.bases:
                 base = pick(b, f)
                 if base is not None and base is not f:
-                    out |= derived_of(base, depth + 1, attr)
+                    inherited_names = derived_of(base, depth + 1, attr)
+                    if attr == "scoped_managers":  # `objects = models.Manager()` in a subclass replaces a scoped one
+                        inherited_names -= set(f.plain_managers)
+                    out |= inherited_names
         return out
 
     models: dict[str, ModelInfo] = {}
