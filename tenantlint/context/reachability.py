@@ -31,6 +31,7 @@ class ContextIndex:
         for declared in config.tenant_contexts:
             self.binders[declared.lstrip("@").rsplit(".", 1)[-1]] = declared
         self.middleware = self._binding_middleware()
+        self.request_hook = self._binding_hook()
         self._with = re.compile(r"\bwith\b[^\n:]*?\b(?:[\w.]+\.)?(" + "|".join(map(re.escape, self.binders)) + r")\s*\(") if self.binders else None
         self._memo: dict[str, tuple[bool, str]] = {}
 
@@ -44,8 +45,9 @@ class ContextIndex:
             name = _depends_on(default)
             if name and name in self.binders:
                 return f"depends on {name}"
+        aliases = dict(s.constants)  # `TenantDB = Annotated[Session, Depends(get_tenant_session)]`
         for _param, ann in fn.annotations:
-            name = _depends_on(ann)
+            name = _depends_on(aliases.get(ann.strip(), ann))
             if name and name in self.binders:
                 return f"depends on {name}"
         for d in fn.decorators:
@@ -62,6 +64,8 @@ class ContextIndex:
         for d in fn.decorators:
             if d.rsplit(".", 1)[-1] in _TASK_DECORATORS:
                 return f"a task (@{d})"
+            if d.rsplit(".", 1)[-1] == "command" and ("cli" in d or "click" in d or "typer" in d or d == "command"):
+                return f"a command-line command (@{d})"
         return ""
 
     def route(self, fn) -> str:
@@ -99,6 +103,8 @@ class ContextIndex:
         job = self.job(s, fn)
         if self.middleware and not job:
             return True, f"every request passes {self.middleware}"
+        if self.request_hook and not job and self.route(fn):
+            return True, f"every request runs {self.request_hook} first"
         callers = [c for c in self.index.callers(fid) if f"{self.index.by_rel[c[0]].module}:{c[1]}" not in stack]
         if not callers:
             return False, job or self.route(fn) or f"{fn.qualname}, which nothing in the project calls inside a tenant context"
@@ -138,6 +144,16 @@ class ContextIndex:
                     for qual, fn in target.functions.items():
                         if (qual == cls or qual.startswith(cls + ".")) and fn.source and (_BINDS.search(fn.source) or (self._scope_call(target, fn.source))):
                             return entry
+        return ""
+
+    def _binding_hook(self) -> str:
+        """A Flask `before_request` hook that binds a tenant context (every route is then inside)."""
+        for s in sorted(self.index.files.values(), key=lambda s: s.rel):
+            for qual, fn in s.functions.items():
+                if any(d.rsplit(".", 1)[-1] == "before_request" for d in fn.decorators) and fn.source:
+                    calls_binder = any(c.rsplit(".", 1)[-1] in self.binders for c in fn.calls)
+                    if _BINDS.search(fn.source) or calls_binder:
+                        return f"{s.module}.{qual}"
         return ""
 
     @staticmethod
