@@ -36,7 +36,8 @@ _ALWAYS_SQL = {"raw", "exec_driver_sql", "read_sql", "read_sql_query", "RawSQL",
 _BUILDERS = {"text", "RawSQL", "SQL"}
 _CURSOR_NAME = re.compile(r"(^|_)(cursor|cur|curs|conn|connection|db|database|pool)$", re.IGNORECASE)
 _WANTS = re.compile(r"\.(execute|executemany|mogrify|fetch|fetchrow|fetchval|exec_driver_sql|raw|read_sql|read_sql_query|executescript)\(|\b(text|RawSQL|SQL|execute_values|read_sql)\(")
-_SQL_WORD = re.compile(r"\b(select|insert|update|delete|merge)\b", re.IGNORECASE)
+_SQL_STRING = re.compile(r"""(?:^|[\s"'(f])(?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|WITH|MERGE\s+INTO)\s""")
+_IMPORTED_CONSTANT = re.compile(r"^\s*from\s+\S+\s+import\s+[^\n]*\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b", re.MULTILINE)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _UNRESOLVED = "__tl_"  # placeholder name of an interpolated value tenantlint could not read
 _SEVERITY = {Scope.DEFEATED: 4, Scope.UNSCOPED: 3, Scope.UNKNOWN: 2, Scope.GUARDED: 1, Scope.SCOPED: 0}
@@ -76,7 +77,12 @@ def _cap(alts: list[_Text]) -> list[_Text]:
 
 class SqlStringsAdapter:
     name = "sql"
-    needs_names = False  # SQL names tables in strings, possibly imported: the file need not name a model
+
+    @staticmethod
+    def needs_names(source: str) -> bool:
+        """SQL names its tables in strings, possibly imported from another module: a file with SQL text, or one that
+        imports a constant, is read even when it names no model; any other file only when it does."""
+        return not (_SQL_STRING.search(source) or _IMPORTED_CONSTANT.search(source))
     follows_helpers = False  # judges the file's own calls only: the helpers' text does not make it run
 
     def wants(self, source: str) -> bool:

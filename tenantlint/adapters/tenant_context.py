@@ -67,8 +67,13 @@ class TenantContextAdapter:
     name = "context"
     follows_helpers = False
 
+    _tenant_word: re.Pattern | None = None  # set by applies(): the tenant columns and relations of this schema
+
     def wants(self, source: str) -> bool:
-        return bool(_WANTS.search(source))
+        if _SETTINGS_OR_BYPASS.search(source):
+            return True
+        # a tenant value needs a tenant column or relation named in the file, and a request read or a fallback
+        return bool(self._tenant_word is not None and self._tenant_word.search(source) and _WANTS.search(source))
 
     @staticmethod
     def needs_names(source: str) -> bool:
@@ -77,6 +82,8 @@ class TenantContextAdapter:
         return not _SETTINGS_OR_BYPASS.search(source)
 
     def applies(self, schema: Schema) -> bool:
+        keys = _tenant_keys(schema, ())
+        self._tenant_word = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, keys))) + r")\b", re.IGNORECASE) if keys else None
         return True
 
     def sites(self, module: PythonModule, schema: Schema, config: Config, index=None) -> Iterable[QuerySite]:
@@ -93,18 +100,7 @@ class _Analysis:
         self.function = "<module>"
         self.cross = ""
         self.lines = module.source.splitlines()
-        keys = {c.lower() for c in config.tenant_columns}
-        for info in schema.models.values():
-            t = info.tenant
-            if t is None:
-                continue
-            if t.tenant_column:
-                keys.add(t.tenant_column.lower())
-            for path in t.tenant_paths:
-                if len(path) == 1:
-                    keys.add(path[0].lower())
-                    keys.add(path[0].lower() + "_id")
-        self.keys = keys
+        self.keys = _tenant_keys(schema, config.tenant_columns)
         self.models = {name for name, info in schema.models.items() if info.is_tenant_table}
         self.roles = {r.lower() for r in config.rls_bypass_roles}
         self.unscoped = set(config.unscoped_managers)
@@ -176,7 +172,8 @@ class _Analysis:
         fs = self.summary.functions.get(qualname) if self.summary is not None else None
         if fs is None or self.unscoped:
             return True
-        return not self.interesting.isdisjoint(fs.called)
+        route = any("." in d and d.rsplit(".", 1)[-1] in _ROUTE_VERBS for d in fs.decorators)
+        return bool(fs.hints or route or "scopes_disabled" in fs.decorators) and not self.interesting.isdisjoint(fs.called)
 
     def function_def(self, node: cst.FunctionDef) -> None:
         saved, saved_cross = self.function, self.cross
@@ -426,6 +423,22 @@ _DYNAMIC_MODEL = re.compile(r"(__class__|\)|\bmodel|\bcls)\.(objects|_default_ma
 def _is_scopes_disabled(node: cst.BaseExpression) -> bool:
     target = node.func if isinstance(node, cst.Call) else node
     return (dotted_name(target) or "").rsplit(".", 1)[-1] == "scopes_disabled"
+
+
+def _tenant_keys(schema: Schema, tenant_columns) -> set[str]:
+    """Names a tenant value goes by: the tenant columns, and each tenant table's column or relation to the root."""
+    keys = {c.lower() for c in tenant_columns} | {"org_id", "organization_id", "tenant_id"}
+    for info in schema.models.values():
+        t = info.tenant
+        if t is None:
+            continue
+        if t.tenant_column:
+            keys.add(t.tenant_column.lower())
+        for path in t.tenant_paths:
+            if len(path) == 1:
+                keys.add(path[0].lower())
+                keys.add(path[0].lower() + "_id")
+    return keys
 
 
 def _literal_text(node: cst.BaseExpression) -> str | None:

@@ -36,6 +36,7 @@ class FunctionSummary:
     source: str | None  # the `def` as written (decorators excluded; see dedent_source), None when too long to be a helper
     first_line: int = 0  # line of the first decorator, or of `def`
     called: frozenset = frozenset()  # every name written just before `(` in the body, methods after `)` included
+    hints: frozenset = frozenset()  # "request", "fallback", "context": what the body's text may hold (tenant values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,12 @@ def _qualify_text(name: str, imports: dict[str, str]) -> str:
 _CALL = re.compile(r"(?<![\w.])((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*|super\(\)(?:\.[A-Za-z_]\w*)+)\s*\(")
 _NOT_CALLS = frozenset(keyword.kwlist) | {"def", "class", "print"}
 _CALLED = re.compile(r"([A-Za-z_]\w*)\s*\(")
+# what a function's text may hold that the tenant-context adapter judges (cheap regexes; the adapter decides)
+_HINTS = (
+    ("request", re.compile(r"request\.(?:GET|POST|data|query_params|headers|META|COOKIES|args|form|json|values|cookies|query|body|path_params|get_json)\b|\b(?:Header|Query|Cookie|Body|Form)\(")),
+    ("fallback", re.compile(r"\bor\s+[\"'\dA-Z]|getattr\(|\.get(?:env)?\(\s*[^()]*,|\belse\s+[\"'\d]")),
+    ("context", re.compile(r"row_security|set_config|search_path|service_role|scopes_disabled|SET\s+(?:LOCAL\s+|SESSION\s+)?(?:ROLE\b|[a-z_]+\.[a-z_])|create_client", re.IGNORECASE)),
+)
 
 
 def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines: list[str], in_class: bool) -> FunctionSummary:
@@ -192,6 +199,8 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines
     body_text = "".join(lines[node.body[0].lineno - 1 : end]) if node.body else ""
     calls = [c for c in _CALL.findall(body_text) if c.split(".", 1)[0] not in _NOT_CALLS]
     called = frozenset(_CALLED.findall(body_text))
+    signature = "".join(lines[node.lineno - 1 : node.body[0].lineno - 1]) if node.body else ""
+    hints = frozenset(h for h, pattern in _HINTS if pattern.search(body_text) or (h == "request" and pattern.search(signature)))
     source = None
     if end - node.lineno < MAX_HELPER_LINES:
         source = "".join(lines[node.lineno - 1 : end])  # as written: dedented only when it is parsed (dedent_source)
@@ -213,6 +222,7 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines
         source=source,
         first_line=first,
         called=called,
+        hints=hints,
     )
 
 
