@@ -147,6 +147,37 @@ def _run(paths, config_file, select=(), ignore=(), jobs=None, no_cache=False, de
         raise UsageFailure(str(exc)) from None
 
 
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(("markdown", "csv", "json", "html")), default="markdown", show_default=True, help="Inventory format; html is one self-contained page.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the inventory to this file instead of stdout.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file.")
+@click.option("--no-cache", is_flag=True, help="Do not use the per-file cache.")
+def audit(paths, fmt, output, config_file, no_cache) -> None:
+    """The inventory of every query on a tenant table (not only findings): status, rules, suppressions with their
+    reasons, cross-tenant places, tenant context; grouped by table and by file, with owner and fix-status columns."""
+    from tenantlint.engine import run
+    from tenantlint.report.audit import render as render_audit
+
+    paths = paths or (Path("."),)
+    if output is not None and not output.parent.resolve().is_dir():
+        raise UsageFailure(f"--output {output}: the folder {output.parent} does not exist")
+    config = _load(config_file, paths)
+    try:
+        result = run(list(paths), config, use_cache=not no_cache, inventory=True)
+    except PathError as exc:
+        raise UsageFailure(str(exc)) from None
+    text = render_audit(fmt, result.sites, str(config.root))
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageFailure(f"--output {output}: cannot write the inventory: {exc.strerror or exc}") from None
+        click.echo(f"wrote the inventory of {len(result.sites)} queries to {output}", err=True)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
 @main.group()
 def baseline() -> None:
     """Accept today's findings so that `check --baseline` reports only new ones."""

@@ -32,9 +32,10 @@ from tenantlint.schema.ddl import facts_from_sql
 from tenantlint.schema.resolve import build_schema
 from tenantlint.schema.sources import python_sources
 from tenantlint.suppressions import Suppression, parse_suppressions
-from tenantlint.types import Finding, Level, ModelFacts, QuerySite, Schema, Span
+from tenantlint.types import Finding, Level, ModelFacts, QuerySite, Schema, SiteKind, SiteRecord, Span
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TABLE_KINDS = (SiteKind.READ, SiteKind.UPDATE, SiteKind.DELETE, SiteKind.INSERT)
 _SQL_DML = re.compile(r"\b(select|insert|update|delete|merge)\b", re.IGNORECASE)
 _NEWLINE = re.compile(r"\n")
 _WS = re.compile(r"\s+")
@@ -50,6 +51,7 @@ class RunResult:
     seconds: float
     notifications: list[tuple[str, str]] = field(default_factory=list)
     cross_tenant: list[tuple[str, int, str]] = field(default_factory=list)  # (path, line or 0, reason)
+    sites: list[SiteRecord] = field(default_factory=list)  # every query on a tenant table (run(..., inventory=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,7 @@ def _schema_facts(file: SourceFile, text: str, config: Config) -> tuple[list[Mod
 class _FileOutcome:
     findings: list[Finding]
     parsed: bool
+    sites: list[SiteRecord] = field(default_factory=list)  # the audit inventory, when asked for
 
 
 def _known_identifiers(schema: Schema) -> frozenset[str]:
@@ -243,6 +246,7 @@ class FileChecker:
             for glob, codes in config.per_path_ignores.items()
         ]
         self.ddl_diagnostics: dict[str, list[tuple[int, str]]] = {}
+        self.inventory = False  # also record every query site (the audit)
 
     def _engine_finding(self, code: str, path: str, span: Span, message: str) -> Finding:
         rule = self.rules[code]
@@ -316,7 +320,8 @@ class FileChecker:
                 internal.append((f"internal error in the tenant-context pass: {exc!r}; please report it", None))
         self._judge(all_sites, verdicts, internal)
         suppressions = parse_suppressions(text) if has_suppressions else []
-        if not verdicts and not internal and not suppressions:
+        inventory = self.inventory and any(s.table is not None and s.table.is_tenant_table and s.kind in _TABLE_KINDS for s in all_sites)
+        if not verdicts and not internal and not suppressions and not inventory:
             return _FileOutcome([], True)
 
         spans = _TextSpans(text, module)
@@ -335,11 +340,41 @@ class FileChecker:
             return span
 
         findings = self._findings(file.rel, verdicts, locate)
+        by_site: dict[int, list[Finding]] = {}
+        for v, f in zip(verdicts, findings):
+            by_site.setdefault(id(v.site), []).append(f)
         for message, anchor in internal:
             span = (spans.of(anchor) if anchor is not None else None) or Span(1, 1, 1, 1)
             findings.append(self._engine_finding("TL000", file.rel, span, message))
-        findings = self._apply_suppressions(file.rel, findings, suppressions)
-        return _FileOutcome(self._filter(file.rel, findings), True)
+        suppressed: dict[int, str] = {}
+        findings = self._filter(file.rel, self._apply_suppressions(file.rel, findings, suppressions, suppressed))
+        records = self._records(file.rel, all_sites, by_site, suppressed, locate) if inventory else []
+        return _FileOutcome(findings, True, records)
+
+    def _records(self, rel: str, sites: list[QuerySite], by_site: dict, suppressed: dict, locate) -> list[SiteRecord]:
+        """Every query on a tenant table of the file, with its status, its findings and their suppressions."""
+        out = []
+        for site in sites:
+            if site.table is None or not site.table.is_tenant_table or site.kind not in _TABLE_KINDS:
+                continue
+            span = site.span or locate(site.anchor)
+            found = by_site.get(id(site), [])
+            context = ""
+            if site.context_required:
+                context = f"outside: {site.context_gap}" if site.context_gap else "inside"
+            out.append(
+                SiteRecord(
+                    rel, span.start_line, span.start_col, site.table.table, site.table.name, site.kind.value,
+                    site.restriction.scope.value, site.api, site.function, site.restriction.reason,
+                    tuple(f.code for f in found if id(f) not in suppressed and self._shown(rel, f.code)),
+                    tuple(f"{f.code}: {suppressed[id(f)]}" for f in found if id(f) in suppressed),
+                    site.cross_tenant, context,
+                )
+            )
+        return out
+
+    def _shown(self, rel: str, code: str) -> bool:
+        return bool(self._filter(rel, [Finding(code, "", Level.NOTE, rel, Span(1, 1, 1, 1), "")]))
 
     def _judge(self, sites: Iterable[QuerySite], verdicts: list[Verdict], internal: list) -> None:
         """Every rule that cares about a site's kind, on every site."""
@@ -370,11 +405,12 @@ class FileChecker:
         findings = [self._engine_finding("TL001", file.rel, Span(line, 1, line, 1), msg) for line, msg in self.ddl_diagnostics.get(file.rel, [])]
         verdicts: list[Verdict] = []
         internal: list = []
+        sites: list[QuerySite] = []
         if self.schema.tenant_tables and _SQL_DML.search(text):
             from tenantlint.sql import judge_text, looks_like_query
 
             judged, parsed = judge_text(text, self.schema, self.config.sql_dialect)
-            sites = []
+            sites.clear()
             for j in judged:
                 st = j.statement
                 span = Span(st.line, st.col, st.end_line, st.end_col)
@@ -385,12 +421,18 @@ class FileChecker:
                 if looks_like_query(piece) and not any(line == ln for ln, _ in self.ddl_diagnostics.get(file.rel, [])):
                     findings.append(self._engine_finding("TL002", file.rel, Span(line, 1, line, 1), f"cannot verify the tenant filter of this statement: sqlglot cannot read it: {error}"))
             self._judge(sites, verdicts, internal)
-        findings += self._findings(file.rel, verdicts, lambda anchor: Span(1, 1, 1, 1))
+        made = self._findings(file.rel, verdicts, lambda anchor: Span(1, 1, 1, 1))
+        by_site: dict[int, list[Finding]] = {}
+        for v, f in zip(verdicts, made):
+            by_site.setdefault(id(v.site), []).append(f)
+        findings += made
         for message, _ in internal:
             findings.append(self._engine_finding("TL000", file.rel, Span(1, 1, 1, 1), message))
+        suppressed: dict[int, str] = {}
         if "tenantlint:" in text.lower():
-            findings = self._apply_suppressions(file.rel, findings, parse_suppressions(text, language="sql"))
-        return _FileOutcome(self._filter(file.rel, findings), True)
+            findings = self._apply_suppressions(file.rel, findings, parse_suppressions(text, language="sql"), suppressed)
+        records = self._records(file.rel, sites, by_site, suppressed, lambda anchor: Span(1, 1, 1, 1)) if self.inventory and verdicts is not None else []
+        return _FileOutcome(self._filter(file.rel, findings), True, records)
 
     def _calls_helpers(self, rel: str) -> bool:
         """The file calls project functions that may run queries: it is parsed even if it names no model."""
@@ -403,7 +445,8 @@ class FileChecker:
                 ignored |= codes
         return [f for f in findings if f.code in self.enabled and f.code not in ignored]
 
-    def _apply_suppressions(self, rel: str, findings: list[Finding], suppressions: list[Suppression]) -> list[Finding]:
+    def _apply_suppressions(self, rel: str, findings: list[Finding], suppressions: list[Suppression], suppressed: dict | None = None) -> list[Finding]:
+        """Findings less the suppressed ones (recorded in `suppressed`: id(finding) -> reason), plus TL003 problems."""
         if not suppressions:
             return findings
         by_name = {r.name: c for c, r in self.rules.items()}
@@ -440,6 +483,8 @@ class FileChecker:
                 kept.append(f)
             else:
                 used.add(hit)
+                if suppressed is not None:
+                    suppressed[id(f)] = next(sup.reason for i, sup, _c in valid if i == hit)
         for i, s, codes in valid:
             if i not in used and codes and codes <= self.enabled and not any(c in self.rules and self.rules[c].engine_diagnostic for c in codes):
                 problems.append(self._engine_finding("TL003", rel, Span(s.line, s.col, s.line, s.end_col), f"suppression of {', '.join(sorted(codes))} silences nothing: remove it"))
@@ -535,7 +580,7 @@ def learn_project(config: Config, use_cache: bool = False) -> tuple[Schema, dict
     return schema, ddl_diags, notes, index
 
 
-def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache: bool = False) -> RunResult:
+def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache: bool = False, inventory: bool = False) -> RunResult:
     """Check `paths`. The cache is off by default (tests, library use); the command line turns it on."""
     started = time.perf_counter()
     SKIPPED.clear()
@@ -545,15 +590,18 @@ def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache
     enabled = enabled_codes(config, rules)
     cache = None
     if use_cache:
-        salt = f"{fingerprint_of(config)}\0{sorted(enabled)}\0{_schema_digest(schema, ddl_diags)}"
+        salt = f"{fingerprint_of(config)}\0{sorted(enabled)}\0{_schema_digest(schema, ddl_diags)}\0{'inventory' if inventory else ''}"
         cache = FileCache(_cache_folder(config, use_cache), salt)
     checker = FileChecker(schema, config, rules, enabled, debug=debug, cache=cache, index=index)
     checker.ddl_diagnostics = ddl_diags
+    checker.inventory = inventory
+    sites: list[SiteRecord] = []
     findings: list[Finding] = []
     parsed = 0
     jobs = 1 if debug else _jobs(config, len(targets))
     for outcome in _map(_worker_check, targets, jobs, (checker, config, cache)):
         findings.extend(outcome.findings)
+        sites.extend(outcome.sites)
         parsed += outcome.parsed
     findings.sort(key=lambda f: (f.path, f.span.start_line, f.span.start_col, f.code))
     reported = {t.rel for t in targets}
@@ -561,7 +609,8 @@ def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache
     for path, diags in sorted(ddl_diags.items()):
         if path not in reported:  # a migration read for the schema only: say what was not understood
             notes.extend((path, f"line {line}: {msg}") for line, msg in diags)
-    return RunResult(findings, schema, len(targets), parsed, time.perf_counter() - started, notes, cross_tenant_places(config, index, targets))
+    sites.sort(key=lambda r: (r.path, r.line, r.column, r.table, r.kind))
+    return RunResult(findings, schema, len(targets), parsed, time.perf_counter() - started, notes, cross_tenant_places(config, index, targets), sites)
 
 
 def cross_tenant_places(config: Config, index: ProjectIndex, targets: list[SourceFile]) -> list[tuple[str, int, str]]:

@@ -222,3 +222,23 @@ class Finding:
     fingerprint: str = ""
     related: tuple[tuple[str, Span, str], ...] = ()  # (path, span, message)
     content_fingerprint: str = ""  # the fingerprint without the path: a baseline's second chance after a file moves
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRecord:
+    """One query on a tenant table, for the audit inventory: every site, scoped or not."""
+
+    path: str
+    line: int
+    column: int
+    table: str
+    model: str
+    kind: str  # read, update, delete, insert
+    status: str  # scoped, unscoped, defeated, unverifiable, guarded
+    api: str
+    function: str
+    reason: str = ""  # why the status (the restriction's reason)
+    rules: tuple[str, ...] = ()  # codes reported on this site
+    suppressed: tuple[str, ...] = ()  # "TL101: reason" for each suppressed finding
+    cross_tenant: str = ""
+    context: str = ""  # "", "inside", or "outside: <where the context-less path starts>" (context mode)
