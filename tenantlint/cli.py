@@ -67,7 +67,8 @@ def main() -> None:
 @click.option("--debug", is_flag=True, help="Re-raise internal errors with a traceback instead of reporting TL000.")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Report only findings not in this baseline file (see `tenantlint baseline`).")
 @click.option("--diff", "diff_rev", metavar="REV", help="Report only findings on lines changed since the merge base with REV (a pull request's base branch).")
-def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_cache, debug, baseline_file, diff_rev) -> None:
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
+def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_cache, debug, baseline_file, diff_rev, statistics) -> None:
     """Check PATHS (default: the current directory) for queries without a tenant filter.
 
     Exit status: 0 no error or warning finding, 1 findings, 2 usage or configuration error.
@@ -119,7 +120,7 @@ def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_c
         cross_tenant=tuple(result.cross_tenant),
         command_line=" ".join(sys.argv),
     )
-    text = render(fmt, findings, all_rules(), info)
+    text = _statistics(findings) if statistics else render(fmt, findings, all_rules(), info)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")
@@ -128,6 +129,16 @@ def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_c
     else:
         click.echo(text, nl=not text.endswith("\n"))
     sys.exit(0 if exit_zero else exit_status(findings))
+
+
+def _statistics(findings) -> str:
+    """One line per rule, most frequent first: count, code, name, level (ruff's --statistics)."""
+    from collections import Counter
+
+    rules = all_rules()
+    counts = Counter(f.code for f in findings)
+    lines = [f"{n:>5}  {code}  {rules[code].name:<36} {rules[code].level.value}" for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return "\n".join(lines + [f"{sum(counts.values()):>5}  findings"]) + "\n"
 
 
 def _run(paths, config_file, select=(), ignore=(), jobs=None, no_cache=False, debug=False):

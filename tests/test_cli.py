@@ -246,3 +246,15 @@ def test_python_dash_m_runs_the_command_line(project: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "tenantlint", "check", str(project), "--no-cache"], capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
     assert "app/views.py:5:12: TL101" in proc.stdout
+
+
+def test_statistics_counts_findings_per_rule(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples" / "clinic"
+    result = CliRunner().invoke(main, ["check", str(examples), "--statistics", "--no-cache"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    # the example's deliberate leaks: two ORM reads and one raw-SQL read, an OR, a bulk update, an insert, a **filters
+    assert lines[0].split()[:3] == ["3", "TL101", "unscoped-read"]
+    assert lines[-1].split() == ["7", "findings"]
+    counts = {line.split()[1]: int(line.split()[0]) for line in lines[:-1]}
+    assert counts == {"TL101": 3, "TL002": 1, "TL102": 1, "TL103": 1, "TL104": 1}
