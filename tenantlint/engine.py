@@ -233,6 +233,9 @@ class FileChecker:
         self.enabled = enabled
         self.debug = debug
         self.adapters = [a for a in python_adapters() if getattr(a, "applies", lambda _s: True)(schema)]
+        for a in self.adapters:
+            if hasattr(a, "configure"):
+                a.configure(config)
         self.identifiers = _known_identifiers(schema)
         self.by_kind: dict = {}
         for rule in rules.values():

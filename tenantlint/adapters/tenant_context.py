@@ -69,8 +69,14 @@ class TenantContextAdapter:
 
     _tenant_word: re.Pattern | None = None  # set by applies(): the tenant columns and relations of this schema
 
+    _unscoped_word: re.Pattern | None = None  # set by configure(): the managers declared unscoped
+
+    def configure(self, config: Config) -> None:
+        names = sorted(config.unscoped_managers)
+        self._unscoped_word = re.compile(r"\.(?:" + "|".join(map(re.escape, names)) + r")\b") if names else None
+
     def wants(self, source: str) -> bool:
-        if _SETTINGS_OR_BYPASS.search(source):
+        if _SETTINGS_OR_BYPASS.search(source) or (self._unscoped_word is not None and self._unscoped_word.search(source)):
             return True
         # a tenant value needs a tenant column or relation named in the file, and a request read or a fallback
         return bool(self._tenant_word is not None and self._tenant_word.search(source) and _WANTS.search(source))
