@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time tenantlint on trees and print figures (speed targets live here, never in unit tests).
 
-    python bench/bench.py PATH [PATH ...] [--jobs 1 --jobs 2] [--config FILE] [--against CMD]
+    python bench/bench.py PATH [PATH ...] [--jobs 1 --jobs 2] [--config FILE] [--against CMD] [--bandit CMD]
 
 `--against CMD` times another tenantlint (an older checkout's `.venv/bin/tenantlint`) on the same trees in the same
 run, cold, so a change's cost is measured side by side on the same machine and load.
@@ -57,12 +57,26 @@ def timed_run(cmd: list[str]) -> tuple[float, float, int, str]:
     return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), found
 
 
+def timed_bandit(cmd: list[str], path: Path) -> tuple[float, float, int]:
+    """bandit on the same tree, quiet, its JSON report discarded: wall seconds, peak MB, exit code."""
+    started = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.execvp(cmd[0], [*cmd, "-r", str(path), "-q", "-f", "json", "-x", ".venv,node_modules,tests,test"])
+    _, status, usage = os.wait4(pid, 0)
+    return time.perf_counter() - started, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path)
     parser.add_argument("--jobs", action="append", type=int)
     parser.add_argument("--config", type=Path)
     parser.add_argument("--against", help="another tenantlint command to time cold on the same trees, for comparison")
+    parser.add_argument("--bandit", help="a bandit command (`bandit` or a venv's path) timed on the same trees, for the speed target")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     for path in args.paths:
@@ -80,6 +94,10 @@ def main() -> int:
                 o_seconds, o_peak, o_code, o_found = timed_run(other)
                 print(f"  {'against':<8} {o_seconds:7.2f} s  {lines / o_seconds:9.0f} lines/s  peak {o_peak:6.0f} MB  exit {o_code}  "
                       f"no cache; {o_found}; this build takes {seconds / o_seconds:.2f}x its time")
+            if args.bandit:
+                b_seconds, b_peak, b_code = timed_bandit(args.bandit.split(), path)
+                print(f"  {'bandit':<8} {b_seconds:7.2f} s  {lines / b_seconds:9.0f} lines/s  peak {b_peak:6.0f} MB  exit {b_code}  "
+                      f"all its rules, one process; tenantlint takes {seconds / b_seconds:.2f}x its time")
         timed_run(base)  # fill the cache
         seconds, peak_mb, code, found = timed_run(base)
         print(f"  {'cached':<8} {seconds:7.2f} s  {lines / seconds:9.0f} lines/s  peak {peak_mb:6.0f} MB  exit {code}  second run, nothing changed; {found}")
