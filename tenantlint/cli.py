@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 from pathlib import Path
 
@@ -68,7 +69,9 @@ def main() -> None:
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Report only findings not in this baseline file (see `tenantlint baseline`).")
 @click.option("--diff", "diff_rev", metavar="REV", help="Report only findings on lines changed since the merge base with REV (a pull request's base branch).")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
-def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_cache, debug, baseline_file, diff_rev, statistics) -> None:
+@click.option("--show-source", is_flag=True, help="Text format: print the query's lines under each finding, the span marked.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (it appears only on a terminal, for runs longer than a second).")
+def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_cache, debug, baseline_file, diff_rev, statistics, show_source, quiet) -> None:
     """Check PATHS (default: the current directory) for queries without a tenant filter.
 
     Exit status: 0 no error or warning finding, 1 findings, 2 usage or configuration error.
@@ -87,7 +90,12 @@ def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_c
             changed = changed_lines(config.root, diff_rev)
         except DiffError as exc:
             raise UsageFailure(str(exc)) from None
-    config, result = _run(paths, config_file, select, ignore, jobs, no_cache, debug)
+    progress = None if quiet or not sys.stderr.isatty() else ProgressBar()
+    try:
+        config, result = _run(paths, config_file, select, ignore, jobs, no_cache, debug, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     findings = result.findings
     notes = list(result.notifications)
     baseline_path = baseline_file or (config.root / config.baseline if config.baseline else None)
@@ -119,6 +127,8 @@ def check(paths, fmt, output, select, ignore, config_file, exit_zero, jobs, no_c
         notifications=tuple(notes),
         cross_tenant=tuple(result.cross_tenant),
         command_line=" ".join(sys.argv),
+        show_source=show_source,
+        color=fmt == "text" and output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
     )
     text = _statistics(findings) if statistics else render(fmt, findings, all_rules(), info)
     if output is not None:
@@ -141,7 +151,38 @@ def _statistics(findings) -> str:
     return "\n".join(lines + [f"{sum(counts.values()):>5}  findings"]) + "\n"
 
 
-def _run(paths, config_file, select=(), ignore=(), jobs=None, no_cache=False, debug=False):
+class ProgressBar:
+    """A rich progress bar on stderr, shown only once a run has taken more than `delay` seconds."""
+
+    def __init__(self, delay: float = 1.0, console=None):
+        import time
+
+        self.delay = delay
+        self.started = time.monotonic()
+        self.console = console
+        self.bar = None
+        self.task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        import time
+
+        if self.bar is None:
+            if time.monotonic() - self.started < self.delay or total <= 0:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=self.console or Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("files", total=total)
+        self.bar.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _run(paths, config_file, select=(), ignore=(), jobs=None, no_cache=False, debug=False, progress=None):
     """Configuration and the engine's result for PATHS, with command-line rule selection."""
     from tenantlint.engine import run
 
@@ -153,7 +194,7 @@ def _run(paths, config_file, select=(), ignore=(), jobs=None, no_cache=False, de
     _check_selectors(config.ignore, "ignore in configuration")
     config = with_overrides(config, select=select, ignore=config.ignore + ignore, jobs=jobs)
     try:
-        return config, run(list(paths), config, debug=debug, use_cache=not no_cache and not debug)
+        return config, run(list(paths), config, debug=debug, use_cache=not no_cache and not debug, progress=progress)
     except PathError as exc:
         raise UsageFailure(str(exc)) from None
 

@@ -583,8 +583,9 @@ def learn_project(config: Config, use_cache: bool = False) -> tuple[Schema, dict
     return schema, ddl_diags, notes, index
 
 
-def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache: bool = False, inventory: bool = False) -> RunResult:
-    """Check `paths`. The cache is off by default (tests, library use); the command line turns it on."""
+def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache: bool = False, inventory: bool = False, progress=None) -> RunResult:
+    """Check `paths`. `progress(done, total)` is called as files are checked (the command line's progress bar)."""
+    # The cache is off by default (tests, library use); the command line turns it on.
     started = time.perf_counter()
     SKIPPED.clear()
     targets = discover_targets(list(paths), config)
@@ -599,6 +600,7 @@ def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache
     checker.ddl_diagnostics = ddl_diags
     checker.inventory = inventory
     sites: list[SiteRecord] = []
+    done = 0
     findings: list[Finding] = []
     parsed = 0
     jobs = 1 if debug else _jobs(config, len(targets))
@@ -606,6 +608,9 @@ def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache
         findings.extend(outcome.findings)
         sites.extend(outcome.sites)
         parsed += outcome.parsed
+        done += 1
+        if progress is not None:
+            progress(done, len(targets))
     findings.sort(key=lambda f: (f.path, f.span.start_line, f.span.start_col, f.code))
     reported = {t.rel for t in targets}
     notes.extend(sorted(SKIPPED.items()))

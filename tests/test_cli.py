@@ -258,3 +258,39 @@ def test_statistics_counts_findings_per_rule(tmp_path: Path) -> None:
     assert lines[-1].split() == ["7", "findings"]
     counts = {line.split()[1]: int(line.split()[0]) for line in lines[:-1]}
     assert counts == {"TL101": 3, "TL002": 1, "TL102": 1, "TL103": 1, "TL104": 1}
+
+
+def test_show_source_marks_the_span_under_each_finding() -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples" / "clinic"
+    result = CliRunner().invoke(main, ["check", str(examples), "--show-source", "--no-cache"])
+    lines = result.output.splitlines()
+    i = lines.index(next(l for l in lines if l.startswith("clinic/views.py:15:12: TL101")))
+    assert lines[i + 2] == "15 |     return get_object_or_404(Patient, pk=pk)"
+    caret_line = lines[i + 3]
+    assert caret_line.index("^") - len("   | ") == 11 and caret_line.count("^") == len("get_object_or_404(Patient, pk=pk)")
+    assert "\x1b[" not in result.output  # not a terminal: no colour
+
+
+def test_colour_only_when_asked_and_progress_only_on_a_terminal_after_a_delay() -> None:
+    import io
+
+    from rich.console import Console
+
+    from tenantlint.cli import ProgressBar
+    from tenantlint.report import RunInfo
+    from tenantlint.report.text_report import render
+    from tenantlint.types import Finding, Level, Span
+
+    f = Finding("TL101", "unscoped-read", Level.WARNING, "a.py", Span(1, 1, 1, 5), "msg")
+    assert "\x1b[" in render([f], {}, RunInfo(root=Path("."), color=True))
+    assert "\x1b[" not in render([f], {}, RunInfo(root=Path(".")))
+    shown = io.StringIO()
+    bar = ProgressBar(delay=0, console=Console(file=shown, force_terminal=True, width=80))
+    bar(3, 10)
+    bar.close()
+    assert "checking" in shown.getvalue()
+    hidden = io.StringIO()
+    quick = ProgressBar(delay=60, console=Console(file=hidden, force_terminal=True, width=80))
+    quick(3, 10)
+    quick.close()
+    assert hidden.getvalue() == ""

@@ -17,6 +17,8 @@ class RunInfo:
     notifications: tuple[tuple[str, str], ...] = ()  # (path or "", message): unreadable files, config notes
     cross_tenant: tuple[tuple[str, int, str], ...] = ()  # (path, line or 0, reason): places declared cross-tenant
     command_line: str = ""
+    show_source: bool = False  # text: the query's lines under each finding, the span marked
+    color: bool = False  # text: colour codes and levels (a terminal, and NO_COLOR unset)
 
 
 FORMATS = ("text", "json", "sarif", "github")
