@@ -170,7 +170,11 @@ def _span_of(node: cst.CSTNode, positions) -> Span:
 def _syntax_error_location(text: str, exc: cst.ParserSyntaxError) -> tuple[Span, str]:
     """Python's own compiler places syntax errors more exactly than libcst's native parser does."""
     try:
-        compile(text, "<checked>", "exec", dont_inherit=True)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<checked>", "exec", dont_inherit=True)
     except SyntaxError as err:
         line, col = err.lineno or 1, err.offset or 1
         end_line, end_col = err.end_lineno or line, err.end_offset or col + 1

@@ -13,6 +13,7 @@ import ast
 import keyword
 import re
 import textwrap
+import warnings
 from dataclasses import dataclass, field
 
 MAX_HELPER_LINES = 60  # a longer function is a view, a job or an action, not a helper worth judging per call
@@ -241,7 +242,9 @@ def summarize(rel: str, text: str) -> FileSummary:
     """The summary of one file; a file that does not parse gets an empty one (the query pass reports it)."""
     module = module_name(rel)
     try:
-        tree = ast.parse(text)
+        with warnings.catch_warnings():  # "invalid escape sequence" and the like are the project's business
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return FileSummary(rel, module, parse_error=True)
     lines = text.splitlines(keepends=True)
