@@ -5,6 +5,7 @@ names are resolved only when an adapter asks, from the imports the module itself
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -26,7 +27,9 @@ def string_value(node: cst.BaseExpression | None) -> str | None:
     """The value of a plain string literal (or implicitly concatenated ones); None for anything else."""
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         try:
-            value = node.evaluated_value
+            with warnings.catch_warnings():  # an invalid escape in the checked code is not our warning to print
+                warnings.simplefilter("ignore")
+                value = node.evaluated_value
         except Exception:  # a malformed escape: not a string we can read
             return None
         return value if isinstance(value, str) else None
