@@ -36,6 +36,16 @@ from tenantlint.types import Finding, Level, ModelFacts, QuerySite, Schema, Site
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TABLE_KINDS = (SiteKind.READ, SiteKind.UPDATE, SiteKind.DELETE, SiteKind.INSERT)
+MAX_CHAIN = 200  # chained calls in one expression: libcst's parser takes seconds, then the walk hits the recursion limit
+_DEEP_CHAIN = re.compile(r"(?:\)\s*\.\s*[A-Za-z_]\w*\s*\([^()]*){%d}" % MAX_CHAIN)
+
+
+def _too_deep(text: str) -> int:
+    """The line of an expression chaining more than MAX_CHAIN calls (generated code), or 0."""
+    if text.count(").") < MAX_CHAIN:
+        return 0
+    m = _DEEP_CHAIN.search(text)
+    return text.count("\n", 0, m.start()) + 1 if m else 0
 _SQL_DML = re.compile(r"\b(select|insert|update|delete|merge)\b", re.IGNORECASE)
 _NEWLINE = re.compile(r"\n")
 _WS = re.compile(r"\s+")
@@ -125,8 +135,8 @@ def _schema_facts(file: SourceFile, text: str, config: Config) -> tuple[list[Mod
         facts, diags = facts_from_sql(text, file.rel, dialect=config.sql_dialect)
         return facts, [(file.rel, line, msg) for line, msg in diags]
     sources = [s for s in python_sources() if s.wants(text)]
-    if not sources:
-        return [], []
+    if not sources or _too_deep(text):
+        return [], []  # a file too deep to parse is reported by the query pass
     try:
         module = PythonModule.parse(file.rel, text)
     except cst.ParserSyntaxError:
@@ -301,6 +311,10 @@ class FileChecker:
             adapters = [a for a in adapters if not _needs_names(a, text)]
             if not adapters and not has_suppressions:
                 return _FileOutcome([], False)
+        deep = _too_deep(text)
+        if deep:
+            msg = f"cannot check this file: line {deep} chains more than {MAX_CHAIN} calls in one expression; split it to have its queries checked"
+            return _FileOutcome(self._filter(file.rel, [self._engine_finding("TL001", file.rel, Span(deep, 1, deep, 1), msg)]), False)
         try:
             module = PythonModule.parse(file.rel, text)
         except cst.ParserSyntaxError as exc:

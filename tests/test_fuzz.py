@@ -84,3 +84,17 @@ def test_mutated_files_never_crash_and_leave_other_files_alone(project: Path, tm
             if path != rel:
                 assert after.get(path) == before.get(path), f"{rel} {what} changed the findings of {path}"
     target.write_text(original, encoding="utf-8")
+
+
+def test_a_chain_of_three_thousand_calls_is_a_parse_note_not_a_crash(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "models.py").write_text(
+        "from django.db import models\n\n\nclass Organization(models.Model):\n    name = models.CharField(max_length=9)\n\n\n"
+        "class Patient(models.Model):\n    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)\n    name = models.CharField(max_length=9)\n"
+    )
+    (app / "generated.py").write_text("from app.models import Patient\n\n\ndef v():\n    return Patient.objects" + ".filter(name='x')" * 3000 + "\n")
+    (app / "views.py").write_text("from app.models import Patient\n\n\ndef leak(pk):\n    return Patient.objects.get(pk=pk)\n")
+    found = {(f.path, f.span.start_line, f.code) for f in run([tmp_path], _config(tmp_path)).findings}
+    assert found == {("app/generated.py", 5, "TL001"), ("app/views.py", 5, "TL101")}
