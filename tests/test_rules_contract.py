@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from tenantlint.config import Config, parse_table
+from tenantlint.config import parse_table
 from tenantlint.engine import run
 from tenantlint.registry import HEADINGS, RuleError, all_rules, load_rules
 

@@ -473,23 +473,23 @@ class _Analysis:
             return _List(list(env[node.value].items))
         return self.text(node, env)
 
-    def text(self, node: cst.BaseExpression, env: dict, consume: bool = False) -> list[_Text] | None:
+    def text(self, node: cst.BaseExpression, env: dict) -> list[_Text] | None:
         try:
-            return self._text(node, env, consume, 0)
+            return self._text(node, env, 0)
         except RecursionError:
             return None
 
-    def _text(self, node, env: dict, consume: bool, depth: int) -> list[_Text] | None:
+    def _text(self, node, env: dict, depth: int) -> list[_Text] | None:
         if depth > 30:
             return None
-        rec = lambda n, e=env: self._text(n, e, consume, depth + 1)  # noqa: E731
+        rec = lambda n, e=env: self._text(n, e, depth + 1)  # noqa: E731
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
             v = string_value(node)
             return [_Text(v)] if v is not None else None
         if isinstance(node, cst.FormattedString):
-            return self.fstring(node, env, consume, depth)
+            return self.fstring(node, env, depth)
         if isinstance(node, cst.Name):
-            return self.name(node.value, env, consume, depth)
+            return self.name(node.value, env, depth)
         if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in ("self", "cls") and self.cls is not None:
             val = self.class_constants.get(self.cls.name.value, {}).get(node.attr.value)
             return rec(val, {}) if val is not None else None
@@ -504,10 +504,10 @@ class _Analysis:
                 left = rec(node.left)
                 if left is None:
                     return None
-                return self.percent(left, node.right, env, consume, depth)
+                return self.percent(left, node.right, env, depth)
             return None
         if isinstance(node, cst.Call):
-            return self.call_text(node, env, consume, depth)
+            return self.call_text(node, env, depth)
         if isinstance(node, cst.IfExp):
             a, b = rec(node.body), rec(node.orelse)
             if a is None or b is None:
@@ -515,14 +515,14 @@ class _Analysis:
             return _cap(a + b)
         return None
 
-    def name(self, name: str, env: dict, consume: bool, depth: int) -> list[_Text] | None:
+    def name(self, name: str, env: dict, depth: int) -> list[_Text] | None:
         if name in env:
             v = env[name]
             return v if isinstance(v, list) else None
         if name in self.constants and name not in self._resolving:
             self._resolving.add(name)
             try:
-                got = self._text(self.constants[name], {}, consume, depth + 1)
+                got = self._text(self.constants[name], {}, depth + 1)
             finally:
                 self._resolving.discard(name)
             if got is not None:
@@ -552,18 +552,18 @@ class _Analysis:
             expr = cst.parse_expression(f"(\n{source}\n)")
         except Exception:
             return None
-        got = self._text(expr, {}, False, 1) if not isinstance(expr, cst.Name) else None
+        got = self._text(expr, {}, 1) if not isinstance(expr, cst.Name) else None
         if not got or got[0].unresolved:
             return None
         return [_Text(got[0].value, ((summary.rel, Span(line, col, end_line, end_col)),))]
 
-    def fstring(self, node: cst.FormattedString, env: dict, consume: bool, depth: int) -> list[_Text]:
+    def fstring(self, node: cst.FormattedString, env: dict, depth: int) -> list[_Text]:
         out = [_Text("")]
         for part in node.parts:
             if isinstance(part, cst.FormattedStringText):
                 out = _cat(out, [_Text(part.value.replace("{{", "{").replace("}}", "}"))])
             elif isinstance(part, cst.FormattedStringExpression):
-                got = self._text(part.expression, env, consume, depth + 1) if part.format_spec is None else None
+                got = self._text(part.expression, env, depth + 1) if part.format_spec is None else None
                 out = _cat(out, got if got is not None else [self.hole(part.expression)])
         return out
 
@@ -572,7 +572,7 @@ class _Analysis:
         ph = _placeholder()
         return _Text(ph, (), ((ph[1:], _code(expr)),))
 
-    def percent(self, left: list[_Text], right: cst.BaseExpression, env: dict, consume: bool, depth: int) -> list[_Text]:
+    def percent(self, left: list[_Text], right: cst.BaseExpression, env: dict, depth: int) -> list[_Text]:
         """`"... %s ..." % value`: known strings are spliced in; anything else stays a placeholder."""
         if isinstance(right, cst.Tuple):
             args = [e.value for e in right.elements]
@@ -594,7 +594,7 @@ class _Analysis:
                 else:
                     value = args[i] if isinstance(args, list) and i < len(args) else None
                     i += 1
-                got = self._text(value, env, consume, depth + 1) if value is not None else None
+                got = self._text(value, env, depth + 1) if value is not None else None
                 if got:
                     unresolved.extend(got[0].unresolved)
                     return got[0].value
@@ -607,11 +607,11 @@ class _Analysis:
             out.append(_Text("".join(pieces), t.origins, tuple(unresolved), t.builders))
         return _cap(out)
 
-    def call_text(self, node: cst.Call, env: dict, consume: bool, depth: int) -> list[_Text] | None:
+    def call_text(self, node: cst.Call, env: dict, depth: int) -> list[_Text] | None:
         func = node.func
         name = dotted_name(func) or ""
         last = name.rsplit(".", 1)[-1] if name else (func.attr.value if isinstance(func, cst.Attribute) else "")
-        rec = lambda n: self._text(n, env, consume, depth + 1)  # noqa: E731
+        rec = lambda n: self._text(n, env, depth + 1)  # noqa: E731
         if last in _BUILDERS and node.args and (last != "SQL" or isinstance(func, cst.Attribute) or "SQL" in self.module.imports.names):
             got = rec(node.args[0].value)
             return [_Text(g.value, g.origins, g.unresolved, g.builders | {id(node)}) for g in got] if got else got
@@ -624,12 +624,12 @@ class _Analysis:
             base = rec(func.value)
             if base is None:
                 return None
-            return self.format(base, node, env, consume, depth)
+            return self.format(base, node, env, depth)
         if isinstance(func, cst.Attribute) and func.attr.value == "join" and len(node.args) == 1:
             sep = rec(func.value)
             if sep is None:
                 return None
-            return self.join(sep, node.args[0].value, env, consume, depth)
+            return self.join(sep, node.args[0].value, env, depth)
         if isinstance(func, cst.Attribute) and func.attr.value in ("strip", "lstrip", "rstrip", "lower", "upper") and not node.args:
             return rec(func.value)
         if last == "Composed" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
@@ -651,7 +651,7 @@ class _Analysis:
         qualified = self.module.imports.names.get(head, head) + name[len(head):]
         return qualified.rsplit(".", 1)[0].endswith("sql")
 
-    def format(self, base: list[_Text], node: cst.Call, env: dict, consume: bool, depth: int) -> list[_Text]:
+    def format(self, base: list[_Text], node: cst.Call, env: dict, depth: int) -> list[_Text]:
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
         keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
         out = []
@@ -672,7 +672,7 @@ class _Analysis:
                     value = positional[int(fieldname)] if int(fieldname) < len(positional) else None
                 else:
                     value = keywords.get(fieldname)
-                got = self._text(value, env, consume, depth + 1) if value is not None else None
+                got = self._text(value, env, depth + 1) if value is not None else None
                 if got:
                     pieces.append(got[0].value)
                     unresolved.extend(got[0].unresolved)
@@ -683,7 +683,7 @@ class _Analysis:
             out.append(_Text("".join(pieces), t.origins, tuple(unresolved), t.builders))
         return _cap(out)
 
-    def join(self, sep: list[_Text], arg: cst.BaseExpression, env: dict, consume: bool, depth: int) -> list[_Text] | None:
+    def join(self, sep: list[_Text], arg: cst.BaseExpression, env: dict, depth: int) -> list[_Text] | None:
         items = self.value(arg, env)
         if isinstance(arg, (cst.ListComp, cst.GeneratorExp)):
             return None

@@ -41,7 +41,7 @@ def _comma_joins() -> list[str]:
         f"SELECT p.name, o.total FROM patients p JOIN orders o ON o.org_id = p.org_id WHERE p.org_id = {ORG}",
         f"SELECT p.name, o.total FROM patients p JOIN orders o USING (org_id) WHERE p.org_id = {ORG}",
         f"SELECT p.name, o.total FROM patients p JOIN orders o ON o.patient_id = p.id AND o.org_id = p.org_id WHERE p.org_id = {ORG}",
-        f"SELECT p.name FROM patients p JOIN organizations g ON g.id = p.org_id WHERE g.slug = %(slug)s",
+        "SELECT p.name FROM patients p JOIN organizations g ON g.id = p.org_id WHERE g.slug = %(slug)s",
         f"SELECT p.name FROM patients p JOIN organizations g ON g.id = p.org_id WHERE g.name = 'Clinic' OR g.id = {ORG}",
     ]
     return out
@@ -124,7 +124,7 @@ def _boolean() -> list[str]:
         f"SELECT name FROM patients WHERE NOT (status = 'archived') AND org_id = {ORG}",
         f"SELECT title FROM templates WHERE org_id IS NULL OR org_id = {ORG}",
         f"SELECT title FROM templates WHERE org_id IS NOT NULL OR org_id = {ORG}",
-        f"SELECT name FROM patients WHERE org_id = ANY(%(orgs)s)",
+        "SELECT name FROM patients WHERE org_id = ANY(%(orgs)s)",
         f"SELECT name FROM patients WHERE org_id IN ({ORG})",
         "SELECT name FROM patients WHERE org_id = current_setting('app.org')::int",
         "SELECT name FROM patients WHERE org_id::text = current_setting('app.org')",
@@ -132,7 +132,7 @@ def _boolean() -> list[str]:
         f"SELECT name, org_id = {ORG} AS mine FROM patients",
         f"SELECT org_id, count(*) FROM orders GROUP BY org_id HAVING org_id = {ORG}",
         f"SELECT status, count(*) FROM orders WHERE org_id = {ORG} GROUP BY status",
-        f"SELECT status, count(*) FROM orders GROUP BY status HAVING count(*) > 0",
+        "SELECT status, count(*) FROM orders GROUP BY status HAVING count(*) > 0",
         f"SELECT name FROM patients WHERE org_id = {ORG} AND (status = 'active' OR name = 'y')",
         "SELECT name FROM countries",
     ]
