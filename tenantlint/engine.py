@@ -123,6 +123,15 @@ def schema_facts(file: SourceFile, config: Config, cache: FileCache | None = Non
     return hit
 
 
+def _cached_facts(file: SourceFile, cache: FileCache):
+    """The cached facts of a file whose text has not changed, or None (unreadable files go the long way)."""
+    try:
+        text = _read(file.path)
+    except (OSError, UnicodeDecodeError):
+        return None
+    return cache.get("facts", digest(file.rel + "\0" + text))
+
+
 def _project_facts(file: SourceFile, text: str, config: Config):
     facts, diags = _schema_facts(file, text, config)
     return facts, diags, summarize(file.rel, text) if file.language == "python" else None
@@ -580,7 +589,19 @@ def learn_project(config: Config, use_cache: bool = False) -> tuple[Schema, dict
     ddl_diags: dict[str, list[tuple[int, str]]] = {}
     notes: list[tuple[str, str]] = []
     cache = FileCache(_cache_folder(config, use_cache), fingerprint_of(config)) if use_cache else None
-    for file_facts, diags, summary in _map(_worker_facts, files, _jobs(config, len(files)), (None, config, cache)):
+    results: list = []
+    todo = files
+    if cache is not None:
+        # what the cache holds is read here: shipping it through worker processes would unpickle and pickle it twice
+        todo = []
+        for f in files:
+            hit = _cached_facts(f, cache)
+            if hit is None:
+                todo.append(f)
+            else:
+                results.append(hit)
+    results.extend(_map(_worker_facts, todo, _jobs(config, len(todo)), (None, config, cache)))
+    for file_facts, diags, summary in results:
         facts.extend(file_facts)
         if summary is not None:
             summaries.append(summary)
