@@ -79,7 +79,7 @@ def test_html_report_renders_in_a_headless_browser(tmp_path: Path) -> None:
     audit(SQL_APP, "html", "--output", str(page))
     doc = json.loads(audit(SQL_APP, "json"))
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
+             "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
     shot = tmp_path / "audit.png"
     subprocess.run([browser, *flags, f"--screenshot={shot}", "--window-size=1300,1200", page.as_uri()], capture_output=True, timeout=120)
