@@ -86,7 +86,7 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
                 self.by_plain_name.setdefault(info.table.lower().replace("_", ""), info)
 
     def implicit_parent(self, attr: str) -> ModelInfo | None:
-        """`dataset_id` -> the tenant-owned Dataset, for schemas that declare no ForeignKey (Dify's StringUUID ids)."""
+        """`dataset_id` -> the tenant-owned Dataset, for schemas that declare no ForeignKey (ids in plain UUID columns)."""
         if not attr.endswith("_id") or len(attr) < 5:
             return None
         stem = attr[:-3].replace("_", "").lower()

@@ -251,8 +251,8 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
             break
         tenant.update(added)
 
-    # A directly owned row may also name its tenant through a required parent (plane's issues carry
-    # workspace_id and project_id; `project__workspace=ws` and `create(project=p)` name the tenant too).
+    # A directly owned row may also name its tenant through a required parent (a row carrying both workspace_id and
+    # project_id: `project__workspace=ws` and `create(project=p)` name the tenant too).
     direct = dict(tenant)
     for name, tt in direct.items():
         if tt.tenant_column is None:
