@@ -35,6 +35,11 @@ class Entry:
         return {"code": self.code, "path": self.path, "message": self.message, "fingerprint": self.fingerprint, "content": self.content}
 
 
+def default_path(config) -> Path:
+    """The baseline file of a project: the `baseline` key, else .tenantlint-baseline.json at the root."""
+    return config.root / (config.baseline or DEFAULT_NAME)
+
+
 def _base(fingerprint: str) -> str:
     return fingerprint.rsplit(":", 1)[0]
 

@@ -51,6 +51,10 @@ class FileCache:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
 
+    def has(self, kind: str) -> bool:
+        """Whether any entry of this kind was ever written (under this salt)."""
+        return self.folder is not None and (self.folder / kind).is_dir()
+
     def put(self, kind: str, key: str, value: Any) -> None:
         if self.folder is None:
             return

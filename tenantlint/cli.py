@@ -246,7 +246,7 @@ def baseline_create(paths, config_file, output, no_cache) -> None:
 
     paths = paths or (Path("."),)
     config, result = _run(paths, config_file, no_cache=no_cache)
-    target = output or config.root / (config.baseline or bl.DEFAULT_NAME)
+    target = output or bl.default_path(config)
     if not target.parent.resolve().is_dir():
         raise UsageFailure(f"--output {target}: the folder {target.parent} does not exist")
     entries = [bl.entry_of(f) for f in result.findings]
@@ -266,7 +266,7 @@ def baseline_update(paths, config_file, baseline_file, no_cache) -> None:
 
     paths = paths or (Path("."),)
     config, result = _run(paths, config_file, no_cache=no_cache)
-    target = baseline_file or config.root / (config.baseline or bl.DEFAULT_NAME)
+    target = baseline_file or bl.default_path(config)
     try:
         entries = bl.load(target)
     except bl.BaselineError as exc:

@@ -38,6 +38,10 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TABLE_KINDS = (SiteKind.READ, SiteKind.UPDATE, SiteKind.DELETE, SiteKind.INSERT)
 MAX_CHAIN = 200  # chained calls in one expression: libcst's parser takes seconds, then the walk hits the recursion limit
 _DEEP_CHAIN = re.compile(r"(?:\)\s*\.\s*[A-Za-z_]\w*\s*\([^()]*){%d}" % MAX_CHAIN)
+_SQL_DML = re.compile(r"\b(select|insert|update|delete|merge)\b", re.IGNORECASE)
+_NEWLINE = re.compile(r"\n")
+_WS = re.compile(r"\s+")
+PARALLEL_THRESHOLD = 24  # below this many files a worker pool costs more than it saves
 
 
 def _too_deep(text: str) -> int:
@@ -46,10 +50,6 @@ def _too_deep(text: str) -> int:
         return 0
     m = _DEEP_CHAIN.search(text)
     return text.count("\n", 0, m.start()) + 1 if m else 0
-_SQL_DML = re.compile(r"\b(select|insert|update|delete|merge)\b", re.IGNORECASE)
-_NEWLINE = re.compile(r"\n")
-_WS = re.compile(r"\s+")
-PARALLEL_THRESHOLD = 24  # below this many files a worker pool costs more than it saves
 
 
 @dataclass
@@ -115,12 +115,16 @@ def schema_facts(file: SourceFile, config: Config, cache: FileCache | None = Non
         return [], [(file.rel, 1, f"cannot read file: {exc}")], None
     if cache is None:
         return _project_facts(file, text, config)
-    key = digest(file.rel + "\0" + text)
+    key = _facts_key(file, text)
     hit = cache.get("facts", key)
     if hit is None:
         hit = _project_facts(file, text, config)
         cache.put("facts", key, hit)
     return hit
+
+
+def _facts_key(file: SourceFile, text: str) -> str:
+    return digest(file.rel + "\0" + text)
 
 
 def _cached_facts(file: SourceFile, cache: FileCache):
@@ -129,7 +133,7 @@ def _cached_facts(file: SourceFile, cache: FileCache):
         text = _read(file.path)
     except (OSError, UnicodeDecodeError):
         return None
-    return cache.get("facts", digest(file.rel + "\0" + text))
+    return cache.get("facts", _facts_key(file, text))
 
 
 def _project_facts(file: SourceFile, text: str, config: Config):
@@ -384,6 +388,7 @@ class FileChecker:
     def _records(self, rel: str, sites: list[QuerySite], by_site: dict, suppressed: dict, locate) -> list[SiteRecord]:
         """Every query on a tenant table of the file, with its status, its findings and their suppressions."""
         out = []
+        ignored = self._ignored(rel)
         for site in sites:
             if site.table is None or not site.table.is_tenant_table or site.kind not in _TABLE_KINDS:
                 continue
@@ -396,15 +401,13 @@ class FileChecker:
                 SiteRecord(
                     rel, span.start_line, span.start_col, site.table.table, site.table.name, site.kind.value,
                     site.restriction.scope.value, site.api, site.function, site.restriction.reason,
-                    tuple(f.code for f in found if id(f) not in suppressed and self._shown(rel, f.code)),
+                    tuple(f.code for f in found if id(f) not in suppressed and f.code in self.enabled and f.code not in ignored),
                     tuple(f"{f.code}: {suppressed[id(f)]}" for f in found if id(f) in suppressed),
                     site.cross_tenant, context,
                 )
             )
         return out
 
-    def _shown(self, rel: str, code: str) -> bool:
-        return bool(self._filter(rel, [Finding(code, "", Level.NOTE, rel, Span(1, 1, 1, 1), "")]))
 
     def _judge(self, sites: Iterable[QuerySite], verdicts: list[Verdict], internal: list) -> None:
         """Every rule that cares about a site's kind, on every site."""
@@ -440,7 +443,6 @@ class FileChecker:
             from tenantlint.sql import judge_text, looks_like_query
 
             judged, parsed = judge_text(text, self.schema, self.config.sql_dialect)
-            sites.clear()
             for j in judged:
                 st = j.statement
                 span = Span(st.line, st.col, st.end_line, st.end_col)
@@ -461,18 +463,23 @@ class FileChecker:
         suppressed: dict[int, str] = {}
         if "tenantlint:" in text.lower():
             findings = self._apply_suppressions(file.rel, findings, parse_suppressions(text, language="sql"), suppressed)
-        records = self._records(file.rel, sites, by_site, suppressed, lambda anchor: Span(1, 1, 1, 1)) if self.inventory and verdicts is not None else []
+        records = self._records(file.rel, sites, by_site, suppressed, lambda anchor: Span(1, 1, 1, 1)) if self.inventory else []
         return _FileOutcome(self._filter(file.rel, findings), True, records)
 
     def _calls_helpers(self, rel: str) -> bool:
         """The file calls project functions that may run queries: it is parsed even if it names no model."""
         return self.index is not None and self.index.calls_query_functions(rel)
 
-    def _filter(self, rel: str, findings: list[Finding]) -> list[Finding]:
+    def _ignored(self, rel: str) -> set[str]:
+        """Codes `per-path-ignores` turns off for this file."""
         ignored: set[str] = set()
         for spec, codes in self.path_ignores:
             if spec.match_file(rel):
                 ignored |= codes
+        return ignored
+
+    def _filter(self, rel: str, findings: list[Finding]) -> list[Finding]:
+        ignored = self._ignored(rel)
         return [f for f in findings if f.code in self.enabled and f.code not in ignored]
 
     def _apply_suppressions(self, rel: str, findings: list[Finding], suppressions: list[Suppression], suppressed: dict | None = None) -> list[Finding]:
@@ -591,8 +598,9 @@ def learn_project(config: Config, use_cache: bool = False) -> tuple[Schema, dict
     cache = FileCache(_cache_folder(config, use_cache), fingerprint_of(config)) if use_cache else None
     results: list = []
     todo = files
-    if cache is not None:
+    if cache is not None and cache.has("facts"):
         # what the cache holds is read here: shipping it through worker processes would unpickle and pickle it twice
+        # (with no facts cached yet, as on a first run, every file would be read twice for nothing)
         todo = []
         for f in files:
             hit = _cached_facts(f, cache)
@@ -623,8 +631,9 @@ def learn_project(config: Config, use_cache: bool = False) -> tuple[Schema, dict
 
 
 def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache: bool = False, inventory: bool = False, progress=None) -> RunResult:
-    """Check `paths`. `progress(done, total)` is called as files are checked (the command line's progress bar)."""
-    # The cache is off by default (tests, library use); the command line turns it on.
+    """Check `paths`. The cache is off by default (tests, library use); the command line turns it on.
+    `progress(done, total)` is called as files are checked (the command line's progress bar); `inventory` also
+    records every query on a tenant table (the audit)."""
     started = time.perf_counter()
     SKIPPED.clear()
     targets = discover_targets(list(paths), config)
@@ -661,9 +670,8 @@ def run(paths: Iterable[Path], config: Config, *, debug: bool = False, use_cache
 
 
 def cross_tenant_places(config: Config, index: ProjectIndex, targets: list[SourceFile]) -> list[tuple[str, int, str]]:
-    """Every place declared cross-tenant: configuration entries, and `def` lines marked inline in checked files."""
-    from tenantlint.context.places import inline_marker
-
+    """Every place declared cross-tenant: configuration entries, and `def` lines marked inline in checked files (read
+    into the project index by the summaries)."""
     places: list[tuple[str, int, str]] = []
     for entry in config.cross_tenant:
         path, _, function = entry.partition("::")
@@ -674,19 +682,9 @@ def cross_tenant_places(config: Config, index: ProjectIndex, targets: list[Sourc
         places.append((path, line, f"cross-tenant = {entry} in {config.source or 'configuration'}"))
     for t in targets:
         s = index.by_rel.get(t.rel)
-        if s is None or t.language != "python":
-            continue
-        try:
-            text = _read(t.path)
-        except (OSError, UnicodeDecodeError):
-            continue
-        if "cross-tenant" not in text:
-            continue
-        lines = text.splitlines()
-        for qual, fn in sorted(s.functions.items(), key=lambda kv: kv[1].line):
-            reason = inline_marker(lines[fn.line - 1]) if 0 < fn.line <= len(lines) else None
-            if reason is not None:
-                places.append((t.rel, fn.line, reason or f"{qual} marked cross-tenant"))
+        for qual, fn in sorted(s.functions.items(), key=lambda kv: kv[1].line) if s is not None else ():
+            if fn.cross_tenant is not None:
+                places.append((t.rel, fn.line, fn.cross_tenant or f"{qual} marked cross-tenant"))
     return places
 
 

@@ -36,6 +36,26 @@ def string_value(node: cst.BaseExpression | None) -> str | None:
     return None
 
 
+def short_code(node: cst.CSTNode | None, limit: int = 60) -> str:
+    """A node's source on one line, cut to `limit` characters, for messages."""
+    if node is None:
+        return "?"
+    try:
+        text = " ".join(cst.Module(body=[]).code_for_node(node).split())
+    except Exception:
+        return "?"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def api_name(dotted: str) -> str:
+    """`self.cursor.execute` -> `cursor.execute`, `app.Patient.objects.raw` -> `Patient.objects.raw`: the receiver
+    and the method, as a reviewer would say it (a model's manager kept)."""
+    parts = [p for p in dotted.split(".") if p not in ("self", "cls")]
+    if len(parts) >= 3 and parts[-3][:1].isupper():
+        return ".".join(parts[-3:])
+    return ".".join(parts[-2:]) if parts else dotted
+
+
 def keyword_arg(call: cst.Call, name: str) -> cst.BaseExpression | None:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == name:

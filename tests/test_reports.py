@@ -149,3 +149,17 @@ def test_notes_become_notices(tmp_path):
 def test_unknown_format_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown format"):
         render("xml", [], all_rules(), info(tmp_path))
+
+
+def test_json_lists_the_places_declared_cross_tenant() -> None:
+    """Configuration entries with their function's line, and `def` lines marked inline (read by the project pass)."""
+    from click.testing import CliRunner
+
+    from tenantlint.cli import main
+
+    project = Path(__file__).resolve().parents[1] / "fixtures" / "context_rls"
+    result = CliRunner().invoke(main, ["check", str(project), "--config", str(project / "tenantlint.toml"), "--format", "json", "--no-cache"])
+    places = json.loads(result.output)["cross_tenant"]
+    assert [(p["path"], p["line"]) for p in places] == [("app/admin.py", 8), ("app/admin.py", 13)]
+    assert places[0]["reason"].startswith("cross-tenant = app/admin.py::usage_report in ")
+    assert places[1]["reason"] == "retention job over every organization"

@@ -24,7 +24,7 @@ from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, Q
 from tenantlint.adapters.helpers import HelperCalls, _assigned_names, param_names
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
-from tenantlint.python_module import PythonModule, dotted_name, keyword_arg, string_value
+from tenantlint.python_module import PythonModule, dotted_name, keyword_arg, short_code, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
 
 # --- Django vocabulary --------------------------------------------------------------------------
@@ -1460,8 +1460,7 @@ def _code(node: cst.CSTNode) -> str:
 
 
 def _short(module: PythonModule, node: cst.CSTNode) -> str:
-    text = " ".join(_code(node).split())
-    return text if len(text) <= 60 else text[:57] + "..."
+    return short_code(node)
 
 
 

@@ -25,7 +25,7 @@ from typing import Iterable
 import libcst as cst
 
 from tenantlint.config import Config
-from tenantlint.python_module import PythonModule, dotted_name, string_value
+from tenantlint.python_module import PythonModule, api_name as _api, dotted_name, short_code as _code, string_value
 from tenantlint.sql import judge_text, looks_like_query
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind, Span
 
@@ -765,25 +765,6 @@ def _sql_arg(call: cst.Call, index: int) -> cst.BaseExpression | None:
 def _looks_sql_call(call: cst.Call) -> bool:
     name = dotted_name(call.func) or ""
     return name.rsplit(".", 1)[-1] in _ALWAYS_SQL
-
-
-def _api(name: str) -> str:
-    """`self.cursor.execute` -> `cursor.execute`: the receiver and the method, as a reviewer would say it."""
-    parts = [p for p in name.split(".") if p not in ("self", "cls")]
-    if len(parts) >= 3 and parts[-3][:1].isupper():
-        return ".".join(parts[-3:])  # Patient.objects.raw
-    return ".".join(parts[-2:]) if parts else name
-
-
-def _code(node: cst.CSTNode | None) -> str:
-    if node is None:
-        return "?"
-    try:
-        text = cst.Module(body=[]).code_for_node(node)
-    except Exception:
-        return "?"
-    text = " ".join(text.split())
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 ADAPTER = SqlStringsAdapter()

@@ -17,7 +17,7 @@ import libcst as cst
 from tenantlint.adapters.django import DictKeys, Env, ModuleAnalysis, QState, QVal
 from tenantlint.adapters.flow import D, N, S, U, Term, restriction, t_and, t_not, t_or
 from tenantlint.config import Config
-from tenantlint.python_module import PythonModule, string_value as _string
+from tenantlint.python_module import PythonModule, short_code, string_value as _string
 from tenantlint.types import ModelInfo, QuerySite, Schema, SiteKind
 
 _VERBS = {"select": SiteKind.READ, "insert": SiteKind.INSERT, "upsert": SiteKind.INSERT, "update": SiteKind.UPDATE, "delete": SiteKind.DELETE}
@@ -448,8 +448,7 @@ def _split_top(spec: str) -> list[str]:
 
 
 def _code(node: cst.CSTNode) -> str:
-    text = " ".join(cst.Module(body=[]).code_for_node(node).split())
-    return text if len(text) <= 50 else text[:47] + "..."
+    return short_code(node, 50)
 
 
 ADAPTER = SupabaseAdapter()

@@ -25,8 +25,9 @@ from typing import Iterable
 import libcst as cst
 
 from tenantlint.config import Config
-from tenantlint.context.places import configured, inline_marker
-from tenantlint.python_module import PythonModule, dotted_name, string_value
+from tenantlint.context.places import configured
+from tenantlint.context.reachability import is_route
+from tenantlint.python_module import PythonModule, api_name, dotted_name, short_code as _code, string_value
 from tenantlint.types import QuerySite, Restriction, Schema, Scope, SiteKind
 
 _QUERY_METHODS = {
@@ -37,7 +38,6 @@ _QUERY_METHODS = {
 _REQUEST_PARTS = {"GET", "POST", "data", "query_params", "headers", "META", "COOKIES", "args", "form", "json", "values", "cookies", "query", "body", "path_params"}
 _REQUEST_ROOTS = ("request", "self.request", "flask.request", "req")
 _FASTAPI_PARAMS = {"Header", "Query", "Cookie", "Body", "Form"}
-_ROUTE_VERBS = {"get", "post", "put", "patch", "delete", "api_route", "route", "websocket"}
 _CONTEXT_CALLS = {"set_config", "execute", "executemany", "exec_driver_sql", "raw", "fetch", "fetchrow", "fetchval", "mogrify", "create_client", "acreate_client", "create_async_client", "scopes_disabled"}
 _EXITS = {"abort", "abort_with", "PermissionDenied", "Http404", "HTTPException", "HttpResponseForbidden"}
 _ROW_SECURITY = re.compile(r"\bset\s+(?:local\s+|session\s+)?row_security\s*(?:=|to)\s*'?(off|false|0)\b", re.IGNORECASE)
@@ -105,7 +105,6 @@ class _Analysis:
         self.sites: list[QuerySite] = []
         self.function = "<module>"
         self.cross = ""
-        self.lines = module.source.splitlines()
         self.keys = _tenant_keys(schema, config.tenant_columns)
         self.models = {name for name, info in schema.models.items() if info.is_tenant_table}
         self.roles = {r.lower() for r in config.rls_bypass_roles}
@@ -178,7 +177,7 @@ class _Analysis:
         fs = self.summary.functions.get(qualname) if self.summary is not None else None
         if fs is None or self.unscoped:
             return True
-        route = any("." in d and d.rsplit(".", 1)[-1] in _ROUTE_VERBS for d in fs.decorators)
+        route = any(is_route(d) for d in fs.decorators)
         return bool(fs.hints or route or "scopes_disabled" in fs.decorators) and not self.interesting.isdisjoint(fs.called)
 
     def function_def(self, node: cst.FunctionDef) -> None:
@@ -187,7 +186,7 @@ class _Analysis:
         if not self.may_use_tenant(self.function):
             self.function = saved
             return
-        self.cross = self.cross_tenant(node) or saved_cross
+        self.cross = _declared_cross_tenant(self.config, self.module.path, self.function, self.summary) or saved_cross
         env: dict = {}
         params = node.params
         route = any(_is_route(d.decorator) for d in node.decorators)
@@ -201,24 +200,6 @@ class _Analysis:
             self.expr(d.decorator, {}, None)
         self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], env, node)
         self.function, self.cross = saved, saved_cross
-
-    def cross_tenant(self, node: cst.FunctionDef) -> str:
-        found = configured(self.config.cross_tenant, self.module.path, self.function)
-        if found:
-            return found
-        line = self.def_line(node)
-        if line is not None:
-            reason = inline_marker(line)
-            if reason is not None:
-                return reason or "marked cross-tenant"
-        return ""
-
-    def def_line(self, node: cst.FunctionDef) -> str | None:
-        """The `def` line, from the project index (a name alone can repeat in a file)."""
-        fs = self.summary.functions.get(self.function) if self.summary is not None else None
-        if fs is not None and 0 < fs.line <= len(self.lines):
-            return self.lines[fs.line - 1]
-        return None
 
     def param_value(self, p: cst.Param, route: bool) -> _Value | None:
         default = p.default
@@ -520,31 +501,19 @@ def _names_in(node: cst.CSTNode):
 def _is_route(decorator: cst.BaseExpression) -> bool:
     target = decorator.func if isinstance(decorator, cst.Call) else decorator
     name = dotted_name(target) or ""
-    return "." in name and name.rsplit(".", 1)[-1] in _ROUTE_VERBS
+    return is_route(name)
 
 
 def _api(node: cst.CSTNode) -> str:
     if isinstance(node, cst.Call):
         name = dotted_name(node.func)
         if name:
-            parts = name.split(".")
-            if len(parts) == 1 and name[:1].isupper():
-                return f"{name}(...)"  # a model built as a row
-            return ".".join(parts[-3:]) if len(parts) >= 3 and parts[-3][:1].isupper() else ".".join(parts[-2:])
+            return f"{name}(...)" if "." not in name and name[:1].isupper() else api_name(name)  # Model(...): a row
     return _code(node)
 
 
 def _snippet(sql: str) -> str:
     return " ".join(sql.split())
-
-
-def _code(node: cst.CSTNode) -> str:
-    try:
-        text = cst.Module(body=[]).code_for_node(node)
-    except Exception:
-        return "?"
-    text = " ".join(text.split())
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 ADAPTER = TenantContextAdapter()
@@ -565,13 +534,12 @@ def annotate_context(module: PythonModule, sites: list[QuerySite], config: Confi
 
     summary = index.by_rel.get(module.path) if index is not None else None
     contexts = getattr(index, "context", None) if index is not None else None
-    lines = module.source.splitlines()
     lexical: set[int] | None = None
     out = []
     for site in sites:
         changes: dict = {}
         if not site.cross_tenant:
-            cross = _declared_cross_tenant(config, module.path, site.function, summary, lines)
+            cross = _declared_cross_tenant(config, module.path, site.function, summary)
             if cross:
                 changes["cross_tenant"] = cross
         if site.table is not None and site.kind in _TABLE_KINDS:
@@ -589,17 +557,17 @@ def annotate_context(module: PythonModule, sites: list[QuerySite], config: Confi
     return out
 
 
-def _declared_cross_tenant(config: Config, rel: str, function: str, summary, lines: list[str]) -> str:
+def _declared_cross_tenant(config: Config, rel: str, function: str, summary) -> str:
+    """How `function` of `rel` is declared cross-tenant (configuration, or the marker on its `def` line or on the
+    `def` of the function it is nested in, read into the project index); "" when it is not."""
     found = configured(config.cross_tenant, rel, function)
     if found or summary is None:
         return found
     parts = function.split(".")
-    for i in range(len(parts), 0, -1):  # the function, or the method or function it is nested in
+    for i in range(len(parts), 0, -1):
         fs = summary.functions.get(".".join(parts[:i]))
-        if fs is not None and 0 < fs.line <= len(lines):
-            reason = inline_marker(lines[fs.line - 1])
-            if reason is not None:
-                return reason or "marked cross-tenant"
+        if fs is not None and fs.cross_tenant is not None:
+            return fs.cross_tenant or "marked cross-tenant"
     return ""
 
 

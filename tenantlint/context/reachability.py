@@ -13,7 +13,12 @@ import re
 
 _BINDS = re.compile(r"set_config\s*\(\s*'[^']*'\s*,[^)]*?,\s*true\s*\)|\bset\s+local\s+[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", re.IGNORECASE)
 _TASK_DECORATORS = ("task", "shared_task", "periodic_task", "cron", "job", "actor")
-_ROUTE_VERBS = ("get", "post", "put", "patch", "delete", "api_route", "route")
+_ROUTE_VERBS = frozenset({"get", "post", "put", "patch", "delete", "api_route", "route", "websocket"})
+
+
+def is_route(decorator: str) -> bool:
+    """`app.get`, `router.post`, `bp.route`: a decorator (dotted name) that makes a function a web route."""
+    return "." in decorator and decorator.rsplit(".", 1)[-1] in _ROUTE_VERBS
 
 
 class ContextIndex:
@@ -70,7 +75,7 @@ class ContextIndex:
 
     def route(self, fn) -> str:
         for d in fn.decorators:
-            if "." in d and d.rsplit(".", 1)[-1] in _ROUTE_VERBS:
+            if is_route(d):
                 plain = [default for _p, default in fn.defaults if _depends_on(default)]
                 return f"the route {fn.qualname}" + (f", whose {_depends_on(plain[0])} binds no tenant" if plain else "")
         return ""

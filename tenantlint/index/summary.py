@@ -16,6 +16,8 @@ import textwrap
 import warnings
 from dataclasses import dataclass, field
 
+from tenantlint.context.places import inline_marker
+
 MAX_HELPER_LINES = 60  # a longer function is a view, a job or an action, not a helper worth judging per call
 
 
@@ -38,6 +40,7 @@ class FunctionSummary:
     first_line: int = 0  # line of the first decorator, or of `def`
     called: frozenset = frozenset()  # every name written just before `(` in the body, methods after `)` included
     hints: frozenset = frozenset()  # "request", "fallback", "context": what the body's text may hold (tenant values)
+    cross_tenant: str | None = None  # the reason of a `# tenantlint: cross-tenant -- reason` on the `def` line
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +227,7 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines
         first_line=first,
         called=called,
         hints=hints,
+        cross_tenant=inline_marker(lines[node.lineno - 1]) if "cross-tenant" in lines[node.lineno - 1] else None,
     )
 
 

@@ -252,19 +252,24 @@ class StatementAnalysis:
             self.query(entry.query, scope, pushed, record=True)
 
     def select(self, node: exp.Select, scope: _Scope, pushed: dict[str, frozenset], record: bool) -> dict[str, frozenset]:
-        self.add_sources(node, scope, record)
+        self.add_sources(node, scope)
         where = node.args.get("where")
         preds = _conjuncts(where.this) if where is not None else []
         preds += self.grouped_having(node)
         self.seed_pushed(node, scope, pushed)
         restricted, uf = self.solve_scope(scope, preds)
         if record:
-            self.record_scope(scope, preds, restricted, uf)
-            self.nested(node, scope, uf, skip=self.derived_nodes(scope))
-            for alias, src in scope.sources.items():
-                self.push_into(src, alias, uf, scope)
-            self.flush_ctes(scope)
+            self.record(node, scope, preds, restricted, uf)
         return self.outputs(node, scope, uf)
+
+    def record(self, node: exp.Expression, scope: _Scope, preds: list, restricted: dict[str, bool], uf: _UnionFind) -> None:
+        """Verdicts for this scope's tables, then for what it nests: subqueries, derived tables and CTEs with the
+        restrictions this scope puts on their columns."""
+        self.record_scope(scope, preds, restricted, uf)
+        self.nested(node, scope, uf, skip=self.derived_nodes(scope))
+        for alias, src in scope.sources.items():
+            self.push_into(src, alias, uf, scope)
+        self.flush_ctes(scope)
 
     @staticmethod
     def grouped_having(node: exp.Select) -> list[exp.Expression]:
@@ -292,17 +297,18 @@ class StatementAnalysis:
     def derived_nodes(self, scope: _Scope) -> set[int]:
         return {id(s.derived) for s in scope.sources.values() if s.derived is not None}
 
-    def add_sources(self, node: exp.Expression, scope: _Scope, record: bool, kind: SiteKind = SiteKind.READ) -> None:
+    def add_sources(self, node: exp.Expression, scope: _Scope) -> None:
+        """FROM and JOIN sources (read), with the side each join keeps and its ON clause."""
         from_ = node.args.get("from_") or node.args.get("from")
         if from_ is not None:
-            self.add_source(from_.this, scope, "inner", None, kind)
+            self.add_source(from_.this, scope, "inner", None, SiteKind.READ)
         for join in node.args.get("joins") or []:
             side = (join.args.get("side") or "").upper()
             kind_ = (join.args.get("kind") or "").upper()
             how = {"LEFT": "left", "RIGHT": "right", "FULL": "full"}.get(side, "inner")
             if kind_ == "CROSS":
                 how = "inner"
-            src = self.add_source(join.this, scope, how, join.args.get("on"), kind)
+            src = self.add_source(join.this, scope, how, join.args.get("on"), SiteKind.READ)
             using = join.args.get("using")
             if src is not None and using:
                 for ident in using:
@@ -655,17 +661,13 @@ class StatementAnalysis:
         if isinstance(target, exp.Table):
             self.add_source(target, scope, "inner", None, kind)
         if isinstance(node, exp.Update):
-            self.add_sources(node, scope, True)
+            self.add_sources(node, scope)
         for item in node.args.get("using") or []:
             self.add_source(item, scope, "inner", None, SiteKind.READ)
         where = node.args.get("where")
         preds = _conjuncts(where.this) if where is not None else []
         restricted, uf = self.solve_scope(scope, preds)
-        self.record_scope(scope, preds, restricted, uf)
-        self.nested(node, scope, uf, skip=self.derived_nodes(scope))
-        for alias, src in scope.sources.items():
-            self.push_into(src, alias, uf, scope)
-        self.flush_ctes(scope)
+        self.record(node, scope, preds, restricted, uf)
 
     def insert(self, node: exp.Insert, parent: _Scope) -> None:
         scope = self.with_ctes(node, parent, True)
@@ -694,7 +696,7 @@ class StatementAnalysis:
         conflict = node.args.get("conflict")
         if conflict is not None and info is not None and info.tenant is not None:
             keys = self.tenant_keys(info)
-            conflict_cols = {_strip(k.this if isinstance(k, exp.Ordered) else k).name.lower() for k in conflict.args.get("conflict_keys") or []}
+            conflict_cols = _conflict_columns(conflict)
             updates = "UPDATE" in str(conflict.args.get("action") or "").upper()
             if conflict_cols and not keys & conflict_cols and not updates:
                 # whether the row is written depends on a row of any tenant with the same key: an existence probe,
@@ -725,7 +727,7 @@ class StatementAnalysis:
 
     def conflict_restriction(self, info, alias, columns, conflict, written: Restriction, parent: _Scope) -> Restriction:
         keys = self.tenant_keys(info)
-        conflict_cols = {_strip(k.this if isinstance(k, exp.Ordered) else k).name.lower() for k in conflict.args.get("conflict_keys") or []}
+        conflict_cols = _conflict_columns(conflict)
         if written.scope is Scope.SCOPED and keys & conflict_cols:
             return Restriction(Scope.SCOPED, (), "the conflict target includes the tenant column")
         where = conflict.args.get("where")
@@ -819,24 +821,26 @@ def _subqueries(node: exp.Expression, skip: set[int]) -> list[exp.Expression]:
     """Queries nested directly in `node` (not in its FROM sources, not inside other nested queries)."""
     out = []
 
-    def walk(n: exp.Expression, top: bool) -> None:
+    def walk(n: exp.Expression) -> None:
         for child in n.iter_expressions():
             if id(child) in skip or isinstance(child, (exp.With, exp.CTE)):
-                continue
-            if isinstance(child, (exp.Select, exp.SetOperation)) and not top:
-                out.append(child)
                 continue
             if isinstance(child, (exp.Select, exp.SetOperation)):
                 out.append(child)
                 continue
-            if isinstance(child, (exp.From, exp.Join)) and isinstance(child.this, (exp.Table,)):
+            if isinstance(child, (exp.From, exp.Join)) and isinstance(child.this, exp.Table):
                 continue
             if isinstance(child, (exp.Subquery, exp.Lateral)) and id(child.this) in skip:
                 continue
-            walk(child, False)
+            walk(child)
 
-    walk(node, True)
+    walk(node)
     return out
+
+
+def _conflict_columns(conflict: exp.OnConflict) -> set[str]:
+    """The columns of `ON CONFLICT (a, b)`; empty for `ON CONFLICT ON CONSTRAINT name`."""
+    return {_strip(k.this if isinstance(k, exp.Ordered) else k).name.lower() for k in conflict.args.get("conflict_keys") or []}
 
 
 def _named(outputs: dict[str, frozenset], cols: tuple[str, ...]) -> dict[str, frozenset]:
