@@ -9,21 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from tenantlint.cli import main
+from tiny_app import write_app
 
-MODELS = textwrap.dedent(
-    """
-    from django.db import models
-
-
-    class Organization(models.Model):
-        name = models.CharField(max_length=100)
-
-
-    class Patient(models.Model):
-        organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
-        name = models.CharField(max_length=100)
-    """
-)
 VIEWS = textwrap.dedent(
     """
     from app.models import Patient
@@ -46,12 +33,7 @@ def cli(*args: str):
 @pytest.fixture()
 def project(tmp_path: Path) -> Path:
     (tmp_path / "tenantlint.toml").write_text('cache-dir = ""\n')
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "__init__.py").write_text("")
-    (app / "models.py").write_text(MODELS)
-    (app / "views.py").write_text(VIEWS)
-    return tmp_path
+    return write_app(tmp_path, views=VIEWS)
 
 
 def _create(project: Path) -> Path:

@@ -9,19 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from tenantlint.cli import main
-
-MODELS = """\
-from django.db import models
-
-
-class Organization(models.Model):
-    name = models.CharField(max_length=100)
-
-
-class Patient(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
-    name = models.CharField(max_length=100)
-"""
+from tiny_app import MODELS, write_app
 
 VIEWS = """\
 from app.models import Patient
@@ -38,11 +26,7 @@ def safe(org, pk):
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "__init__.py").write_text("")
-    (tmp_path / "app" / "models.py").write_text(MODELS)
-    (tmp_path / "app" / "views.py").write_text(VIEWS)
-    return tmp_path
+    return write_app(tmp_path, views=VIEWS)
 
 
 def invoke(*args: str):

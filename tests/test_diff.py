@@ -3,28 +3,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tenantlint.cli import main
+from tiny_app import write_app
 
-MODELS = textwrap.dedent(
-    """
-    from django.db import models
-
-
-    class Organization(models.Model):
-        name = models.CharField(max_length=100)
-
-
-    class Patient(models.Model):
-        organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
-        name = models.CharField(max_length=100)
-    """
-)
 OLD = "from app.models import Patient\n\n\ndef old_leak(pk):\n    return Patient.objects.get(pk=pk)\n"
 
 
@@ -35,12 +21,8 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture()
 def repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    (repo / "app").mkdir(parents=True)
+    repo = write_app(tmp_path / "repo", views=OLD)
     (repo / "tenantlint.toml").write_text('cache-dir = ""\n')
-    (repo / "app" / "__init__.py").write_text("")
-    (repo / "app" / "models.py").write_text(MODELS)
-    (repo / "app" / "views.py").write_text(OLD)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "base")

@@ -11,6 +11,7 @@ import pytest
 
 from tenantlint.config import load_config
 from tenantlint.engine import run
+from tiny_app import write_app
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MUTATIONS_PER_PROJECT = 12
@@ -87,14 +88,10 @@ def test_mutated_files_never_crash_and_leave_other_files_alone(project: Path, tm
 
 
 def test_a_chain_of_three_thousand_calls_is_a_parse_note_not_a_crash(tmp_path: Path) -> None:
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "__init__.py").write_text("")
-    (app / "models.py").write_text(
-        "from django.db import models\n\n\nclass Organization(models.Model):\n    name = models.CharField(max_length=9)\n\n\n"
-        "class Patient(models.Model):\n    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)\n    name = models.CharField(max_length=9)\n"
+    write_app(
+        tmp_path,
+        generated="from app.models import Patient\n\n\ndef v():\n    return Patient.objects" + ".filter(name='x')" * 3000 + "\n",
+        views="from app.models import Patient\n\n\ndef leak(pk):\n    return Patient.objects.get(pk=pk)\n",
     )
-    (app / "generated.py").write_text("from app.models import Patient\n\n\ndef v():\n    return Patient.objects" + ".filter(name='x')" * 3000 + "\n")
-    (app / "views.py").write_text("from app.models import Patient\n\n\ndef leak(pk):\n    return Patient.objects.get(pk=pk)\n")
     found = {(f.path, f.span.start_line, f.code) for f in run([tmp_path], _config(tmp_path)).findings}
     assert found == {("app/generated.py", 5, "TL001"), ("app/views.py", 5, "TL101")}
