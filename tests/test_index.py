@@ -93,3 +93,39 @@ def test_cached_findings_of_a_caller_change_when_only_the_helper_changes(tmp_pat
     (tmp_path / "app/services.py").write_text(SERVICES.replace("Note.objects.get(id=note_id)", "Note.objects.get(id=note_id, organization=request_org())"))
     second = run([tmp_path], config, use_cache=True)
     assert ("app/views.py", 6) not in {(f.path, f.span.start_line) for f in second.findings}
+
+
+REPOS = '''
+class Generic:
+    def __init__(self, session, sql_model, schema=None):
+        self.session = session
+        self.model = sql_model
+
+class Scoped(Generic):
+    def __init__(self, session, model, *, org_id):
+        super().__init__(session, model)
+        self.org_id = org_id
+'''
+FACTORY = '''
+from app.models import Note, Organization
+from app.repos import Generic, Scoped
+
+def notes(session, org):
+    return Scoped(session, Note, org_id=org.id)
+
+def orgs(session):
+    return Generic(session, sql_model=Organization)
+'''
+
+
+def test_constructor_bindings_follow_super_init_and_keywords():
+    index = _index({"app/models.py": MODELS, "app/repos.py": REPOS, "app/factory.py": FACTORY})
+    bindings = index.constructor_bindings("app.repos", "Generic")
+    assert sorted((module, binds["model"], line) for module, binds, _, line in bindings) == [
+        ("app.factory", "Note", 6), ("app.factory", "Organization", 9)]
+    assert index.qualify("app.factory", "Note") == "app.models.Note"
+    assert index.holds_constructor_binds("app.repos", "Scoped")
+    # what the file's findings depend on changes when a caller builds the class with another model
+    before = index.dependency_digest("app/repos.py")
+    edited = _index({"app/models.py": MODELS, "app/repos.py": REPOS, "app/factory.py": FACTORY.replace("Scoped(session, Note", "Scoped(session, Organization")})
+    assert edited.dependency_digest("app/repos.py") != before

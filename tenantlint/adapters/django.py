@@ -345,7 +345,9 @@ class ModuleAnalysis(HelperCalls):
                 self.expr(small.exc, env)
             return None
         if isinstance(small, cst.Expr):
-            self.expr(small.value, env)
+            # a query the statement only builds and drops never runs (`delete(Model)` alone, a lazy queryset);
+            # whatever the expression runs on its way (`.update()`, `session.execute(...)`) is observed where it runs
+            self.expr(small.value, env, assign=True)
             return env
         if isinstance(small, (cst.Continue, cst.Break, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.Pass)):
             return env  # `from app.reviews import x` names modules, not related managers
@@ -457,6 +459,7 @@ class ModuleAnalysis(HelperCalls):
                 else:
                     self.statement(stmt, env)
             self.judge_inherited_methods(node, self.class_qualname())
+            self.judge_constructor_models(node, self.class_qualname())
         finally:
             self.class_stack.pop()
 
@@ -510,6 +513,7 @@ class ModuleAnalysis(HelperCalls):
             if view_origins:
                 self.apply_filter_backends(view_origins)
             self.judge_inherited_methods(node, self.class_qualname())
+            self.judge_constructor_models(node, self.class_qualname())
         finally:
             self.class_stack.pop()
 

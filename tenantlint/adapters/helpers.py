@@ -99,6 +99,7 @@ class Frame:
     function_id: str = ""
     inline: bool = False  # walking another function's body for a call or a subclass
     local_names: frozenset = frozenset()  # names the walked function binds itself (parameters, assignments)
+    attr_models: dict | None = None  # `self.<attribute>` -> the model an object of the class was built with
 
 
 def simple_argument(node: cst.BaseExpression) -> bool:
@@ -198,6 +199,10 @@ class HelperCalls:
         """`cls` in a classmethod called as `Model.method()`, `self.model` / `self.resource_model` set by the class."""
         if self.index is None or self.frame.self_class is None:
             return None
+        if self.frame.attr_models and isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+            found = self.frame.attr_models.get(node.attr.value)
+            if found is not None:
+                return found
         mod, qual = self.frame.self_class
         if isinstance(node, cst.Name) and node.value == "cls":
             return self.schema.model(qual.rsplit(".", 1)[-1])
@@ -220,20 +225,30 @@ class HelperCalls:
         if self.index is None or len(self.inline_stack) >= MAX_DEPTH:
             return None
         name = callee_name(node.func)
+        attr_models = None
         if name is None or name.split(".", 1)[0] in ("self", "cls", "super()"):
-            return None  # methods of the walked class are judged in their own bodies
-        if name.split(".", 1)[0] in self.frame.local_names:
-            return None  # a local variable (a closure, a parameter) that shadows a project function of that name
-        r = self.index.resolve_call(self.frame.module, None, name)
-        if r is None or r.id in self.inline_stack or r.id not in self.index.query_functions:
-            return None  # not project code, recursion, or a function that runs no query
+            attr_models = self.frame.attr_models
+            if name is None or not attr_models or not name.startswith("self.") or name.count(".") != 1:
+                return None  # methods of the walked class are judged in their own bodies
+            # `self._query()` in a method of an object built with a model: judged with that model
+            r = self.index.method(*self.frame.self_class, name[5:])
+            if r is None or r.id in self.inline_stack:
+                return None
+            if r.id not in self.index.query_functions and not any(f"self.{a}" in (r.function.source or "") for a in attr_models):
+                return None
+        else:
+            if name.split(".", 1)[0] in self.frame.local_names:
+                return None  # a local variable (a closure, a parameter) that shadows a project function of that name
+            r = self.index.resolve_call(self.frame.module, None, name)
+            if r is None or r.id in self.inline_stack or r.id not in self.index.query_functions:
+                return None  # not project code, recursion, or a function that runs no query
         snip = snippet(r)
         if snip is None:
             return None
         self_class = self.frame.self_class
         if r.function.kind == "classmethod" or (r.function.kind == "method" and r.bound is not None and not _is_instance_call(node)):
             self_class = r.bound
-        if self.judged_clean(r, snip, self_class):
+        if attr_models is None and self.judged_clean(r, snip, self_class):
             for a in node.args:  # nothing the arguments can change: only they are left to judge
                 self.expr(a.value, env)
             return QVal(())
@@ -263,7 +278,8 @@ class HelperCalls:
         memo_key = None
         if not any(isinstance(v, QVal) for v in mark_values):
             # the same helper called with the same argument text judges the same: replay what it found
-            memo_key = (type(self).__name__, len(self.inline_stack), r.id, self_class, tuple(sorted((p, _code(n)) for p, n in subst.items())),
+            memo_key = (type(self).__name__, len(self.inline_stack), r.id, self_class, tuple(sorted((a, m.name) for a, m in (attr_models or {}).items())),
+                        tuple(sorted((p, _code(n)) for p, n in subst.items())),
                         tuple(sorted((p, tuple(sorted(d.keys)), tuple(_code(v) for _, v in d.values), d.complete) for p, d in callee_env.items() if isinstance(d, DictKeys))))
             memo = _memo(self.schema)
             if memo_key in memo:
@@ -272,7 +288,7 @@ class HelperCalls:
                     origin.kind, origin.observed, origin.via, origin.anchor, origin.guard = kind, dict(observed), via, node, guard
                 return QVal(())
         mark = len(self.origins)
-        frame = Frame(r.file.module, self_class, subst, [], set(), r.id, inline=True, local_names=snip.local_names)
+        frame = Frame(r.file.module, self_class, subst, [], set(), r.id, inline=True, local_names=snip.local_names, attr_models=attr_models)
         self.walk_in(frame, snip, callee_env, self.function)
         for value in mark_values:  # a query handed to a helper that never ran it: judged as it was
             if isinstance(value, QVal):
@@ -515,6 +531,52 @@ class HelperCalls:
                         origin.via = Via(r.file.rel, r.function.qualname, origin.anchor, snip)
                     origin.api = f"{qualname}.{m}() with {used[0]} = {origin.model.name}"
                     origin.anchor = anchor
+
+    def judge_constructor_models(self, node: cst.ClassDef, qualname: str) -> None:
+        """`Repository(session, ShoppingItem)` keeps its model in `self.model`: each method of the class that queries
+        `self.model` is judged with a tenant-owned model the project builds it with, and reported in its own body
+        (the class itself names no model). Objects built only with shared tables add nothing."""
+        if self.index is None or self.frame.inline or not self.index.holds_constructor_binds(self.module_id, qualname):
+            return
+        models: dict[str, list] = {}
+        for module, binds, _, _ in self.index.constructor_bindings(self.module_id, qualname):
+            for attr, source in binds.items():
+                info = self.schema.model_for(self.index.qualify(module, source.strip()))
+                if info is not None and info.source in self.SOURCES and info.is_tenant_table and info not in models.setdefault(attr, []):
+                    models[attr].append(info)
+        # a model with the tenant column of its own first: the one a generic filter by that column would restrict
+        models = {a: sorted(ms, key=lambda m: m.tenant.tenant_column is None) for a, ms in models.items() if ms}
+        if not models:
+            return
+        summary = self.index.files.get(self.module_id)
+        for stmt in (node.body.body if isinstance(node.body, cst.IndentedBlock) else ()):
+            if not isinstance(stmt, cst.FunctionDef) or stmt.name.value == "__init__":
+                continue
+            fn = summary.functions.get(f"{qualname}.{stmt.name.value}") if summary is not None else None
+            source = fn.source if fn is not None else None
+            used = [a for a in models if source and f"self.{a}" in source]
+            callers = self.index.callers(f"{self.module_id}:{qualname}.{stmt.name.value}")
+            if not used or (callers and all(via_self for _, _, via_self in callers)):
+                continue  # a private helper (`self._query()`): judged inside the methods that call it
+            chosen = {a: models[a][0] for a in used}
+            mark = len(self.origins)
+            frame = self.frame
+            saved = frame.attr_models
+            frame.attr_models = chosen
+            try:
+                self.function_def(stmt)
+            finally:
+                frame.attr_models = saved
+            kept = []
+            for origin, function in self.origins[mark:]:
+                if origin.model not in chosen.values():
+                    continue  # a query on a model the method names itself: judged in the method's own walk
+                attr = next(a for a in used if chosen[a] is origin.model)
+                others = len(models[attr]) - 1
+                more = f" (and {others} other tenant model{'s' if others != 1 else ''} it is built with)" if others else ""
+                origin.api = f"{qualname}.{stmt.name.value}() with self.{attr} = {origin.model.name}{more}: {origin.api}"
+                kept.append((origin, function))
+            self.origins[mark:] = kept
 
     # -- reporting
 

@@ -26,7 +26,7 @@ MAX_BASES_DEPTH = 8
 INLINE_DEPTH = 2  # calls followed from a function analysed on its own: a view calls a service that calls a classmethod
 # a query on a model the function does not name: `cls.objects`, `self.model.query`, a wrapper of get_object_or_404,
 # a supabase table chain
-SYMBOLIC_QUERY = re.compile(r"\b(?:cls|self\.\w+)\.(?:objects|query|_default_manager|select)\b|select\(cls\b|_or_404\(|\.table\(|\.from_\(")
+SYMBOLIC_QUERY = re.compile(r"\b(?:cls|self\.\w+)\.(?:objects|query|_default_manager|select)\b|(?:select|query|update|delete|insert)\((?:cls|self\.\w+)\b|_or_404\(|\.table\(|\.from_\(")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -58,6 +58,9 @@ class ProjectIndex:
     query_functions: set[str] = field(default_factory=set)
     _levels: dict[str, int] = field(default_factory=dict)
     _qs_methods: dict | None = None  # ids of functions that run queries, themselves or through callees
+    _class_calls: dict | None = None  # (module, class) -> [(file, function)] that call the class by name
+    _subclasses: dict | None = None  # (module, class) -> [(module, class)] of its direct project subclasses
+    _constructed: dict = field(default_factory=dict)  # (module, class) -> constructor_bindings() answer
 
     @classmethod
     def build(cls, summaries: list[FileSummary]) -> "ProjectIndex":
@@ -191,6 +194,116 @@ class ProjectIndex:
                 if attr == name:
                     return s, c, value
         return None
+
+    # -- objects built with a model: `Repository(session, ShoppingItem)` keeps it in `self.model`
+
+    def holds_constructor_binds(self, module: str, cls: str) -> bool:
+        """Whether a constructor of the class or of one of its subclasses keeps a parameter (`self.model = model`)."""
+        return any(self.constructor_attrs(m, q) for m, q in self._family(module, cls))
+
+    def constructor_attrs(self, module: str, cls: str) -> set[str]:
+        out: set[str] = set()
+        for s, c in self.class_chain(module, cls):
+            fn = s.functions.get(f"{c.qualname}.__init__")
+            if fn is not None:
+                out.update(a for a, _ in fn.init_binds)
+        return out
+
+    def constructor_bindings(self, module: str, cls: str) -> list[tuple[str, dict[str, str], str, int]]:
+        """Every place the project builds this class or a subclass: (calling module, {attribute: argument source}
+        for each parameter a constructor along the chain keeps in `self.<attribute>`, file, line)."""
+        key = (module, cls)
+        if key in self._constructed:
+            return self._constructed[key]
+        import ast
+
+        from tenantlint.index.summary import dedent_source, dotted
+
+        out: list[tuple[str, dict[str, str], str, int]] = []
+        calls = self._calls_of_classes()
+        for kmod, kqual in self._family(module, cls):
+            for s, fn in calls.get((kmod, kqual), ()):
+                try:
+                    tree = ast.parse(dedent_source(fn.source or ""))
+                except (SyntaxError, ValueError, RecursionError):
+                    continue
+                for node in ast.walk(tree):
+                    if not isinstance(node, ast.Call) or node.func is None:
+                        continue
+                    name = dotted(node.func)
+                    if name is None or self.class_named(s.module, name) != (kmod, kqual):
+                        continue
+                    pos = [ast.get_source_segment(dedent_source(fn.source), a) for a in node.args if not isinstance(a, ast.Starred)]
+                    kws = [(k.arg, ast.get_source_segment(dedent_source(fn.source), k.value)) for k in node.keywords if k.arg]
+                    binds = self._bind_chain(kmod, kqual, pos, kws, 0)
+                    if binds:
+                        out.append((s.module, binds, s.rel, fn.line + node.lineno - 1))
+        self._constructed[key] = out
+        return out
+
+    def _family(self, module: str, cls: str) -> list[tuple[str, str]]:
+        """The class and every project class derived from it."""
+        if self._subclasses is None:
+            self._subclasses = defaultdict(list)
+            for s in self.files.values():
+                for qual, c in s.classes.items():
+                    for base in c.bases:
+                        found = self._class_named(s.module, base)
+                        if found is not None:
+                            self._subclasses[found].append((s.module, qual))
+        out, todo = [], [(module, cls)]
+        while todo and len(out) < 200:
+            k = todo.pop()
+            if k in out:
+                continue
+            out.append(k)
+            todo.extend(self._subclasses.get(k, ()))
+        return out
+
+    def _calls_of_classes(self) -> dict:
+        """(module, class) -> [(file, function)] for every function with source that calls a project class by name."""
+        if self._class_calls is None:
+            self._class_calls = defaultdict(list)
+            for s in self.files.values():
+                for fn in s.functions.values():
+                    if not fn.source:
+                        continue
+                    for call in fn.calls:
+                        if not call.rsplit(".", 1)[-1][:1].isupper():
+                            continue
+                        found = self.class_named(s.module, call)
+                        if found is not None and (s, fn) not in self._class_calls[found]:
+                            self._class_calls[found].append((s, fn))
+        return self._class_calls
+
+    def _bind_chain(self, module: str, cls: str, pos: list, kws: list, depth: int) -> dict[str, str]:
+        """{attribute: argument source} a constructor call binds, through `super().__init__(...)` hand-ons."""
+        r = self.method(module, cls, "__init__")
+        if r is None or depth > 4:
+            return {}
+        fn = r.function
+        params = list(fn.params[1:])
+        bound = {p: v for p, v in zip(params, pos) if v is not None}
+        bound.update({k: v for k, v in kws if (k in params or k in fn.kwonly) and v is not None})
+        out = {attr: bound[param] for attr, param in fn.init_binds if param in bound}
+        if fn.super_init is not None:
+            spos, skws = fn.super_init
+            owner = fn.qualname.rpartition(".")[0]
+            chain = self.class_chain(r.file.module, owner)
+            if len(chain) > 1:
+                npos = [bound.get(p) if p else None for p in spos]
+                nkws = [(k, bound[p]) for k, p in skws if p in bound]
+                for attr, v in self._bind_chain(chain[1][0].module, chain[1][1].qualname, npos, nkws, depth + 1).items():
+                    out.setdefault(attr, v)
+        return out
+
+    def qualify(self, module: str, text: str) -> str:
+        """A dotted name written in `module`, qualified through that module's imports."""
+        s = self.files.get(module)
+        head, _, rest = text.partition(".")
+        if s is None or head not in s.imports:
+            return text
+        return f"{s.imports[head]}.{rest}" if rest else s.imports[head]
 
     # -- calls
 
@@ -367,6 +480,9 @@ class ProjectIndex:
         for qual in sorted(s.functions):  # whether its own functions' findings move to their callers
             if self.moved_to_callers(f"{s.module}:{qual}"):
                 h.update(f"moved {qual}\n".encode())
+        for qual in sorted(s.classes):  # the models its objects are built with, wherever they are built
+            if self.holds_constructor_binds(s.module, qual):
+                h.update(repr(self.constructor_bindings(s.module, qual)).encode("utf-8", "surrogatepass"))
         for qual, c in sorted(s.classes.items()):  # inherited methods and attributes come from the bases' files
             for base_file, base in self.class_chain(s.module, qual)[1:]:
                 h.update(repr((base_file.rel, base)).encode("utf-8", "surrogatepass"))

@@ -41,6 +41,10 @@ class FunctionSummary:
     called: frozenset = frozenset()  # every name written just before `(` in the body, methods after `)` included
     hints: frozenset = frozenset()  # "request", "fallback", "context": what the body's text may hold (tenant values)
     cross_tenant: str | None = None  # the reason of a `# tenantlint: cross-tenant -- reason` on the `def` line
+    # `__init__` only: `self.model = sql_model` (attribute, parameter) and the parameters it hands on to
+    # `super().__init__(...)`: positional parameter names (None for anything else) and (keyword, parameter) pairs
+    init_binds: tuple[tuple[str, str], ...] = ()
+    super_init: tuple[tuple, tuple] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +209,7 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines
     called = frozenset(_CALLED.findall(body_text))
     signature = "".join(lines[node.lineno - 1 : node.body[0].lineno - 1]) if node.body else ""
     hints = frozenset(h for h, pattern in _HINTS if pattern.search(body_text) or (h == "request" and pattern.search(signature)))
+    init_binds, super_init = _init_binds(node, set(positional) | {p.arg for p in a.kwonlyargs}) if in_class and node.name == "__init__" else ((), None)
     source = None
     if end - node.lineno < MAX_HELPER_LINES:
         source = "".join(lines[node.lineno - 1 : end])  # as written: dedented only when it is parsed (dedent_source)
@@ -228,7 +233,26 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines
         called=called,
         hints=hints,
         cross_tenant=inline_marker(lines[node.lineno - 1]) if "cross-tenant" in lines[node.lineno - 1] else None,
+        init_binds=init_binds,
+        super_init=super_init,
     )
+
+
+def _init_binds(node: ast.FunctionDef | ast.AsyncFunctionDef, params: set[str]) -> tuple[tuple, tuple | None]:
+    """What a constructor keeps of its parameters (`self.model = sql_model`) and hands to its base's constructor."""
+    binds: list[tuple[str, str]] = []
+    super_init = None
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            t = stmt.targets[0]
+            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" and isinstance(stmt.value, ast.Name) and stmt.value.id in params:
+                binds.append((t.attr, stmt.value.id))
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and dotted(stmt.value.func) == "super().__init__":
+            call = stmt.value
+            pos = tuple(a.id if isinstance(a, ast.Name) and a.id in params else None for a in call.args if not isinstance(a, ast.Starred))
+            kws = tuple((k.arg, k.value.id) for k in call.keywords if k.arg and isinstance(k.value, ast.Name) and k.value.id in params)
+            super_init = (pos, kws)
+    return tuple(binds), super_init
 
 
 def _segment(lines: list[str], node: ast.AST) -> str | None:
