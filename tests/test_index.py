@@ -129,3 +129,23 @@ def test_constructor_bindings_follow_super_init_and_keywords():
     before = index.dependency_digest("app/repos.py")
     edited = _index({"app/models.py": MODELS, "app/repos.py": REPOS, "app/factory.py": FACTORY.replace("Scoped(session, Note", "Scoped(session, Organization")})
     assert edited.dependency_digest("app/repos.py") != before
+
+
+def test_functions_that_query_a_model_passed_as_an_argument():
+    helpers = '''
+def ids_for(session, slugs, model):
+    return session.execute(select(model.id).where(model.slug.in_(slugs))).all()
+
+def by_pk(model, pk):
+    return get_object_or_404(model, pk=pk)
+
+def merge(params, extra):
+    params.update(extra)
+    return session.query(Note).filter_by(**params)
+
+def status(session, document_id):
+    return session.query(Note).filter_by(id=document_id).count()
+'''
+    index = _index({"app/helpers.py": helpers, "app/models.py": MODELS})
+    assert index.model_param_functions == {"app.helpers:ids_for", "app.helpers:by_pk"}
+    assert "app.helpers:status" in index.query_functions

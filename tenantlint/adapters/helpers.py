@@ -228,13 +228,16 @@ class HelperCalls:
         attr_models = None
         if name is None or name.split(".", 1)[0] in ("self", "cls", "super()"):
             attr_models = self.frame.attr_models
-            if name is None or not attr_models or not name.startswith("self.") or name.count(".") != 1:
-                return None  # methods of the walked class are judged in their own bodies
-            # `self._query()` in a method of an object built with a model: judged with that model
+            if name is None or not name.startswith("self.") or name.count(".") != 1 or self.frame.self_class is None:
+                return None
+            # methods of the walked class are judged in their own bodies, except `self._query()` in a method of an
+            # object built with a model, and `self._ids_for(slugs, Category)`: a method that queries the model passed
             r = self.index.method(*self.frame.self_class, name[5:])
             if r is None or r.id in self.inline_stack:
                 return None
-            if r.id not in self.index.query_functions and not any(f"self.{a}" in (r.function.source or "") for a in attr_models):
+            passes_model = r.id in self.index.model_param_functions and any(self.model_named(a.value) is not None for a in node.args)
+            if not passes_model and not (
+                    attr_models and (r.id in self.index.query_functions or any(f"self.{a}" in (r.function.source or "") for a in attr_models))):
                 return None
         else:
             if name.split(".", 1)[0] in self.frame.local_names:
@@ -400,7 +403,7 @@ class HelperCalls:
             return term.status == S and not any(params.intersection(_WORDS.findall(p)) for p in term.predicates)
 
         # a model that comes from a parameter (`get_object_or_404(queryset, ...)`) is only known at the call
-        clean = not SYMBOLIC_QUERY.search(r.function.source or "")
+        clean = not SYMBOLIC_QUERY.search(r.function.source or "") and r.id not in self.index.model_param_functions
         clean = clean and all(fixed(t) for o, _ in found for t in o.observed.values())
         clean = clean and all(fixed(st.term) for v in frame.returns if isinstance(v, QVal) for st in v.states)
         clean = clean and not any(o.insert for o, _ in found)

@@ -28,6 +28,8 @@ INLINE_DEPTH = 2  # calls followed from a function analysed on its own: a view c
 # a supabase table chain
 SYMBOLIC_QUERY = re.compile(r"\b(?:cls|self\.\w+)\.(?:objects|query|_default_manager|select)\b|(?:select|query|update|delete|insert)\((?:cls|self\.\w+)\b|_or_404\(|\.table\(|\.from_\(")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# a name used as a model: `select(model.id)`, `session.query(model)`, `model.objects`, `get_object_or_404(model, ...)`
+_AS_MODEL = re.compile(r"(?:(?<![\w.])(?:update|delete|insert)|\b(?:select|aliased)|\.query|_or_404)\(\s*([A-Za-z_]\w*)|\b([A-Za-z_]\w*)\.(?:objects|_default_manager|_base_manager|query\b(?!\s*\())")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ class ProjectIndex:
     resolved: int = 0
     _callees_of_function: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     query_functions: set[str] = field(default_factory=set)
+    model_param_functions: set[str] = field(default_factory=set)  # functions that query a model passed as an argument
     _levels: dict[str, int] = field(default_factory=dict)
     _qs_methods: dict | None = None  # ids of functions that run queries, themselves or through callees
     _class_calls: dict | None = None  # (module, class) -> [(file, function)] that call the class by name
@@ -93,12 +96,20 @@ class ProjectIndex:
         """Functions that run queries: their source names a model, table or accessor the schema knows, or queries a
         model it does not name (`cls.objects`); and every function that calls one of those (two-level helpers)."""
         self.query_functions = set()
+        self.model_param_functions = set()
         self._levels = {}
         for s in self.files.values():
             for fn in s.functions.values():
                 src = fn.source
-                if src and (SYMBOLIC_QUERY.search(src) or not identifiers.isdisjoint(_WORD.findall(src))):
-                    self.query_functions.add(f"{s.module}:{fn.qualname}")
+                if not src:
+                    continue
+                fid = f"{s.module}:{fn.qualname}"
+                params = {*fn.params, *fn.kwonly} - {"self", "cls"}
+                if params and any((a or b) in params for a, b in _AS_MODEL.findall(src)):
+                    self.model_param_functions.add(fid)
+                    self.query_functions.add(fid)
+                elif SYMBOLIC_QUERY.search(src) or not identifiers.isdisjoint(_WORD.findall(src)):
+                    self.query_functions.add(fid)
         changed = True
         while changed:  # a service that calls a query helper runs queries too
             changed = False
