@@ -56,6 +56,11 @@ def api_name(dotted: str) -> str:
     return ".".join(parts[-2:]) if parts else dotted
 
 
+def operator_entry(path: str) -> str:
+    """"operator command" for code that a Django management command runs: an operator, across tenants on purpose."""
+    return "operator command" if "/management/commands/" in f"/{path}" else ""
+
+
 def keyword_arg(call: cst.Call, name: str) -> cst.BaseExpression | None:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == name:

@@ -24,7 +24,7 @@ from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, Q
 from tenantlint.adapters.helpers import HelperCalls, _assigned_names, param_names
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
-from tenantlint.python_module import PythonModule, dotted_name, keyword_arg, short_code, string_value
+from tenantlint.python_module import PythonModule, dotted_name, keyword_arg, operator_entry, short_code, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
 
 # --- Django vocabulary --------------------------------------------------------------------------
@@ -94,7 +94,7 @@ class ModuleAnalysis(HelperCalls):
         self.param_kinds: dict[str, set[str]] = {}  # parameter -> the kinds its annotation admits (`User | Organization`)
         self.kind_chain: list[cst.If] = []  # the `if` / `elif` tests above the branch being walked
         # Django management commands run by an operator across tenants on purpose
-        self.entry = "operator command" if "/management/commands/" in f"/{module.path}" else ""
+        self.entry = operator_entry(module.path)
         self.local_classes = {s.name.value: s for s in module.tree.body if isinstance(s, cst.ClassDef)}
 
     # -- driver

@@ -25,7 +25,7 @@ from typing import Iterable
 import libcst as cst
 
 from tenantlint.config import Config
-from tenantlint.python_module import PythonModule, api_name as _api, dotted_name, short_code as _code, string_value
+from tenantlint.python_module import PythonModule, api_name as _api, dotted_name, operator_entry, short_code as _code, string_value
 from tenantlint.sql import judge_text, looks_like_query
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind, Span
 
@@ -108,7 +108,7 @@ class _Analysis:
         self.class_constants: dict[str, dict[str, cst.BaseExpression]] = {}
         self.consumed: set[int] = set()  # builder calls whose text reached an execution call
         self.builders: list[tuple[cst.Call, str]] = []
-        self.entry = "operator command" if "/management/commands/" in f"/{module.path}" else ""
+        self.entry = operator_entry(module.path)
         self._resolving: set[str] = set()
         self._tenant_words: set[str] | None = None
         self.stats: dict[str, int] = {"sites": 0, "resolved": 0, "parsed": 0, "flagged": 0, "unverifiable": 0}  # scripts/sql_census.py

@@ -27,7 +27,7 @@ import libcst as cst
 from tenantlint.config import Config
 from tenantlint.context.places import configured
 from tenantlint.context.reachability import is_route
-from tenantlint.python_module import PythonModule, api_name, dotted_name, short_code as _code, string_value
+from tenantlint.python_module import PythonModule, api_name, dotted_name, operator_entry, short_code as _code, string_value
 from tenantlint.types import QuerySite, Restriction, Schema, Scope, SiteKind
 
 _QUERY_METHODS = {
@@ -395,7 +395,8 @@ class _Analysis:
 
     def bypass(self, anchor: cst.CSTNode, reason: str) -> None:
         api = f"{_api(anchor)}()" if isinstance(anchor, cst.Call) and not anchor.args else _api(anchor)
-        self.sites.append(QuerySite(SiteKind.BYPASS, None, Restriction(Scope.UNSCOPED, (), reason), api, anchor, f"{_code(anchor)}\0bypass", self.function, cross_tenant=self.cross))
+        self.sites.append(QuerySite(SiteKind.BYPASS, None, Restriction(Scope.UNSCOPED, (), reason), api, anchor, f"{_code(anchor)}\0bypass", self.function,
+                                    cross_tenant=self.cross, entry=operator_entry(self.module.path)))
 
     def setting(self, anchor: cst.CSTNode, reason: str) -> None:
         self.sites.append(QuerySite(SiteKind.SETTING, None, Restriction(Scope.UNSCOPED, (), reason), _api(anchor), anchor, f"{_code(anchor)}\0{reason}", self.function, cross_tenant=self.cross))
