@@ -85,6 +85,9 @@ class RuleContext:
             # run by an operator across tenants on purpose, not by a request: kept in every report, as a note
             suffix = "" if site.entry in message else f" (in an {site.entry})"
             return Verdict(self.rule, site, message + suffix, Level.NOTE)
+        if site.derived and self.rule.level in (Level.ERROR, Level.WARNING):
+            # keyed by a row that another finding reads unscoped: that finding is the one to fix
+            return Verdict(self.rule, site, message, Level.NOTE)
         return Verdict(self.rule, site, message)
 
 

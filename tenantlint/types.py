@@ -195,6 +195,7 @@ class QuerySite:
     related: tuple[tuple[str, Span, str], ...] = ()  # (path, span, message): the helper query judged at this call
     entry: str = ""  # what runs this code when it is not a request: "operator command" (reported as a note)
     guard: str = ""  # for GUARDED: the check that rejects another tenant's row
+    derived: bool = False  # its key is read from a row another finding reads unscoped: a note, that finding is the cause
     alias: str = ""  # the name the query gives the table when it differs from the table's (SQL `FROM clinic_order o`)
     value_source: str = ""  # TENANT_VALUE: "request" (chosen by the caller) or "fallback" (a default tenant)
     cross_tenant: str = ""  # the code is declared to work across tenants (`cross-tenant`), with the reason

@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 
 import libcst as cst
 
-from tenantlint.adapters.flow import D, N, NONE_TERM, S, SCOPED_TERM, U, Term, t_and, t_not, t_or, worst
+from tenantlint.adapters.flow import D, N, NONE_TERM, ROW_KEY, S, SCOPED_TERM, U, Term, t_and, t_not, t_or, worst
 from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, merge_envs  # noqa: F401 (re-exported)
 from tenantlint.adapters.helpers import HelperCalls, _assigned_names, param_names
 from tenantlint.config import Config
@@ -48,6 +48,9 @@ _WRITES = {"update": SiteKind.UPDATE, "aupdate": SiteKind.UPDATE, "delete": Site
 _CREATES = {"create", "acreate", "bulk_create", "abulk_create", "get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"}
 _QS_METHODS = _PASS | _TERMINAL_READ | _FILTERS | set(_WRITES) | _CREATES | {"bulk_update", "abulk_update", "raw"}
 _NOT_MANAGERS = {"DoesNotExist", "MultipleObjectsReturned", "_meta", "pk", "objects_raw"}
+# calls that read one row: the object they return is a row in hand
+_ONE_ROW = {"get", "aget", "first", "afirst", "last", "alast", "earliest", "latest", "one", "one_or_none", "scalar_one",
+            "scalar_one_or_none", "scalar", "get_object_or_404", "aget_object_or_404", "first_or_404", "one_or_404", "get_or_404"}
 _SHORTCUTS = {"get_object_or_404", "get_list_or_404", "aget_object_or_404", "aget_list_or_404"}
 _TENANT_KEYS = {"id", "pk", "uuid", "slug", "string_id", "subdomain", "domain", "key", "public_id", "external_id"}
 _ID_NAME = re.compile(r"(^|_)(id|ids|pk|pks|uuid|slug)$")
@@ -120,7 +123,7 @@ class ModuleAnalysis(HelperCalls):
                 if scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.guard:
                     scope = Scope.GUARDED
                 yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function,
-                                related=related, entry=self.entry, guard=origin.guard)
+                                related=related, entry=self.entry, guard=origin.guard, derived=term.status == N and term.reason.startswith(ROW_KEY))
 
     def new_origin(self, model: ModelInfo, api: str, insert: bool = False) -> Origin:
         o = Origin(model, api, insert=insert)
@@ -317,9 +320,16 @@ class ModuleAnalysis(HelperCalls):
 
     def small(self, small: cst.CSTNode, env: Env) -> Env | None:
         if isinstance(small, cst.Assign):
+            mark = len(self.origins)
             value = self.expr(small.value, env, assign=True)
+            row = self.unscoped_row(small.value, mark)
             for t in small.targets:
                 self.bind(t.target, value, env, small.value)
+                if isinstance(t.target, cst.Name):
+                    if row is not None:
+                        env[f"__row__{t.target.value}"] = row
+                    else:
+                        env.pop(f"__row__{t.target.value}", None)
             return env
         if isinstance(small, cst.AnnAssign):
             if small.value is not None:
@@ -398,6 +408,44 @@ class ModuleAnalysis(HelperCalls):
                     return
                 return
         self.expr(node.value, env)
+
+    def unscoped_row(self, node: cst.BaseExpression, mark: int) -> Origin | None:
+        """The query behind `row = Model.objects.get(code=code)` when it read one row without a tenant filter: the
+        keys read from that row (`row.channel_id`) are then no more tenant-bound than the row itself."""
+        if isinstance(node, cst.Await):
+            node = node.expression
+        if not isinstance(node, cst.Call):
+            return None
+        last = (dotted_name(node.func) or "").rsplit(".", 1)[-1] if not isinstance(node.func, cst.Attribute) else node.func.attr.value
+        if last not in _ONE_ROW:
+            return None
+        for origin, _ in self.origins[mark:]:
+            term = origin.observed.get(SiteKind.READ)
+            if term is not None and term.status == N and not origin.guard:
+                return origin
+        return None
+
+    def row_key_term(self, value: cst.BaseExpression, term: Term, env: Env) -> Term:
+        """A key judged tenant-bound because it is read from an object in hand, when that object is a row the
+        function read without a tenant filter: not bound after all."""
+        if term.status != S or not term.reason or term.reason == "correlated subquery":
+            return term
+        root = value
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name):
+            return term
+        row = env.get(f"__row__{root.value}")
+        if row is None or row.guard:
+            return term
+        read = row.observed.get(SiteKind.READ)
+        if read is None or read.status != N:
+            return term
+        where = ""
+        if row.via is None and row.anchor is not None:
+            span = self.module.span_of(row.anchor)
+            where = f" at line {span.start_line}" if span is not None else ""
+        return Term(N, (), f"{ROW_KEY}{root.value}, a {row.model.name} row read without a tenant filter{where}")
 
     def observe_value(self, value, kind: SiteKind = SiteKind.READ) -> None:
         if isinstance(value, QVal):
@@ -1033,7 +1081,7 @@ class ModuleAnalysis(HelperCalls):
                 t = Term(U, (), f"filter(*{_short(self.module, a.value)}) is built elsewhere")
             elif a.keyword is not None:
                 sub = self.expr(a.value, env)
-                t = self.kw_term(model, a.keyword.value, a.value)
+                t = self.row_key_term(a.value, self.kw_term(model, a.keyword.value, a.value), env)
                 if t.status == N and isinstance(sub, QVal) and sub.states and all(s.term.status == S for s in sub.states):
                     # id__in=<a tenant-scoped subquery>: the rows are linked to that tenant's rows
                     t = Term(S, (f"{a.keyword.value}=<scoped subquery>",), "values from a tenant-scoped subquery", null_only=True)

@@ -17,6 +17,10 @@ class Term:
     null_only: bool = False  # `tenant IS NULL` alone, or a parent object: negating it is no tenant filter, not a defeat
 
 
+# the reason given when a key read from an object in hand is not tenant-bound, because the function read that row
+# without a tenant filter: the finding on that read is the cause, the query using the key is reported as a note
+ROW_KEY = "the key is read from "
+
 SCOPED_TERM = Term(S)
 NONE_TERM = Term(N)
 

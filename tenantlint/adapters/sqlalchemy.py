@@ -403,7 +403,8 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
     def cond(self, node: cst.BaseExpression, model: ModelInfo, env: Env) -> Term:
         if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
             target = node.comparisons[0]
-            return self.compare(node.left, target.operator, target.comparator, model)
+            term = self.compare(node.left, target.operator, target.comparator, model)
+            return self.row_key_term(target.comparator, term, env) if self.column_of(target.comparator) is None else term
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.BitAnd, cst.BitOr)):
             left, right = self.cond(node.left, model, env), self.cond(node.right, model, env)
             return t_and(left, right) if isinstance(node.operator, cst.BitAnd) else t_or(left, right)
