@@ -174,6 +174,7 @@ class SiteKind(str, Enum):
     TENANT_VALUE = "tenant-value"  # a value that scopes a query, binds a tenant context or is written as the tenant
     BYPASS = "bypass"  # row-level security switched off or bypassed (a role, a service key, scopes_disabled())
     SETTING = "setting"  # a tenant setting bound on a connection (SET app.x, set_config)
+    REFERENCE = "reference"  # a write sets a key to a tenant-owned row (`food_id=...`); `model` is that row's model
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +198,7 @@ class QuerySite:
     guard: str = ""  # for GUARDED: the check that rejects another tenant's row
     derived: bool = False  # its key is read from a row another finding reads unscoped: a note, that finding is the cause
     alias: str = ""  # the name the query gives the table when it differs from the table's (SQL `FROM clinic_order o`)
-    value_source: str = ""  # TENANT_VALUE: "request" (chosen by the caller) or "fallback" (a default tenant)
+    value_source: str = ""  # TENANT_VALUE, REFERENCE: "request" (chosen by the caller) or "fallback" (a default tenant)
     cross_tenant: str = ""  # the code is declared to work across tenants (`cross-tenant`), with the reason
     filter_required: bool = True  # the table's mode asks each query for a tenant filter (mode filter or both)
     context_required: bool = False  # the table's mode asks each query to run in a tenant context (context or both)

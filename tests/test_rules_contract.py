@@ -31,6 +31,11 @@ class Patient(models.Model):
     name = models.CharField(max_length=100)
     archived = models.BooleanField(default=False)
     status = models.CharField(max_length=20)
+
+
+class Visit(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE)
 """
 
 PRELUDE = "from django.db.models import Q\nfrom clinic.models import Patient\n\n\n"

@@ -10,6 +10,9 @@
   not reported.
 * BYPASS: `SET row_security = off`, `SET ROLE` to a role in `rls-bypass-roles`, a supabase client built with a
   service-role key, django-scopes `scopes_disabled()`, a manager named in `unscoped-managers`.
+* REFERENCE: a write that sets a key of a tenant-owned row (`ShoppingEntry(food_id=...)`, `.create(patient_id=...)`,
+  `qs.update(category_id=...)`) to an id read from request input, serializer `validated_data` included (and loop
+  variables over it), that nothing checks first: the row may point at another tenant's row.
 * SETTING: `SET app.x = ...` without LOCAL, `SET search_path`, `set_config(..., false)` or with a third argument
   that is not a literal `true`: on a pooled connection the next request inherits the tenant.
 
@@ -38,6 +41,10 @@ _QUERY_METHODS = {
 _REQUEST_PARTS = {"GET", "POST", "data", "query_params", "headers", "META", "COOKIES", "args", "form", "json", "values", "cookies", "query", "body", "path_params"}
 _REQUEST_ROOTS = ("request", "self.request", "flask.request", "req")
 _FASTAPI_PARAMS = {"Header", "Query", "Cookie", "Body", "Form"}
+# writes whose keyword arguments become the row's values
+_WRITES = {"create", "acreate", "get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create", "update", "aupdate"}
+# input a serializer has validated for types, not for tenants: `validated_data["food_id"]` is still the caller's id
+_INPUT_ROOTS = ("validated_data", "cleaned_data")
 _CONTEXT_CALLS = {"set_config", "execute", "executemany", "exec_driver_sql", "raw", "fetch", "fetchrow", "fetchval", "mogrify", "create_client", "acreate_client", "create_async_client", "scopes_disabled"}
 _EXITS = {"abort", "abort_with", "PermissionDenied", "Http404", "HTTPException", "HttpResponseForbidden"}
 _ROW_SECURITY = re.compile(r"\bset\s+(?:local\s+|session\s+)?row_security\s*(?:=|to)\s*'?(off|false|0)\b", re.IGNORECASE)
@@ -50,7 +57,8 @@ _SET_CONFIG = re.compile(r"set_config\s*\(\s*'([^']*)'\s*,\s*[^,]+?,\s*([^)\s]+)
 _SETTINGS_OR_BYPASS = re.compile(r"(?i:row_security|set_config|search_path|service_role|scopes_disabled)|\bSET\s+(?:LOCAL\s+|SESSION\s+)?(?:ROLE\b|[a-z_]+\.[a-z_]+\s*(?:=|TO\b))")
 _WANTS = re.compile(
     r"request\.|Header\(|Query\(|Cookie\(|Body\(|Form\(|\bor\s+[\"'\dA-Z]|getattr\(|\.get\(\s*[\"'][^\"']*[\"']\s*,|\bif\b.+\belse\s+[\"'\d]"
-    r"|row_security|set_config|search_path|service_role|scopes_disabled|SET\s+(?:LOCAL\s+|SESSION\s+)?(?:ROLE\b|[a-z_]+\.[a-z_])",
+    r"|row_security|set_config|search_path|service_role|scopes_disabled|SET\s+(?:LOCAL\s+|SESSION\s+)?(?:ROLE\b|[a-z_]+\.[a-z_])"
+    r"|validated_data|cleaned_data",
     re.IGNORECASE,
 )
 
@@ -159,6 +167,9 @@ class _Analysis:
             node = getattr(stmt, attr, None)
             if isinstance(node, cst.BaseExpression):
                 self.expr(node, env, func)
+        if isinstance(stmt, cst.For) and isinstance(stmt.target, cst.Name):
+            item = self.classify_input(stmt.iter, env)  # for entry in serializer.validated_data["entries"]
+            env = {**env, stmt.target.value: item} if item is not None else {k: v for k, v in env.items() if k != stmt.target.value}
         body = getattr(stmt, "body", None)
         if isinstance(body, cst.IndentedBlock):
             env = self.block(body.body, env, func)
@@ -218,7 +229,7 @@ class _Analysis:
     def small(self, small, env: dict, func) -> dict:
         if isinstance(small, cst.Assign):
             self.expr(small.value, env, func)
-            value = self.classify(small.value, env)
+            value = self.classify(small.value, env) or self.classify_input(small.value, env)
             for t in small.targets:
                 if isinstance(t.target, cst.Name):
                     env = {**env, t.target.value: value} if value is not None else {k: v for k, v in env.items() if k != t.target.value}
@@ -276,6 +287,8 @@ class _Analysis:
         if sql is not None and last in ("execute", "executemany", "exec_driver_sql", "raw", "fetch", "fetchrow", "fetchval", "mogrify"):
             self.sql_text(call, sql, env)
             return
+        if last in _WRITES or last in self.models:
+            self.references(call, name, last, env)
         if last in _QUERY_METHODS or last in self.models or (name in self.models):
             if last in ("eq",) and len(call.args) >= 2:
                 col = string_value(call.args[0].value)
@@ -326,16 +339,69 @@ class _Analysis:
             for item in items:
                 self.value_use(call, item, env, "binds the tenant context")
 
+    def references(self, call: cst.Call, name: str, last: str, env: dict) -> None:
+        """Keys of tenant-owned rows written from request input: `Entry(food_id=e["food_id"])`."""
+        model = None
+        if last in self.models:
+            model = self.schema.model(last)
+        elif ".objects." in f"{name}." and name.split(".", 1)[0] in self.models:
+            model = self.schema.model(name.split(".", 1)[0])
+        for a in call.args:
+            key = a.keyword.value if a.keyword is not None else ""
+            if not key.endswith("_id") or key.lower() in self.keys:
+                continue
+            target = self.reference_target(model, key)
+            if target is None:
+                continue
+            v = self.classify(a.value, env) or self.classify_input(a.value, env)
+            if v is None or v.source not in ("request", "input"):
+                continue
+            reason = f"{key} is an id from the request ({v.text}): nothing checks that the {target.name} belongs to this tenant"
+            self.sites.append(QuerySite(SiteKind.REFERENCE, target, Restriction(Scope.UNSCOPED, (v.text,), reason), _api(call), call,
+                                        f"{_code(call)}\0{key}", self.function, value_source="request", cross_tenant=self.cross,
+                                        entry=operator_entry(self.module.path)))
+
+    def reference_target(self, model, key: str):
+        """The tenant-owned model a `<relation>_id` key points at: through the written model's relation, or, when
+        the model is not named (`qs.update(...)`), through every tenant-owned model's relation of that name."""
+        field = key[:-3]
+        if model is not None:
+            rels = [r for r in model.relations if r.field == field or r.column == key]
+        else:
+            rels = [r for m in self.schema.models.values() if m.is_tenant_table for r in m.relations if r.field == field or r.column == key]
+        targets = [self.schema.model(r.target) for r in rels]
+        if not targets or any(t is None or not t.is_tenant_table for t in targets):
+            return None
+        return targets[0]
+
     # -- values
+
+    def classify_input(self, node: cst.BaseExpression, env: dict) -> _Value | None:
+        """Request input as a whole, or validated for types only: `serializer.validated_data["entries"]`,
+        `validated_data.pop("properties")`, `request.data`, and names bound from them (kept apart from tenant values:
+        a serializer sets `validated_data["space"]` from the request's tenant)."""
+        inner = _unwrap(node)
+        if isinstance(inner, cst.Name):
+            v = env.get(inner.value)
+            if isinstance(v, _Value) and not v.guarded and v.source in ("request", "input"):
+                return _Value("input", node, v.text if inner is node else f"`{_code(node)}`")
+            if inner.value in _INPUT_ROOTS:
+                return _Value("input", node, f"`{_code(node)}`")
+            return None
+        text = dotted_name(inner) or ""
+        if text.rsplit(".", 1)[-1] in _INPUT_ROOTS:
+            return _Value("input", node, f"`{_code(node)}`")
+        v = self.classify(node, env)
+        return _Value("input", node, v.text) if v is not None and v.source == "request" else None
 
     def classify(self, node: cst.BaseExpression, env: dict) -> _Value | None:
         if isinstance(node, cst.Name):
             v = env.get(node.value)
-            return v if isinstance(v, _Value) and not v.guarded else None
+            return v if isinstance(v, _Value) and not v.guarded and v.source != "input" else None
         inner = _unwrap(node)
         if isinstance(inner, cst.Name) and inner is not node:  # int(org) with org read before
             v = env.get(inner.value)
-            return v if isinstance(v, _Value) and not v.guarded else None
+            return v if isinstance(v, _Value) and not v.guarded and v.source != "input" else None
         text = dotted_name(inner) or ""
         if isinstance(inner, cst.Call):  # request.get_json()
             text = dotted_name(inner.func) or ""
