@@ -25,7 +25,7 @@ from tenantlint.adapters.helpers import HelperCalls, _assigned_names, param_name
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
 from tenantlint.python_module import PythonModule, dotted_name, keyword_arg, operator_entry, short_code, string_value
-from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
+from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind, TenantTable
 
 # --- Django vocabulary --------------------------------------------------------------------------
 
@@ -48,6 +48,8 @@ _WRITES = {"update": SiteKind.UPDATE, "aupdate": SiteKind.UPDATE, "delete": Site
 _CREATES = {"create", "acreate", "bulk_create", "abulk_create", "get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"}
 _QS_METHODS = _PASS | _TERMINAL_READ | _FILTERS | set(_WRITES) | _CREATES | {"bulk_update", "abulk_update", "raw"}
 _NOT_MANAGERS = {"DoesNotExist", "MultipleObjectsReturned", "_meta", "pk", "objects_raw"}
+# a manager of a model picked at run time: `self.fields[f].Meta.model.objects`, `queryset.model._default_manager`
+_RUNTIME_MODEL = re.compile(r"\b(?:model|model_class|model_cls|\w+_model)\.(?:objects|_default_manager|_base_manager)\b")
 # calls that read one row: the object they return is a row in hand
 _ONE_ROW = {"get", "aget", "first", "afirst", "last", "alast", "earliest", "latest", "one", "one_or_none", "scalar_one",
             "scalar_one_or_none", "scalar", "get_object_or_404", "aget_object_or_404", "first_or_404", "one_or_404", "get_or_404"}
@@ -67,6 +69,11 @@ class DjangoAdapter:
             s in source
             for s in (".objects", "_or_404", "queryset", ".filter(", ".all()", ".create(", ".exclude(", ".update(", ".delete(", "_set.", "_manager", ".get(")
         )
+
+    @staticmethod
+    def needs_names(source: str) -> bool:
+        """A file that names no model of the schema is still judged when it queries a model picked at run time."""
+        return not _RUNTIME_MODEL.search(source)
 
     def applies(self, schema: Schema) -> bool:
         """Whether the project has any table this adapter can judge (a Django project needs no SQLAlchemy pass)."""
@@ -99,6 +106,7 @@ class ModuleAnalysis(HelperCalls):
         # Django management commands run by an operator across tenants on purpose
         self.entry = operator_entry(module.path)
         self.local_classes = {s.name.value: s for s in module.tree.body if isinstance(s, cst.ClassDef)}
+        self._tenant_relations: tuple[str, ...] | None = None
 
     # -- driver
 
@@ -908,12 +916,48 @@ class ModuleAnalysis(HelperCalls):
                     return None  # `Recipe.keywords.through(...)`: a field, not a manager
                 origin = self.new_origin(model, f"{model.name}.{manager}")
                 return QVal((QState(origin, self.manager_term(model, manager, env)),))
+            if manager in ("objects", "_default_manager", "_base_manager") and self.unknown_model_expr(node.value):
+                model = self.unknown_model(node.value)
+                origin = self.new_origin(model, f"{model.name}.{manager}")
+                return QVal((QState(origin, Term(U, (), "its model is picked at run time")),))
         self.as_manager = True  # a queryset method is applied to this value
         try:
             v = self.value(node, env)
         finally:
             self.as_manager = False
         return v if isinstance(v, QVal) else None
+
+    def unknown_model_expr(self, node: cst.BaseExpression) -> bool:
+        """`self.fields[f].Meta.model`, `queryset.model`, `model_cls`: a model the code picks at run time. Not a class
+        attribute or constructor argument the concrete classes set (judged per class), nor a name bound here."""
+        if isinstance(node, cst.Name):
+            return node.value[:1].islower() and node.value not in ("self", "cls") and self.subst_node(node) is node and not self.frame.inline
+        if not isinstance(node, cst.Attribute):
+            return False
+        attr = node.attr.value
+        if not (attr in ("model", "model_class", "model_cls") or attr.endswith("_model")):
+            return False
+        if isinstance(node.value, cst.Name) and node.value.value in ("self", "cls") and self.frame.self_class is not None and self.index is not None:
+            mod, qual = self.frame.self_class
+            if self.index.class_attr(mod, qual, attr) is not None or attr in self.index.constructor_attrs(mod, qual) or self.frame.inline:
+                return False
+        return True
+
+    def unknown_model(self, node: cst.BaseExpression) -> ModelInfo:
+        """A stand-in for a model picked at run time: filtered by a tenant relation of this schema (`space=...`) it is
+        restricted; otherwise what it reads cannot be verified."""
+        if self._tenant_relations is None:
+            names = {c.lower() for c in self.config.tenant_columns}
+            for info in self.schema.models.values():
+                t = info.tenant
+                if t is not None and info.source in self.SOURCES:
+                    names.update(p[0] for p in t.tenant_paths if len(p) == 1)
+                    if t.tenant_column:
+                        names.add(t.tenant_column)
+            self._tenant_relations = tuple(sorted(names))
+        text = short_code(node)
+        tenant = TenantTable(text, None, tuple((n,) for n in self._tenant_relations), None, False, "django", self.module.path, 0, "a model picked at run time")
+        return ModelInfo(text, text, next(iter(self.SOURCES)), self.module.path, 0, (), (), tenant)
 
     def manager_term(self, model: ModelInfo, manager: str, env: Env) -> Term:
         """What a query started on `Model.<manager>` is restricted by before any filter."""
