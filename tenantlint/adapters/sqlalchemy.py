@@ -157,6 +157,14 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
         last = qualified.rsplit(".", 1)[-1]
         if last in _STATEMENTS and qualified.startswith(("sqlalchemy", "sqlmodel")) and node.args:
             model = self.entity(node.args[0].value)
+            if model is None and _runtime_model_name(self.subst_node(node.args[0].value)):
+                # select(relation_cls): a model picked at run time (mapper metadata, a parameter nobody passes a model)
+                self._visit_args(node, env)
+                model = self.unknown_model(self.subst_node(node.args[0].value))
+                q = self.new_query(model, f"{last}({model.name})", _STATEMENTS[last], Term(U, (), "its model is picked at run time"))
+                if _STATEMENTS[last] is SiteKind.INSERT:
+                    q.states[0].origin.insert_keys = (set(), False)
+                return q
             if model is None:
                 self._visit_args(node, env)
                 return None
@@ -500,6 +508,17 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
 
 
 _CORRELATED = "compares with another table's column"
+
+
+_RUNTIME_MODEL_NAME = ("model", "model_class", "model_cls", "cls_")
+
+
+def _runtime_model_name(node: cst.BaseExpression) -> bool:
+    """`relation_cls`, `self.model_class`, `entity_model`: a name that says it holds a model class."""
+    name = node.value if isinstance(node, cst.Name) else node.attr.value if isinstance(node, cst.Attribute) else ""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in ("self", "cls"):
+        return False  # a class attribute or constructor argument: judged per concrete class
+    return name[:1].islower() and (name in ("model", "model_class", "model_cls") or name.endswith(("_model", "_cls", "_class")))
 
 
 def _unwrap(node: cst.BaseExpression) -> cst.BaseExpression:
