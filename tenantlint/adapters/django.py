@@ -126,6 +126,8 @@ class ModuleAnalysis(HelperCalls):
             text = " ".join(self.module.tree.code_for_node(origin.anchor).split())
             for kind in chosen:
                 term = kinds.get(kind) or kinds[SiteKind.READ]
+                if origin.model.opaque and term.status in (N, D):
+                    term = Term(U, term.predicates, "its model is picked at run time")  # not known to be a tenant table
                 scope = {S: Scope.SCOPED, N: Scope.UNSCOPED, D: Scope.DEFEATED, U: Scope.UNKNOWN}[term.status]
                 related = self.related_of(origin) if term.status != S else ()
                 if scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.guard:
@@ -957,7 +959,7 @@ class ModuleAnalysis(HelperCalls):
             self._tenant_relations = tuple(sorted(names))
         text = short_code(node)
         tenant = TenantTable(text, None, tuple((n,) for n in self._tenant_relations), None, False, "django", self.module.path, 0, "a model picked at run time")
-        return ModelInfo(text, text, next(iter(self.SOURCES)), self.module.path, 0, (), (), tenant)
+        return ModelInfo(text, text, next(iter(self.SOURCES)), self.module.path, 0, (), (), tenant, opaque=True)
 
     def manager_term(self, model: ModelInfo, manager: str, env: Env) -> Term:
         """What a query started on `Model.<manager>` is restricted by before any filter."""
