@@ -107,6 +107,7 @@ class ModuleAnalysis(HelperCalls):
         self.entry = operator_entry(module.path)
         self.local_classes = {s.name.value: s for s in module.tree.body if isinstance(s, cst.ClassDef)}
         self._tenant_relations: tuple[str, ...] | None = None
+        self.none_defaults: frozenset[str] = frozenset()  # parameters of the walked function that default to None
 
     # -- driver
 
@@ -266,6 +267,10 @@ class ModuleAnalysis(HelperCalls):
             a = self.block(_body(stmt.body), env.copy(), self.function)
             if stmt.orelse is None:
                 b = None if self.covers_every_kind(stmt) else env
+                subject = _truth_subject(stmt.test)
+                if subject and a is not None and b is not None and subject not in self.none_defaults:
+                    # (a parameter that defaults to None makes the unfiltered path the default one: still reported)
+                    b = _optional_filter(a, b, subject)
             elif isinstance(stmt.orelse, cst.If):
                 self.kind_chain.append(stmt)
                 try:
@@ -477,6 +482,7 @@ class ModuleAnalysis(HelperCalls):
         if any((dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").rsplit(".", 1)[-1] == "scopes_disabled" for d in node.decorators):
             env["__scopes_disabled__"] = True  # @scopes_disabled(): django-scopes is off in the whole function
         saved_kinds, self.param_kinds = self.param_kinds, _param_kinds(node)
+        saved_defaults, self.none_defaults = self.none_defaults, _none_defaults(node)
         saved_locals = self.frame.local_names
         if not self.frame.inline:
             self.frame.local_names = frozenset(_assigned_names(node) | param_names(node))
@@ -496,6 +502,7 @@ class ModuleAnalysis(HelperCalls):
             self.class_stack = saved
             self.frame.self_class = saved_class
             self.param_kinds = saved_kinds
+            self.none_defaults = saved_defaults
             self.frame.local_names = saved_locals
 
     DRF_VIEWS = True  # judge `queryset = ...` class attributes with get_queryset()
@@ -1414,6 +1421,37 @@ def _not_found_exit(stmt, name: str) -> bool:
         isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.Is)
         and isinstance(test.left, cst.Name) and test.left.value == name and _is_none(test.comparisons[0].comparator)
     )
+
+
+def _none_defaults(fdef: cst.FunctionDef) -> frozenset[str]:
+    p = fdef.params
+    return frozenset(x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params) if x.default is not None and _is_none(x.default))
+
+
+def _truth_subject(test: cst.BaseExpression) -> str:
+    """`self.group_id` in `if self.group_id:` / `if self.group_id is not None:`; "" for any other test."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.IsNot) and _is_none(test.comparisons[0].comparator):
+        test = test.left
+    return dotted_name(test) or "" if isinstance(test, (cst.Name, cst.Attribute)) else ""
+
+
+def _optional_filter(body_env: Env, skipped: Env, subject: str) -> Env:
+    """`if self.group_id: stmt = stmt.filter(Model.group_id == self.group_id)`: the query is filtered by that value
+    whenever it is set; the path that skips the filter runs only without a tenant value (an install-wide caller)."""
+    out = skipped.copy()
+    for key, value in skipped.items():
+        filtered = body_env.get(key)
+        if not isinstance(value, QVal) or not isinstance(filtered, QVal):
+            continue
+        states = []
+        for st in value.states:
+            match = next((f for f in filtered.states if f.origin is st.origin and f.term.status == S
+                          and any(subject in p for p in f.term.predicates)), None)
+            if match is not None and st.term.status != S:
+                st = QState(st.origin, Term(S, match.term.predicates, f"filtered whenever {subject} is set", null_only=True), st.related)
+            states.append(st)
+        out[key] = QVal(tuple(states))
+    return out
 
 
 def _principal_shortcut(stmt, name: str) -> bool:
