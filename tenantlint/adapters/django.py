@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 import libcst as cst
 
 from tenantlint.adapters.flow import D, N, NONE_TERM, ROW_KEY, S, SCOPED_TERM, U, Term, t_and, t_not, t_or, worst
-from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, merge_envs  # noqa: F401 (re-exported)
+from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, Rows, merge_envs  # noqa: F401 (re-exported)
 from tenantlint.adapters.helpers import HelperCalls, _assigned_names, param_names
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
@@ -462,6 +462,26 @@ class ModuleAnalysis(HelperCalls):
             where = f" at line {span.start_line}" if span is not None else ""
         return Term(N, (), f"{ROW_KEY}{root.value}, a {row.model.name} row read without a tenant filter{where}")
 
+    def rows_keys_term(self, key: str, value: cst.BaseExpression, env: Env) -> Term | None:
+        """`pk__in=[s.pk for s in affected]` with `affected = list(<query>)`: the keys of rows that query read, as
+        tenant-bound as it was. None for any other value."""
+        if not key.endswith("__in") or not isinstance(value, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            return None
+        comp = value.for_in
+        elt = value.elt
+        if comp.inner_for_in is not None or not isinstance(comp.target, cst.Name):
+            return None
+        if not (isinstance(elt, cst.Attribute) and isinstance(elt.value, cst.Name) and elt.value.value == comp.target.value
+                and (elt.attr.value in ("pk", "id") or elt.attr.value.endswith("_id"))):
+            return None
+        rows = env.get(comp.iter.value) if isinstance(comp.iter, cst.Name) else None
+        if not isinstance(rows, (Rows, QVal)) or not rows.states:
+            return None
+        text = " ".join(self.module.tree.code_for_node(value).split())
+        if all(st.term.status == S for st in rows.states):
+            return Term(S, (f"{key}={text}",), "keys of rows a tenant-restricted query read", null_only=True)
+        return Term(N, (), f"{ROW_KEY}{comp.iter.value}, rows read without a tenant filter")
+
     def observe_value(self, value, kind: SiteKind = SiteKind.READ) -> None:
         if isinstance(value, QVal):
             for s in value.states:
@@ -851,6 +871,16 @@ class ModuleAnalysis(HelperCalls):
                     for st in v.states:
                         st.origin.observe(SiteKind.READ, Term(S, ("Prefetch",), "prefetch of the related rows of tenant rows", null_only=True))
             return QVal(())
+        if isinstance(func, cst.Name) and func.value in ("list", "tuple", "sorted", "set") and len(node.args) == 1 and node.args[0].keyword is None:
+            mark = len(self.origins)
+            v = self.expr(node.args[0].value, env, assign=True)
+            if isinstance(v, QVal) and v.states:
+                self.observe_value(v)  # evaluating the queryset runs it
+                return Rows(v.states)
+            if v is not None:
+                self.observe_value(v)
+            # the argument is judged: visiting it again would start its queries twice
+            return QVal(()) if len(self.origins) > mark else None
         if last == "Q" and (qualified == "Q" or qualified.endswith(".Q")):
             for a in node.args:
                 self.expr(a.value, env)
@@ -1134,7 +1164,7 @@ class ModuleAnalysis(HelperCalls):
                 t = Term(U, (), f"filter(*{_short(self.module, a.value)}) is built elsewhere")
             elif a.keyword is not None:
                 sub = self.expr(a.value, env)
-                t = self.row_key_term(a.value, self.kw_term(model, a.keyword.value, a.value), env)
+                t = self.rows_keys_term(a.keyword.value, a.value, env) or self.row_key_term(a.value, self.kw_term(model, a.keyword.value, a.value), env)
                 if t.status == N and isinstance(sub, QVal) and sub.states and all(s.term.status == S for s in sub.states):
                     # id__in=<a tenant-scoped subquery>: the rows are linked to that tenant's rows
                     t = Term(S, (f"{a.keyword.value}=<scoped subquery>",), "values from a tenant-scoped subquery", null_only=True)

@@ -52,6 +52,14 @@ class QVal:
 
 
 @dataclass(frozen=True)
+class Rows:
+    """The rows a query read, held in a list (`affected = list(candidates)`): keys read from them are as
+    tenant-bound as that query was."""
+
+    states: tuple[QState, ...]
+
+
+@dataclass(frozen=True)
 class QTerm:
     """A local Q object: judged against a model only where a query uses it."""
 
