@@ -454,7 +454,9 @@ class _Analysis:
         scopes (a model with a ScopedManager); a block over tokens, users or events turns nothing off."""
         self.handled.add(id(node))
         if self.scoped_words:
-            code = _EMPTY_QUERY.sub("", self.module.tree.code_for_node(body))  # Model.objects.none() runs no query
+            # the code that runs inside: not the bodies of functions defined there (they run later, in whatever scope
+            # is then active), nor `class Meta` declarations; Model.objects.none() runs no query
+            code = _EMPTY_QUERY.sub("", _executed_code(self.module.tree, body))
             if self.scoped_words.isdisjoint(_WORD.findall(code)) and not _DYNAMIC_MODEL.search(code):
                 return
         self.bypass(node, "django-scopes' tenant scope is off inside it")
@@ -472,6 +474,25 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EMPTY_QUERY = re.compile(r"\b\w+\.objects\.none\(\)")
 # a model chosen at run time (`self.__class__.objects`, `type(obj).objects`, `self.model.objects`): it may be scoped
 _DYNAMIC_MODEL = re.compile(r"(__class__|\)|\bmodel|\bcls)\.(objects|_default_manager)\b")
+
+
+def _executed_code(tree: cst.Module, body: cst.CSTNode) -> str:
+    """The text of a block without nested function bodies and `class Meta` bodies (a class body runs, its methods do
+    not)."""
+    if isinstance(body, cst.FunctionDef):
+        body = body.body
+    stmts = body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else [body]
+    parts = []
+    for stmt in stmts:
+        if isinstance(stmt, cst.FunctionDef):
+            continue
+        if isinstance(stmt, cst.ClassDef):
+            if stmt.name.value != "Meta":
+                parts.append(" ".join(_WORD.findall(" ".join(tree.code_for_node(b) for b in stmt.bases))))
+                parts.append(_executed_code(tree, stmt.body))
+            continue
+        parts.append(tree.code_for_node(stmt))
+    return "\n".join(parts)
 
 
 def _is_scopes_disabled(node: cst.BaseExpression) -> bool:
@@ -593,6 +614,7 @@ def annotate_context(module: PythonModule, sites: list[QuerySite], config: Confi
     """Every adapter's sites of one file, told what their table's mode asks (a tenant filter, a tenant context) and,
     in context mode, whether a context surrounds them: lexically (`with binder(...)`) or through the project index
     (the function enters one, or every caller is inside one). Cross-tenant places are marked on every site."""
+    sites = _drop_idle_bypasses(module, sites)
     context_tables = {t.lower() for t in config.context_tables}
     marked_inline = "cross-tenant" in module.source
     if config.mode == "filter" and not context_tables and not config.cross_tenant and not marked_inline:
@@ -622,6 +644,46 @@ def annotate_context(module: PythonModule, sites: list[QuerySite], config: Confi
                     changes["context_gap"] = _gap(site.function, summary, contexts)
         out.append(replace(site, **changes) if changes else site)
     return out
+
+
+def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite]) -> list[QuerySite]:
+    """`with scopes_disabled(): return get_object_or_404(Log, pk=pk, event__isnull=True)`: a block of one statement
+    whose every query on a tenant table is restricted anyway (shared rows, a tenant filter) turns nothing off."""
+    bypasses = [s for s in sites if s.kind is SiteKind.BYPASS and s.api == "scopes_disabled()"]
+    if not bypasses:
+        return sites
+    blocks = {}
+    for node in _withs(module.tree):
+        for item in node.items:
+            if _is_scopes_disabled(item.item):
+                blocks[id(item.item)] = node.body
+    idle = set()
+    for site in bypasses:
+        body = blocks.get(id(site.anchor))
+        if body is None or len(body.body) != 1:
+            continue
+        inside = {id(n) for n in _descendants(body)}
+        queries = [q for q in sites if q.kind in _TABLE_KINDS and q.table is not None and id(q.anchor) in inside]
+        if queries and all(q.restriction.scope is Scope.SCOPED for q in queries):
+            idle.add(id(site))
+    return [s for s in sites if id(s) not in idle] if idle else sites
+
+
+def _withs(tree: cst.Module):
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.With):
+            yield n
+        stack.extend(n.children)
+
+
+def _descendants(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
 
 
 def _declared_cross_tenant(config: Config, rel: str, function: str, summary) -> str:
