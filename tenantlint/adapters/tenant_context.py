@@ -578,12 +578,7 @@ def _guard(env: dict, test: cst.BaseExpression) -> dict:
 
 
 def _names_in(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.Name):
-            yield n
-        stack.extend(n.children)
+    return (n for n in _descendants(node) if isinstance(n, cst.Name))
 
 
 def _is_route(decorator: cst.BaseExpression) -> bool:
@@ -653,7 +648,7 @@ def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite]) -> list[Qu
     if not bypasses:
         return sites
     blocks = {}
-    for node in _withs(module.tree):
+    for node in (n for n in _descendants(module.tree) if isinstance(n, cst.With)):
         for item in node.items:
             if _is_scopes_disabled(item.item):
                 blocks[id(item.item)] = node.body
@@ -667,15 +662,6 @@ def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite]) -> list[Qu
         if queries and all(q.restriction.scope is Scope.SCOPED for q in queries):
             idle.add(id(site))
     return [s for s in sites if id(s) not in idle] if idle else sites
-
-
-def _withs(tree: cst.Module):
-    stack = [tree]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.With):
-            yield n
-        stack.extend(n.children)
 
 
 def _descendants(node: cst.CSTNode):
