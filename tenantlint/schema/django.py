@@ -75,7 +75,9 @@ class DjangoSchemaSource:
     name = "django"
 
     def wants(self, source: str) -> bool:
-        return "class " in source and ("Model" in source or "models" in source)
+        # a Django model module imports Django or declares fields (`models.ForeignKey(...)`); "Model" alone is in
+        # every pydantic schema module
+        return "class " in source and ("django" in source or "models." in source)
 
     def facts(self, module: PythonModule, config: Config) -> Iterable[ModelFacts]:
         if not module.imports.imports_from("django") and (

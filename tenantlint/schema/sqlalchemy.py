@@ -77,11 +77,18 @@ def _foreign_key_target(call: cst.Call) -> str | None:
     return None
 
 
+_DECLARES = (
+    "__tablename__", "__table_args__", "__mapper_args__", "__abstract__", "mapped_column", "Column(", "Table(",
+    "db.Model", "DeclarativeBase", "declarative_base", "declarative_mixin", "declared_attr", "SQLModel", "relationship(",
+    "Mapped[", "registry(", "association_proxy",
+)
+
 class SQLAlchemySchemaSource:
     name = "sqlalchemy"
 
     def wants(self, source: str) -> bool:
-        return "sqlalchemy" in source or "sqlmodel" in source or "Column(" in source or "mapped_column" in source or "db.Model" in source
+        # what declares a table; importing sqlalchemy to run queries (select, Session) declares none
+        return any(marker in source for marker in _DECLARES)
 
     def facts(self, module: PythonModule, config: Config) -> Iterable[ModelFacts]:
         imports = module.imports
