@@ -221,18 +221,35 @@ class _TextSpans:
         self.module = module
         self._line_starts: list[int] | None = None
 
-    def of(self, node) -> Span | None:
-        try:
-            code = self.module.tree.code_for_node(node)
-        except Exception:
-            return None
-        code = code.strip()
+    def of(self, node, statement=None) -> Span | None:
+        """Where `node` is, when its text occurs once in the file, or once in its statement's text and that text once
+        in the file."""
+        code = self._code(node)
         if not code:
             return None
         start = self.text.find(code)
-        if start < 0 or self.text.find(code, start + 1) >= 0:
+        if start < 0:
             return None
-        return Span(*self._point(start), *self._point(start + len(code)))
+        if self.text.find(code, start + 1) < 0:
+            return Span(*self._point(start), *self._point(start + len(code)))
+        # a simple statement renders as written but for its leading comment lines (rendered without the block's
+        # indentation); a compound one would render its body re-indented: only the former is searched
+        if isinstance(statement, cst.SimpleStatementLine) and statement.leading_lines:
+            statement = statement.with_changes(leading_lines=())
+        outer = self._code(statement) if isinstance(statement, cst.SimpleStatementLine) else ""
+        base = self.text.find(outer) if outer else -1
+        if base < 0 or self.text.find(outer, base + 1) >= 0:
+            return None
+        inner = outer.find(code)
+        if inner < 0 or outer.find(code, inner + 1) >= 0:
+            return None
+        return Span(*self._point(base + inner), *self._point(base + inner + len(code)))
+
+    def _code(self, node) -> str:
+        try:
+            return self.module.tree.code_for_node(node).strip()
+        except Exception:
+            return ""
 
     def _point(self, offset: int) -> tuple[int, int]:
         if self._line_starts is None:
@@ -364,9 +381,9 @@ class FileChecker:
         spans = _TextSpans(text, module)
         positions: dict = {}
 
-        def locate(anchor) -> Span:
+        def locate(anchor, statement=None) -> Span:
             nonlocal positions
-            span = spans.of(anchor)
+            span = spans.of(anchor, statement)
             if span is None:
                 if not positions:  # an anchor whose text is not unique in the file: libcst's position pass, once
                     positions = MetadataWrapper(module.tree, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -395,7 +412,7 @@ class FileChecker:
         for site in sites:
             if site.table is None or not site.table.is_tenant_table or site.kind not in _TABLE_KINDS:
                 continue
-            span = site.span or locate(site.anchor)
+            span = site.span or locate(site.anchor, site.statement)
             found = by_site.get(id(site), [])
             context = ""
             if site.context_required:
@@ -428,7 +445,7 @@ class FileChecker:
         occurrences: Counter = Counter()
         for v in verdicts:
             site = v.site
-            span = site.span or locate(site.anchor)
+            span = site.span or locate(site.anchor, site.statement)
             base = _fingerprint(v.rule.code, rel, site.text, site.function)
             occurrences[base] += 1
             content = _fingerprint(v.rule.code, "", site.text, site.function)

@@ -193,6 +193,7 @@ class QuerySite:
     text: str  # normalized source text of the query (fingerprints)
     function: str  # enclosing function qualified name, "<module>" at top level
     span: Span | None = None  # filled by front ends that know positions up front
+    statement: object = None  # the front end's node of the statement holding `anchor`: finds its span when its text repeats
     related: tuple[tuple[str, Span, str], ...] = ()  # (path, span, message): the helper query judged at this call
     entry: str = ""  # what runs this code when it is not a request: "operator command" (reported as a note)
     guard: str = ""  # for GUARDED: the check that rejects another tenant's row

@@ -108,6 +108,7 @@ class ModuleAnalysis(HelperCalls):
         self.local_classes = {s.name.value: s for s in module.tree.body if isinstance(s, cst.ClassDef)}
         self._tenant_relations: tuple[str, ...] | None = None
         self.none_defaults: frozenset[str] = frozenset()  # parameters of the walked function that default to None
+        self.current_statement: cst.CSTNode | None = None  # the statement being walked (of this module, not a helper's)
 
     # -- driver
 
@@ -134,10 +135,11 @@ class ModuleAnalysis(HelperCalls):
                 if scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.guard:
                     scope = Scope.GUARDED
                 yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function,
-                                related=related, entry=self.entry, guard=origin.guard, derived=term.status == N and term.reason.startswith(ROW_KEY))
+                                related=related, entry=self.entry, guard=origin.guard, derived=term.status == N and term.reason.startswith(ROW_KEY),
+                                statement=origin.statement)
 
     def new_origin(self, model: ModelInfo, api: str, insert: bool = False) -> Origin:
-        o = Origin(model, api, insert=insert)
+        o = Origin(model, api, insert=insert, statement=None if self.frame.inline else self.current_statement)
         self.origins.append((o, self.function))
         return o
 
@@ -152,7 +154,11 @@ class ModuleAnalysis(HelperCalls):
                     break
                 guard = self.guard_after(stmt, body[i + 1 : i + 7])
                 seq = next(_SEQ) if guard else 0
-                env = self.statement(stmt, env)
+                outer, self.current_statement = self.current_statement, stmt
+                try:
+                    env = self.statement(stmt, env)
+                finally:
+                    self.current_statement = outer
                 if guard:
                     text, attr = guard
                     for origin, _ in self.origins:  # the queries this statement ran, wherever they started

@@ -309,6 +309,7 @@ class HelperCalls:
             if not origin.api.startswith(f"{short}()"):
                 origin.api = f"{short}() -> {origin.api}"
             origin.anchor = node
+            origin.statement = None if self.frame.inline else self.current_statement
         states = []
         for value in frame.returns:
             if isinstance(value, QVal):

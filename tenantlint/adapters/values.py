@@ -30,6 +30,7 @@ class Origin:
     via: object | None = None  # the helper query this origin was found in, when it was judged at a call (helpers.Via)
     guard: str = ""  # the tenant check that follows the fetch (`if obj.project_id != request.project.id: raise`)
     seq: int = 0
+    statement: cst.CSTNode | None = None  # the statement of the walked module that holds the anchor
 
     def observe(self, kind: SiteKind, term: Term) -> None:
         prev = self.observed.get(kind)
