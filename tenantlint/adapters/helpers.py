@@ -564,7 +564,8 @@ class HelperCalls:
             source = fn.source if fn is not None else None
             used = [a for a in models if source and f"self.{a}" in source]
             callers = self.index.callers(f"{self.module_id}:{qualname}.{stmt.name.value}")
-            if not used or (callers and all(via_self for _, _, via_self in callers)):
+            private = stmt.name.value.startswith("_") and not stmt.name.value.startswith("__")
+            if not used or (private and callers and all(via_self for _, _, via_self in callers)):
                 continue  # a private helper (`self._query()`): judged inside the methods that call it
             chosen = {a: models[a][0] for a in used}
             mark = len(self.origins)
