@@ -152,7 +152,7 @@ class ModuleAnalysis(HelperCalls):
             for i, stmt in enumerate(body):
                 if env is None:
                     break
-                guard = self.guard_after(stmt, body[i + 1 : i + 7])
+                guard = self.guard_after(stmt, body[i + 1 :])
                 seq = next(_SEQ) if guard else 0
                 outer, self.current_statement = self.current_statement, stmt
                 try:
@@ -162,7 +162,7 @@ class ModuleAnalysis(HelperCalls):
                 if guard:
                     text, attr = guard
                     for origin, _ in self.origins:  # the queries this statement ran, wherever they started
-                        if origin.seq > seq and _is_tenant_attr(origin.model, attr):
+                        if origin.seq > seq and (not attr or _is_tenant_attr(origin.model, attr)):
                             origin.guard = text
             return env
         finally:
@@ -220,7 +220,10 @@ class ModuleAnalysis(HelperCalls):
         if not (isinstance(a, cst.Assign) and len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name)):
             return None
         name = a.targets[0].target.value
-        for nxt in rest:
+        gate = _permission_gates(rest, name)
+        if gate:
+            return gate, ""
+        for nxt in rest[:6]:
             if isinstance(nxt, cst.Try) and _body(nxt.body):  # try: check(row, user) except NoPermission: raise ...
                 nxt = _body(nxt.body)[0]
             found = self._mismatch_exit(nxt, name) or _membership_check(nxt, name) or self.guard_in_helper(nxt, name)
@@ -1488,6 +1491,46 @@ def _optional_filter(body_env: Env, skipped: Env, subject: str) -> Env:
             states.append(st)
         out[key] = QVal(tuple(states))
     return out
+
+
+_OBJECT_PERMISSIONS = {"has_perm", "has_object_permission", "check_object_permissions", "has_object_perm"}
+
+
+def _permission_gates(rest: list, name: str) -> str:
+    """`obj = <fetch>` whose every later use sits in `if user.has_perm("...", obj): ...`: an object permission decides
+    before anything of the row is used (django-rules, guardian, DRF object permissions). The text of the first check."""
+    if not rest or not isinstance(rest[0], cst.If) or not _OBJECT_PERMISSIONS.intersection(n.value for n in _names(rest[0].test)):
+        return ""  # (the common case, decided without reading the rest of the block)
+    first = ""
+    for stmt in rest:
+        if name not in {n.value for n in _names(stmt)}:
+            continue
+        if not isinstance(stmt, cst.If) or stmt.orelse is not None:
+            return ""
+        calls = [c for c in _calls(stmt.test) if (dotted_name(c.func) or "").rsplit(".", 1)[-1] in _OBJECT_PERMISSIONS
+                 and any(isinstance(a.value, cst.Name) and a.value.value == name for a in c.args)]
+        if not calls or name in {n.value for n in _names(stmt.test) if not any(n is a.value for c in calls for a in c.args)}:
+            return ""
+        first = first or " ".join(_code(calls[0]).split())
+    return first
+
+
+def _names(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            yield n
+        stack.extend(n.children)
+
+
+def _calls(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Call):
+            yield n
+        stack.extend(n.children)
 
 
 def _principal_shortcut(stmt, name: str) -> bool:
