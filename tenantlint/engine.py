@@ -212,9 +212,10 @@ def _syntax_error_location(text: str, exc: cst.ParserSyntaxError) -> tuple[Span,
 
 
 class _TextSpans:
-    """The span of a node found by its exact source text: libcst reproduces a node's text verbatim, so a text that
-    occurs once in the file is where the node is. Resolving libcst's positions for a whole module costs more than
-    parsing it; it is done only when an anchor's text occurs more than once."""
+    """The span of a node found by its source text: a text that occurs once in the file is where the node is.
+    libcst renders a node nested in a block with its continuation lines indented relative to the node, so a
+    multi-line text is matched with any indentation after each line break. Resolving libcst's positions for a whole
+    module costs more than parsing it; it is done only when neither the node's text nor its statement's is unique."""
 
     def __init__(self, text: str, module: PythonModule):
         self.text = text
@@ -223,27 +224,39 @@ class _TextSpans:
 
     def of(self, node, statement=None) -> Span | None:
         """Where `node` is, when its text occurs once in the file, or once in its statement's text and that text once
-        in the file."""
+        in the file. A parenthesized expression's span starts inside its parentheses, as libcst's positions do."""
+        if getattr(node, "lpar", None):
+            node = node.with_changes(lpar=(), rpar=())
         code = self._code(node)
         if not code:
             return None
-        start = self.text.find(code)
-        if start < 0:
+        found = self._unique(code, 0, len(self.text))
+        if found is None and isinstance(statement, cst.SimpleStatementLine) and statement is not node:
+            # a simple statement renders as written but for its leading comment lines; a compound one would render
+            # its whole body: only the former is searched
+            if statement.leading_lines:
+                statement = statement.with_changes(leading_lines=())
+            outer = self._code(statement)
+            region = self._unique(outer, 0, len(self.text)) if outer else None
+            if region is not None:
+                found = self._unique(code, *region)
+        if found is None:
             return None
-        if self.text.find(code, start + 1) < 0:
-            return Span(*self._point(start), *self._point(start + len(code)))
-        # a simple statement renders as written but for its leading comment lines (rendered without the block's
-        # indentation); a compound one would render its body re-indented: only the former is searched
-        if isinstance(statement, cst.SimpleStatementLine) and statement.leading_lines:
-            statement = statement.with_changes(leading_lines=())
-        outer = self._code(statement) if isinstance(statement, cst.SimpleStatementLine) else ""
-        base = self.text.find(outer) if outer else -1
-        if base < 0 or self.text.find(outer, base + 1) >= 0:
+        return Span(*self._point(found[0]), *self._point(found[1]))
+
+    def _unique(self, code: str, lo: int, hi: int) -> tuple[int, int] | None:
+        """(start, end) of the one occurrence of `code` in text[lo:hi], whatever the indentation of its continuation
+        lines; None when it occurs never or more than once."""
+        if "\n" not in code:
+            start = self.text.find(code, lo, hi)
+            if start < 0 or self.text.find(code, start + 1, hi) >= 0:
+                return None
+            return start, start + len(code)
+        pattern = re.compile(r"[ \t\r]*\n[ \t]*".join(re.escape(line.strip()) for line in code.split("\n")))
+        first = pattern.search(self.text, lo, hi)
+        if first is None or pattern.search(self.text, first.start() + 1, hi) is not None:
             return None
-        inner = outer.find(code)
-        if inner < 0 or outer.find(code, inner + 1) >= 0:
-            return None
-        return Span(*self._point(base + inner), *self._point(base + inner + len(code)))
+        return first.start(), first.end()
 
     def _code(self, node) -> str:
         try:
