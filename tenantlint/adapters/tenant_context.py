@@ -114,6 +114,8 @@ class _Analysis:
         self.function = "<module>"
         self.cross = ""
         self.keys = _tenant_keys(schema, config.tenant_columns)
+        self.key_words = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, self.keys))) + r")\b|\w_id\s*=", re.IGNORECASE)
+        self.lines = module.source.splitlines(keepends=True)
         self.models = {name for name, info in schema.models.items() if info.is_tenant_table}
         self.roles = {r.lower() for r in config.rls_bypass_roles}
         self.unscoped = set(config.unscoped_managers)
@@ -189,7 +191,11 @@ class _Analysis:
         if fs is None or self.unscoped:
             return True
         route = any(is_route(d) for d in fs.decorators)
-        return bool(fs.hints or route or "scopes_disabled" in fs.decorators) and not self.interesting.isdisjoint(fs.called)
+        if not (fs.hints or route or "scopes_disabled" in fs.decorators) or self.interesting.isdisjoint(fs.called):
+            return False
+        # its text names a tenant column or relation, writes a `<relation>_id`, or binds or bypasses a context
+        text = "".join(self.lines[fs.first_line - 1 : fs.end_line])
+        return bool(self.key_words.search(text) or _SETTINGS_OR_BYPASS.search(text))
 
     def function_def(self, node: cst.FunctionDef) -> None:
         saved, saved_cross = self.function, self.cross
