@@ -56,6 +56,15 @@ def api_name(dotted: str) -> str:
     return ".".join(parts[-2:]) if parts else dotted
 
 
+def descendants(node: cst.CSTNode):
+    """The node and every node below it (order not kept)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
 def operator_entry(path: str) -> str:
     """"operator command" for code that a Django management command runs: an operator, across tenants on purpose."""
     return "operator command" if "/management/commands/" in f"/{path}" else ""

@@ -24,7 +24,7 @@ from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, Q
 from tenantlint.adapters.helpers import HelperCalls, _assigned_names, param_names
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
-from tenantlint.python_module import PythonModule, dotted_name, keyword_arg, operator_entry, short_code, string_value
+from tenantlint.python_module import PythonModule, descendants, dotted_name, keyword_arg, operator_entry, short_code, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind, TenantTable
 
 # --- Django vocabulary --------------------------------------------------------------------------
@@ -1516,21 +1516,11 @@ def _permission_gates(rest: list, name: str) -> str:
 
 
 def _names(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.Name):
-            yield n
-        stack.extend(n.children)
+    return (n for n in descendants(node) if isinstance(n, cst.Name))
 
 
 def _calls(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.Call):
-            yield n
-        stack.extend(n.children)
+    return (n for n in descendants(node) if isinstance(n, cst.Call))
 
 
 def _principal_shortcut(stmt, name: str) -> bool:

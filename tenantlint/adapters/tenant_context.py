@@ -30,7 +30,7 @@ import libcst as cst
 from tenantlint.config import Config
 from tenantlint.context.places import configured
 from tenantlint.context.reachability import is_route
-from tenantlint.python_module import PythonModule, api_name, dotted_name, operator_entry, short_code as _code, string_value
+from tenantlint.python_module import PythonModule, api_name, descendants, dotted_name, operator_entry, short_code as _code, string_value
 from tenantlint.types import QuerySite, Restriction, Schema, Scope, SiteKind
 
 _QUERY_METHODS = {
@@ -588,7 +588,7 @@ def _guard(env: dict, test: cst.BaseExpression) -> dict:
 
 
 def _names_in(node: cst.CSTNode):
-    return (n for n in _descendants(node) if isinstance(n, cst.Name))
+    return (n for n in descendants(node) if isinstance(n, cst.Name))
 
 
 def _is_route(decorator: cst.BaseExpression) -> bool:
@@ -658,7 +658,7 @@ def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite]) -> list[Qu
     if not bypasses:
         return sites
     blocks = {}
-    for node in (n for n in _descendants(module.tree) if isinstance(n, cst.With)):
+    for node in (n for n in descendants(module.tree) if isinstance(n, cst.With)):
         for item in node.items:
             if _is_scopes_disabled(item.item):
                 blocks[id(item.item)] = node.body
@@ -667,19 +667,11 @@ def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite]) -> list[Qu
         body = blocks.get(id(site.anchor))
         if body is None or len(body.body) != 1:
             continue
-        inside = {id(n) for n in _descendants(body)}
+        inside = {id(n) for n in descendants(body)}
         queries = [q for q in sites if q.kind in _TABLE_KINDS and q.table is not None and id(q.anchor) in inside]
         if queries and all(q.restriction.scope is Scope.SCOPED for q in queries):
             idle.add(id(site))
     return [s for s in sites if id(s) not in idle] if idle else sites
-
-
-def _descendants(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
 
 
 def _declared_cross_tenant(config: Config, rel: str, function: str, summary) -> str:
