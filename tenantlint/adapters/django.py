@@ -107,7 +107,7 @@ class ModuleAnalysis(HelperCalls):
         self.entry = operator_entry(module.path)
         self.local_classes = {s.name.value: s for s in module.tree.body if isinstance(s, cst.ClassDef)}
         self._tenant_relations: tuple[str, ...] | None = None
-        self.none_defaults: frozenset[str] = frozenset()  # parameters of the walked function that default to None
+        self.required_params: frozenset[str] = frozenset()  # parameters of the walked function without a default
         self.current_statement: cst.CSTNode | None = None  # the statement being walked (of this module, not a helper's)
 
     # -- driver
@@ -277,8 +277,9 @@ class ModuleAnalysis(HelperCalls):
             if stmt.orelse is None:
                 b = None if self.covers_every_kind(stmt) else env
                 subject = _truth_subject(stmt.test)
-                if subject and a is not None and b is not None and subject not in self.none_defaults:
-                    # (a parameter that defaults to None makes the unfiltered path the default one: still reported)
+                if subject and a is not None and b is not None and (subject.startswith("self.") or subject in self.required_params):
+                    # the object's own tenant, or one every caller must pass; not a local value (read from the request,
+                    # it may be left out by the caller) nor a parameter with a default (leaving it out is the default)
                     b = _optional_filter(a, b, subject)
             elif isinstance(stmt.orelse, cst.If):
                 self.kind_chain.append(stmt)
@@ -511,7 +512,7 @@ class ModuleAnalysis(HelperCalls):
         if any((dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").rsplit(".", 1)[-1] == "scopes_disabled" for d in node.decorators):
             env["__scopes_disabled__"] = True  # @scopes_disabled(): django-scopes is off in the whole function
         saved_kinds, self.param_kinds = self.param_kinds, _param_kinds(node)
-        saved_defaults, self.none_defaults = self.none_defaults, _none_defaults(node)
+        saved_defaults, self.required_params = self.required_params, _required_params(node)
         saved_locals = self.frame.local_names
         if not self.frame.inline:
             self.frame.local_names = frozenset(_assigned_names(node) | param_names(node))
@@ -531,7 +532,7 @@ class ModuleAnalysis(HelperCalls):
             self.class_stack = saved
             self.frame.self_class = saved_class
             self.param_kinds = saved_kinds
-            self.none_defaults = saved_defaults
+            self.required_params = saved_defaults
             self.frame.local_names = saved_locals
 
     DRF_VIEWS = True  # judge `queryset = ...` class attributes with get_queryset()
@@ -1462,9 +1463,9 @@ def _not_found_exit(stmt, name: str) -> bool:
     )
 
 
-def _none_defaults(fdef: cst.FunctionDef) -> frozenset[str]:
+def _required_params(fdef: cst.FunctionDef) -> frozenset[str]:
     p = fdef.params
-    return frozenset(x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params) if x.default is not None and _is_none(x.default))
+    return frozenset(x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params) if x.default is None)
 
 
 def _truth_subject(test: cst.BaseExpression) -> str:

@@ -160,15 +160,15 @@ class HelperCalls:
     def walk_in(self, frame: Frame, snip: Snippet, env, function: str) -> None:
         """Walk a function's body as `frame` says (inlined for a call, a subclass or a probe)."""
         self.enter(frame)
-        from tenantlint.adapters.django import _none_defaults
+        from tenantlint.adapters.django import _required_params
 
-        saved, self.none_defaults = self.none_defaults, _none_defaults(snip.fdef)
+        saved, self.required_params = self.required_params, _required_params(snip.fdef)
         try:
             end = self.block(_walk_body(snip.fdef), env, function)
             if end is not None:
                 self.function_end(end)
         finally:
-            self.none_defaults = saved
+            self.required_params = saved
             self.leave()
 
     def enter(self, frame: Frame) -> None:
