@@ -65,6 +65,11 @@ def descendants(node: cst.CSTNode):
         stack.extend(n.children)
 
 
+def names_in(node: cst.CSTNode):
+    """Every Name at or below the node."""
+    return (n for n in descendants(node) if isinstance(n, cst.Name))
+
+
 def operator_entry(path: str) -> str:
     """"operator command" for code that a Django management command runs: an operator, across tenants on purpose."""
     return "operator command" if "/management/commands/" in f"/{path}" else ""

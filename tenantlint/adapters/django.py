@@ -21,10 +21,10 @@ import libcst as cst
 
 from tenantlint.adapters.flow import D, N, NONE_TERM, ROW_KEY, S, SCOPED_TERM, U, Term, t_and, t_not, t_or, worst
 from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, Rows, merge_envs  # noqa: F401 (re-exported)
-from tenantlint.adapters.helpers import HelperCalls, _assigned_names, param_names
+from tenantlint.adapters.helpers import HelperCalls, _assigned_names, _required_params, param_names
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
-from tenantlint.python_module import PythonModule, descendants, dotted_name, keyword_arg, operator_entry, short_code, string_value
+from tenantlint.python_module import PythonModule, descendants, dotted_name, names_in, keyword_arg, operator_entry, short_code, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind, TenantTable
 
 # --- Django vocabulary --------------------------------------------------------------------------
@@ -1463,11 +1463,6 @@ def _not_found_exit(stmt, name: str) -> bool:
     )
 
 
-def _required_params(fdef: cst.FunctionDef) -> frozenset[str]:
-    p = fdef.params
-    return frozenset(x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params) if x.default is None)
-
-
 def _truth_subject(test: cst.BaseExpression) -> str:
     """`self.group_id` in `if self.group_id:` / `if self.group_id is not None:`; "" for any other test."""
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.IsNot) and _is_none(test.comparisons[0].comparator):
@@ -1500,24 +1495,20 @@ _OBJECT_PERMISSIONS = {"has_perm", "has_object_permission", "check_object_permis
 def _permission_gates(rest: list, name: str) -> str:
     """`obj = <fetch>` whose every later use sits in `if user.has_perm("...", obj): ...`: an object permission decides
     before anything of the row is used (django-rules, guardian, DRF object permissions). The text of the first check."""
-    if not rest or not isinstance(rest[0], cst.If) or not _OBJECT_PERMISSIONS.intersection(n.value for n in _names(rest[0].test)):
+    if not rest or not isinstance(rest[0], cst.If) or not _OBJECT_PERMISSIONS.intersection(n.value for n in names_in(rest[0].test)):
         return ""  # (the common case, decided without reading the rest of the block)
     first = ""
     for stmt in rest:
-        if name not in {n.value for n in _names(stmt)}:
+        if name not in {n.value for n in names_in(stmt)}:
             continue
         if not isinstance(stmt, cst.If) or stmt.orelse is not None:
             return ""
         calls = [c for c in _calls(stmt.test) if (dotted_name(c.func) or "").rsplit(".", 1)[-1] in _OBJECT_PERMISSIONS
                  and any(isinstance(a.value, cst.Name) and a.value.value == name for a in c.args)]
-        if not calls or name in {n.value for n in _names(stmt.test) if not any(n is a.value for c in calls for a in c.args)}:
+        if not calls or name in {n.value for n in names_in(stmt.test) if not any(n is a.value for c in calls for a in c.args)}:
             return ""
         first = first or " ".join(_code(calls[0]).split())
     return first
-
-
-def _names(node: cst.CSTNode):
-    return (n for n in descendants(node) if isinstance(n, cst.Name))
 
 
 def _calls(node: cst.CSTNode):

@@ -160,8 +160,6 @@ class HelperCalls:
     def walk_in(self, frame: Frame, snip: Snippet, env, function: str) -> None:
         """Walk a function's body as `frame` says (inlined for a call, a subclass or a probe)."""
         self.enter(frame)
-        from tenantlint.adapters.django import _required_params
-
         saved, self.required_params = self.required_params, _required_params(snip.fdef)
         try:
             end = self.block(_walk_body(snip.fdef), env, function)
@@ -652,6 +650,12 @@ def param_names(fdef: cst.FunctionDef) -> set[str]:
         if isinstance(star, cst.Param):
             names.add(star.name.value)
     return names
+
+
+def _required_params(fdef: cst.FunctionDef) -> frozenset[str]:
+    """Parameters every caller must pass (no default)."""
+    p = fdef.params
+    return frozenset(x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params) if x.default is None)
 
 
 def _assigned_names(fdef: cst.FunctionDef) -> set[str]:

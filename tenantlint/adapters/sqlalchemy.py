@@ -510,9 +510,6 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
 _CORRELATED = "compares with another table's column"
 
 
-_RUNTIME_MODEL_NAME = ("model", "model_class", "model_cls", "cls_")
-
-
 def _runtime_model_name(node: cst.BaseExpression) -> bool:
     """`relation_cls`, `self.model_class`, `entity_model`: a name that says it holds a model class."""
     name = node.value if isinstance(node, cst.Name) else node.attr.value if isinstance(node, cst.Attribute) else ""

@@ -30,7 +30,7 @@ import libcst as cst
 from tenantlint.config import Config
 from tenantlint.context.places import configured
 from tenantlint.context.reachability import is_route
-from tenantlint.python_module import PythonModule, api_name, descendants, dotted_name, operator_entry, short_code as _code, string_value
+from tenantlint.python_module import PythonModule, api_name, descendants, dotted_name, names_in, operator_entry, short_code as _code, string_value
 from tenantlint.types import QuerySite, Restriction, Schema, Scope, SiteKind
 
 _QUERY_METHODS = {
@@ -583,12 +583,8 @@ def _exits(body: cst.BaseSuite) -> bool:
 
 def _guard(env: dict, test: cst.BaseExpression) -> dict:
     """Names the test checks are guarded from here on."""
-    names = {n.value for n in _names_in(test)}
+    names = {n.value for n in names_in(test)}
     return {k: (_Value(v.source, v.node, v.text, True) if k in names and isinstance(v, _Value) else v) for k, v in env.items()}
-
-
-def _names_in(node: cst.CSTNode):
-    return (n for n in descendants(node) if isinstance(n, cst.Name))
 
 
 def _is_route(decorator: cst.BaseExpression) -> bool:

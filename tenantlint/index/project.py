@@ -234,8 +234,9 @@ class ProjectIndex:
         calls = self._calls_of_classes()
         for kmod, kqual in self._family(module, cls):
             for s, fn in calls.get((kmod, kqual), ()):
+                source = dedent_source(fn.source or "")
                 try:
-                    tree = ast.parse(dedent_source(fn.source or ""))
+                    tree = ast.parse(source)
                 except (SyntaxError, ValueError, RecursionError):
                     continue
                 for node in ast.walk(tree):
@@ -244,8 +245,8 @@ class ProjectIndex:
                     name = dotted(node.func)
                     if name is None or self.class_named(s.module, name) != (kmod, kqual):
                         continue
-                    pos = [ast.get_source_segment(dedent_source(fn.source), a) for a in node.args if not isinstance(a, ast.Starred)]
-                    kws = [(k.arg, ast.get_source_segment(dedent_source(fn.source), k.value)) for k in node.keywords if k.arg]
+                    pos = [ast.get_source_segment(source, a) for a in node.args if not isinstance(a, ast.Starred)]
+                    kws = [(k.arg, ast.get_source_segment(source, k.value)) for k in node.keywords if k.arg]
                     binds = self._bind_chain(kmod, kqual, pos, kws, 0)
                     if binds:
                         out.append((s.module, binds, s.rel, fn.line + node.lineno - 1))
