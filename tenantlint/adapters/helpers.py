@@ -638,7 +638,7 @@ def _walk_body(fdef: cst.FunctionDef) -> list:
     body = fdef.body
     if isinstance(body, cst.IndentedBlock):
         return list(body.body)
-    from tenantlint.adapters.django import _Suite
+    from tenantlint.adapters.django.syntax import _Suite
 
     return [_Suite(body)]
 

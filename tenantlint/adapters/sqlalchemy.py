@@ -20,16 +20,9 @@ from typing import Iterable
 
 import libcst as cst
 
-from tenantlint.adapters.django import (
-    DictKeys,
-    Env,
-    ModuleAnalysis,
-    NewObject,
-    QState,
-    QVal,
-    _is_object_like,
-    _kw_keys,
-)
+from tenantlint.adapters.django import ModuleAnalysis
+from tenantlint.adapters.django.lookups import _is_object_like, _kw_keys
+from tenantlint.adapters.values import DictKeys, Env, NewObject, QState, QVal
 from tenantlint.adapters.flow import D, N, NONE_TERM, S, U, Term, t_and, t_not, t_or
 from tenantlint.config import Config
 from tenantlint.python_module import PythonModule, dotted_name

@@ -14,7 +14,8 @@ from typing import Iterable
 
 import libcst as cst
 
-from tenantlint.adapters.django import DictKeys, Env, ModuleAnalysis, QState, QVal
+from tenantlint.adapters.django import ModuleAnalysis
+from tenantlint.adapters.values import DictKeys, Env, QState, QVal
 from tenantlint.adapters.flow import D, N, S, U, Term, restriction, t_and, t_not, t_or
 from tenantlint.config import Config
 from tenantlint.python_module import PythonModule, short_code, string_value as _string

@@ -1,0 +1,134 @@
+"""A fetch followed by a tenant check before the row is used (TL107 query-then-check): a mismatch exit, a
+membership lookup, an object-permission gate, a check in a project helper."""
+from __future__ import annotations
+
+
+import libcst as cst
+
+from tenantlint.python_module import dotted_name, names_in
+from tenantlint.adapters.django.syntax import _body, _code, _is_none, _calls, _exits, _negated_equality
+from tenantlint.adapters.django.lookups import _is_requesting_user
+
+
+class Guards:
+    def guard_after(self, stmt, rest: list) -> tuple[str, str] | None:
+        """`obj = <fetch>` followed by a tenant check before the object is used: `if obj.<tenant> != <value>:
+        return/raise`, `assert obj.<tenant> == <value>`, or a membership lookup that raises unless the requesting user
+        belongs to the row's tenant (`get_object_or_404(Member, project=obj.project, user=request.user)`), possibly
+        after early returns for the requesting user (`if request.user.is_superuser: return obj`).
+        (the text of the check, the attribute of obj it reads), else None."""
+        if not rest or not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            return None
+        a = stmt.body[0]
+        if not (isinstance(a, cst.Assign) and len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name)):
+            return None
+        name = a.targets[0].target.value
+        gate = _permission_gates(rest, name)
+        if gate:
+            return gate, ""
+        for nxt in rest[:6]:
+            if isinstance(nxt, cst.Try) and _body(nxt.body):  # try: check(row, user) except NoPermission: raise ...
+                nxt = _body(nxt.body)[0]
+            found = self._mismatch_exit(nxt, name) or _membership_check(nxt, name) or self.guard_in_helper(nxt, name)
+            if found is not None:
+                return found
+            if not (_principal_shortcut(nxt, name) or _not_found_exit(nxt, name)):
+                return None
+        return None
+
+    def _mismatch_exit(self, nxt, name: str) -> tuple[str, str] | None:
+        test, exits = None, False
+        if isinstance(nxt, cst.If) and nxt.orelse is None:
+            test, exits = nxt.test, _exits(_body(nxt.body))
+            test = _negated_equality(test)
+        elif isinstance(nxt, cst.SimpleStatementLine) and len(nxt.body) == 1 and isinstance(nxt.body[0], cst.Assert):
+            test, exits = nxt.body[0].test, True
+        if test is None or not exits or not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+            return None
+        left, right = test.left, test.comparisons[0].comparator
+        if not (isinstance(left, cst.Attribute) and isinstance(left.value, cst.Name) and left.value.value == name):
+            left, right = right, left
+        if not (isinstance(left, cst.Attribute) and isinstance(left.value, cst.Name) and left.value.value == name):
+            return None
+        if isinstance(right, (cst.SimpleString, cst.Integer)) or _is_none(right):
+            return None
+        return " ".join(_code(test).split()), left.attr.value
+
+
+def _membership_check(stmt, name: str) -> tuple[str, str] | None:
+    """A lookup in `stmt` that raises unless a row links the requesting user to `name`'s tenant:
+    `get_object_or_404(Member, project=check.project, user=request.user)`."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    call = small.value if isinstance(small, (cst.Assign, cst.Expr)) else None
+    if not isinstance(call, cst.Call):
+        return None
+    func = (dotted_name(call.func) or "").rsplit(".", 1)[-1]
+    if func not in ("get_object_or_404", "get", "aget", "aget_object_or_404"):
+        return None
+    attr = None
+    user = False
+    for arg in call.args:
+        v = arg.value
+        if arg.keyword is None:
+            continue
+        if isinstance(v, cst.Attribute) and isinstance(v.value, cst.Name) and v.value.value == name:
+            attr = v.attr.value
+        elif _is_requesting_user(v):
+            user = True
+    if attr is None or not user:
+        return None
+    return " ".join(_code(call).split()), attr
+
+
+def _not_found_exit(stmt, name: str) -> bool:
+    """`if dataset is None: raise NotFound()` / `if not dataset: abort(404)`: the row is not used yet."""
+    if not isinstance(stmt, cst.If) or stmt.orelse is not None or not _exits(_body(stmt.body)):
+        return False
+    test = stmt.test
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return isinstance(test.expression, cst.Name) and test.expression.value == name
+    return (
+        isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.Is)
+        and isinstance(test.left, cst.Name) and test.left.value == name and _is_none(test.comparisons[0].comparator)
+    )
+
+
+_OBJECT_PERMISSIONS = {"has_perm", "has_object_permission", "check_object_permissions", "has_object_perm"}
+
+
+def _permission_gates(rest: list, name: str) -> str:
+    """`obj = <fetch>` whose every later use sits in `if user.has_perm("...", obj): ...`: an object permission decides
+    before anything of the row is used (django-rules, guardian, DRF object permissions). The text of the first check."""
+    if not rest or not isinstance(rest[0], cst.If) or not _OBJECT_PERMISSIONS.intersection(n.value for n in names_in(rest[0].test)):
+        return ""  # (the common case, decided without reading the rest of the block)
+    first = ""
+    for stmt in rest:
+        if name not in {n.value for n in names_in(stmt)}:
+            continue
+        if not isinstance(stmt, cst.If) or stmt.orelse is not None:
+            return ""
+        calls = [c for c in _calls(stmt.test) if (dotted_name(c.func) or "").rsplit(".", 1)[-1] in _OBJECT_PERMISSIONS
+                 and any(isinstance(a.value, cst.Name) and a.value.value == name for a in c.args)]
+        if not calls or name in {n.value for n in names_in(stmt.test) if not any(n is a.value for c in calls for a in c.args)}:
+            return ""
+        first = first or " ".join(_code(calls[0]).split())
+    return first
+
+
+def _principal_shortcut(stmt, name: str) -> bool:
+    """An early return for a privileged requesting user (`if request.user.is_superuser: return check`) or one that owns
+    the row's tenant (`if request.user.id == check.project.owner_id: return check`). `is_authenticated` and the like
+    admit anyone, so they are no such shortcut."""
+    if not isinstance(stmt, cst.If) or stmt.orelse is not None or not _exits(_body(stmt.body)):
+        return False
+    test = stmt.test
+    if isinstance(test, cst.Attribute) and _is_requesting_user(test.value) and test.attr.value in ("is_superuser", "is_staff"):
+        return True
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is)):
+        sides = (test.left, test.comparisons[0].comparator)
+        principal = any(_is_requesting_user(x) for x in sides)
+        row = any((dotted_name(x) or "").startswith(f"{name}.") for x in sides)
+        return principal and row
+    return False

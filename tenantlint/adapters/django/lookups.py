@@ -1,0 +1,310 @@
+"""Filter arguments to tenant terms: keyword lookups along the schema's tenant paths, Q objects, objects in
+hand and keys read from them."""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from tenantlint.adapters.flow import N, NONE_TERM, S, U, Term, t_and, t_not, t_or
+from tenantlint.adapters.values import DictKeys, Env, QTerm, QVal
+from tenantlint.config import Config
+from tenantlint.python_module import PythonModule, dotted_name, string_value
+from tenantlint.types import ModelInfo, Schema
+from tenantlint.adapters.django.vocabulary import _OPERATORS, _TENANT_KEYS, _ID_NAME
+from tenantlint.adapters.django.syntax import _code, _short, _is_none
+
+
+class Lookups:
+    def _is_q_expr(self, node: cst.BaseExpression, env: Env) -> bool:
+        if isinstance(node, cst.Call):
+            q = self.module.imports.qualify(node.func) or ""
+            return q == "Q" or q.endswith(".Q")
+        if isinstance(node, cst.BinaryOperation):
+            return self._is_q_expr(node.left, env) or self._is_q_expr(node.right, env)
+        if isinstance(node, cst.UnaryOperation):
+            return self._is_q_expr(node.expression, env)
+        if isinstance(node, cst.Name):
+            return isinstance(env.get(node.value), QTerm)
+        return False
+
+    def q_value(self, node: cst.BaseExpression, env: Env) -> QTerm:
+        snapshot = env.copy()
+        return QTerm(lambda m: self.q_term(node, snapshot, m) or Term(U, (), "Q object built elsewhere"))
+
+    def lookup_term(self, args, model: ModelInfo | None, env: Env, base: QVal | None) -> Term:
+        """AND of the filter's arguments for each model the base may hold (they share one model)."""
+        if model is None:
+            if base is None or not base.states:
+                return NONE_TERM
+            model = base.states[0].origin.model
+        term = Term(N)
+        first = True
+        for a in args:
+            if a.star == "**":
+                v = self.value(a.value, env)
+                if isinstance(v, DictKeys):
+                    t = Term(N)
+                    given = dict(v.values)
+                    for k in sorted(v.keys):
+                        t = t_and(t, self.kw_term(model, k, given.get(k) or cst.Name("value")))
+                    if not v.complete and t.status != S:
+                        t = Term(U, t.predicates, f"filter(**{_short(self.module, a.value)}) is built elsewhere")
+                else:
+                    self.expr(a.value, env)
+                    t = Term(U, (), f"filter(**{_short(self.module, a.value)}) is built elsewhere")
+            elif a.star == "*":
+                self.expr(a.value, env)
+                t = Term(U, (), f"filter(*{_short(self.module, a.value)}) is built elsewhere")
+            elif a.keyword is not None:
+                sub = self.expr(a.value, env)
+                t = self.rows_keys_term(a.keyword.value, a.value, env) or self.row_key_term(a.value, self.kw_term(model, a.keyword.value, a.value), env)
+                if t.status == N and isinstance(sub, QVal) and sub.states and all(s.term.status == S for s in sub.states):
+                    # id__in=<a tenant-scoped subquery>: the rows are linked to that tenant's rows
+                    t = Term(S, (f"{a.keyword.value}=<scoped subquery>",), "values from a tenant-scoped subquery", null_only=True)
+            else:
+                t = self.q_term(a.value, env, model)
+                if t is None:
+                    self.expr(a.value, env)
+                    t = Term(N)
+            term = t if first else t_and(term, t)
+            first = False
+        return term
+
+    def q_term(self, node: cst.BaseExpression, env: Env, model: ModelInfo | None) -> Term | None:
+        if isinstance(node, cst.Call):
+            q = self.module.imports.qualify(node.func) or ""
+            if q == "Q" or q.endswith(".Q"):
+                if model is None:
+                    return Term(U, (), "Q object")
+                return self.lookup_term(node.args, model, env, None)
+            return None
+        if isinstance(node, cst.BinaryOperation):
+            left = self.q_term(node.left, env, model)
+            right = self.q_term(node.right, env, model)
+            if left is None or right is None:
+                return None
+            if isinstance(node.operator, cst.BitAnd):
+                return t_and(left, right)
+            if isinstance(node.operator, cst.BitOr):
+                return t_or(left, right)
+            return None
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.BitInvert):
+            inner = self.q_term(node.expression, env, model)
+            return t_not(inner) if inner is not None else None
+        if isinstance(node, cst.Name):
+            v = env.get(node.value)
+            if isinstance(v, QTerm):
+                return v.build(model) if model is not None else Term(U)
+            return Term(U, (), f"Q object {node.value} is built elsewhere") if model is not None and node.value[:1].islower() else None
+        return None
+
+    def kw_term(self, model: ModelInfo, key: str, value: cst.BaseExpression) -> Term:
+        value = self.subst_node(value)
+        tenant = model.tenant
+        if tenant is None:
+            return NONE_TERM
+        parts = key.split("__")
+        op = parts[-1] if len(parts) > 1 and parts[-1] in _OPERATORS else "exact"
+        path = parts[:-1] if op != "exact" or parts[-1] == "exact" else parts
+        if parts[-1] == "exact":
+            path = parts[:-1]
+        text = f"{key}={_short(self.module, value)}"
+        columns = {r.field: r.column for r in model.relations}
+        for tp in tenant.tenant_paths:
+            if _path_matches(path, tp, columns, self.schema, model):
+                if op == "isnull" or _is_none(value):
+                    is_true = _is_none(value) or (isinstance(value, cst.Name) and value.value == "True")
+                    if is_true and tenant.shared_when_null:
+                        return Term(S, (text,), "shared rows only", null_only=True)
+                    return Term(N, (), "")
+                return Term(S, (text,))
+        if _contains_outer_ref(value, self.module):
+            return Term(S, (text,), "correlated subquery")
+        # a tenant-owned parent object: Order.objects.filter(patient=patient)
+        if len(path) == 1 and op in ("exact", "in"):
+            for tp in tenant.tenant_paths:
+                if len(tp) < 2:
+                    continue
+                if path[0] == tp[0] and (_is_object_like(value) or _is_loaded_object_id(value)):
+                    return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
+                if path[0] == columns.get(tp[0]) and isinstance(value, cst.Attribute) and value.attr.value in ("id", "pk", path[0]) and _is_object_like(value.value):
+                    return Term(S, (text,), f"through the tenant-owned {tp[0]}", null_only=True)
+        if len(path) == 1 and op in ("exact", "in"):
+            rel = next((r for r in model.relations if r.field == path[0]), None)
+            by_column = rel is None
+            if by_column:  # author_id=user.id
+                rel = next((r for r in model.relations if r.column == path[0]), None)
+            target = self.schema.model(rel.target) if rel is not None else None
+            linked = _is_loaded_object_id(value) if by_column else _is_object_like(value)
+            if target is not None and (target.is_tenant_table or target.is_root) and linked:
+                # rows linked to a tenant-owned object (bot_owner=user_profile) belong to its tenant
+                return Term(S, (text,), f"linked to a tenant-owned {target.name}", null_only=True)
+        if len(path) >= 2 and op in ("exact", "in"):
+            if _is_requesting_user(value) and any(path[0] == tp[0] for tp in tenant.tenant_paths):
+                # organization__members=request.user: the tenants the requesting user belongs to
+                return Term(S, (text,), "tenants of the requesting user", null_only=True)
+            target = _follow(self.schema, model, path)
+            if target is not None and (target.is_tenant_table or target.is_root) and _is_object_like(value):
+                # review__submission=submission: rows linked to a tenant-owned object in hand
+                return Term(S, (text,), f"linked to a tenant-owned {target.name}", null_only=True)
+        keyish = path and (path[-1].endswith("_id") or len(path) > 1 or path[0] in columns)
+        if op == "exact" and keyish and isinstance(value, cst.Attribute) and value.attr.value == path[-1] and _is_loaded_object_id(value, any_attr=True):
+            # recipient_id=stream.recipient_id: a key copied from an object in hand names rows of its tenant
+            return Term(S, (text,), "a key read from an object in hand", null_only=True)
+        if op == "exact" and _is_requesting_user(value):
+            return Term(S, (text,), "rows of the requesting user", null_only=True)
+        if len(path) == 1 and path[0] in ("pk", "id") and op == "exact" and _is_loaded_object_id(value):
+            return Term(S, (text,), "re-fetch of an object already loaded", null_only=True)
+        if op == "in" and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("values_list", "values"):
+            return Term(S, (text,), "values of another query, judged where it starts", null_only=True)
+        if len(path) == 1 and op == "exact" and any((c.attr or c.name) == path[0] and c.unique for c in model.columns):
+            return Term(N, (), f"the row is selected by its unique {path[0]}")
+        return NONE_TERM
+
+
+def _path_matches(path: list[str], tenant_path: tuple[str, ...], columns: dict[str, str], schema: Schema, model: ModelInfo) -> bool:
+    """`organization`, `organization_id`, `organization__id`, `patient__organization`, `patient__organization_id`."""
+    n = len(tenant_path)
+    if len(path) < n:
+        return False
+    if path[: n - 1] != list(tenant_path[: n - 1]):
+        return False
+    last = path[n - 1]
+    if last != tenant_path[-1]:
+        # the column of the last hop: organization_id
+        owner = model
+        for hop in tenant_path[:-1]:
+            rel = next((r for r in owner.relations if r.field == hop), None)
+            nxt = schema.model(rel.target) if rel else None
+            if nxt is None:
+                return last == tenant_path[-1] + "_id" and len(path) == n
+            owner = nxt
+        cols = {r.field: r.column for r in owner.relations}
+        return len(path) == n and last == cols.get(tenant_path[-1], tenant_path[-1] + "_id")
+    rest = path[n:]
+    # organization__id / organization__slug and any unique field of the root name the tenant; organization__plan does not
+    if not rest or rest[0] in _TENANT_KEYS:
+        return True
+    owner = model
+    for hop in tenant_path:
+        rel = next((r for r in owner.relations if r.field == hop), None)
+        owner = schema.model(rel.target) if rel else None
+        if owner is None:
+            return False
+    unique = any((c.attr or c.name) == rest[0] and c.unique for c in owner.columns)
+    return unique and (len(rest) == 1 or rest[1:] == ["exact"])
+
+
+def _follow(schema: Schema, model: ModelInfo, path: list[str]) -> ModelInfo | None:
+    """The model a lookup path ends on when every hop is a relation (forward or reverse); None otherwise."""
+    owner = model
+    for hop in path:
+        rel = next((r for r in owner.relations if r.field == hop), None)
+        if rel is not None:
+            owner = schema.model(rel.target)
+        else:
+            source = schema.reverse.get(owner.name, {}).get(hop)
+            owner = schema.model(source) if source else None
+        if owner is None:
+            return None
+    return owner
+
+
+def _is_tenant_attr(model: ModelInfo, attr: str) -> bool:
+    """`project` / `project_id` on a row owned through `project`: the attribute that says whose the row is."""
+    tenant = model.tenant
+    if tenant is None:
+        return False
+    heads = {p[0] for p in tenant.tenant_paths}
+    heads |= {r.column for r in model.relations if r.field in heads}
+    if tenant.tenant_column:
+        heads.add(tenant.tenant_column)
+    return attr in heads
+
+
+def _is_field(model: ModelInfo, name: str) -> bool:
+    return any((c.attr or c.name) == name for c in model.columns) or any(r.field == name for r in model.relations)
+
+
+def _is_object_like(node: cst.BaseExpression) -> bool:
+    """`patient`, `self.patient`, `request.user`, `get_patient()`: an object, not a raw id from outside."""
+    if isinstance(node, cst.Name):
+        return not _ID_NAME.search(node.value) and node.value not in ("None", "True", "False")
+    if isinstance(node, cst.Attribute):
+        if node.attr.value in ("id", "pk"):
+            return _is_object_like(node.value)
+        return not _ID_NAME.search(node.attr.value)
+    if isinstance(node, cst.Call):
+        return True
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return bool(node.elements) and all(_is_object_like(e.value) for e in node.elements)
+    if isinstance(node, cst.Subscript) and isinstance(node.value, (cst.Name, cst.Attribute)):
+        # user_profiles[0]: an element of a list of objects (request.GET["x"] is no object)
+        root = node.value
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if isinstance(root, cst.Name) and root.value in ("request", "kwargs", "data", "params", "payload", "args", "body"):
+            return False
+        name = node.value.attr.value if isinstance(node.value, cst.Attribute) else node.value.value
+        return not _ID_NAME.search(name) and name not in ("GET", "POST", "data", "query_params", "headers", "json", "form", "args")
+    return False
+
+
+def _is_requesting_user(node: cst.BaseExpression) -> bool:
+    """`request.user`, `self.request.user.id`: the authenticated principal, narrower than a tenant."""
+    text = dotted_name(node) or ""
+    return text.removesuffix(".id").removesuffix(".pk").endswith("request.user")
+
+
+def _is_loaded_object_id(node: cst.BaseExpression, any_attr: bool = False) -> bool:
+    """`serializer.instance.id`, `obj.pk`: the id of an object in hand, not an id from the request."""
+    if not (isinstance(node, cst.Attribute) and (any_attr or node.attr.value in ("id", "pk") or node.attr.value.endswith("_id"))):
+        return False
+    root = node.value
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    if isinstance(root, cst.Name) and root.value in ("request", "kwargs", "data", "params", "payload"):
+        return False
+    return _is_object_like(node.value) or (isinstance(node.value, cst.Name) and node.value.value == "self")
+
+
+def _contains_outer_ref(node: cst.BaseExpression, module: PythonModule) -> bool:
+    if isinstance(node, cst.Call):
+        name = dotted_name(node.func) or ""
+        return name.rsplit(".", 1)[-1] == "OuterRef"
+    return False
+
+
+def _mentions_tenant(node: cst.Call, config: Config) -> bool:
+    words = {r.lower() for r in config.tenant_roots} | {c.lower().removesuffix("_id") for c in config.tenant_columns} | {"org", "tenant"}
+    for a in node.args:
+        for name in re.findall(r"[A-Za-z_]+", _code(a.value)):
+            low = name.lower()
+            if low in words or any(low.endswith("_" + w) or low.startswith(w + "_") for w in words):
+                return True
+    return False
+
+
+def _kw_keys(node: cst.Call, env: Env, skip: tuple[str, ...] = ()) -> tuple[set[str], bool]:
+    keys: set[str] = set()
+    complete = True
+    for a in node.args:
+        if a.keyword is not None:
+            if a.keyword.value not in skip:
+                keys.add(a.keyword.value)
+        elif a.star == "**":
+            v = env.get(a.value.value) if isinstance(a.value, cst.Name) else None
+            if isinstance(a.value, cst.Dict):
+                for el in a.value.elements:
+                    k = string_value(el.key) if isinstance(el, cst.DictElement) else None
+                    if k is None:
+                        complete = False
+                    else:
+                        keys.add(k)
+            elif isinstance(v, DictKeys):
+                keys |= v.keys
+                complete = complete and v.complete
+            else:
+                complete = False
+    return keys, complete

@@ -1,0 +1,71 @@
+"""Keys read from rows: a key of a row read without a tenant filter is no more tenant-bound than the row."""
+from __future__ import annotations
+
+
+import libcst as cst
+
+from tenantlint.adapters.flow import N, ROW_KEY, S, Term
+from tenantlint.adapters.values import Env, Origin, QVal, Rows
+from tenantlint.python_module import dotted_name
+from tenantlint.types import SiteKind
+from tenantlint.adapters.django.vocabulary import _ONE_ROW
+
+
+class RowKeys:
+    def unscoped_row(self, node: cst.BaseExpression, mark: int) -> Origin | None:
+        """The query behind `row = Model.objects.get(code=code)` when it read one row without a tenant filter: the
+        keys read from that row (`row.channel_id`) are then no more tenant-bound than the row itself."""
+        if isinstance(node, cst.Await):
+            node = node.expression
+        if not isinstance(node, cst.Call):
+            return None
+        last = (dotted_name(node.func) or "").rsplit(".", 1)[-1] if not isinstance(node.func, cst.Attribute) else node.func.attr.value
+        if last not in _ONE_ROW:
+            return None
+        for origin, _ in self.origins[mark:]:
+            term = origin.observed.get(SiteKind.READ)
+            if term is not None and term.status == N and not origin.guard:
+                return origin
+        return None
+
+    def row_key_term(self, value: cst.BaseExpression, term: Term, env: Env) -> Term:
+        """A key judged tenant-bound because it is read from an object in hand, when that object is a row the
+        function read without a tenant filter: not bound after all."""
+        if term.status != S or not term.reason or term.reason == "correlated subquery":
+            return term
+        root = value
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name):
+            return term
+        row = env.get(f"__row__{root.value}")
+        if row is None or row.guard:
+            return term
+        read = row.observed.get(SiteKind.READ)
+        if read is None or read.status != N:
+            return term
+        where = ""
+        if row.via is None and row.anchor is not None:
+            span = self.module.span_of(row.anchor)
+            where = f" at line {span.start_line}" if span is not None else ""
+        return Term(N, (), f"{ROW_KEY}{root.value}, a {row.model.name} row read without a tenant filter{where}")
+
+    def rows_keys_term(self, key: str, value: cst.BaseExpression, env: Env) -> Term | None:
+        """`pk__in=[s.pk for s in affected]` with `affected = list(<query>)`: the keys of rows that query read, as
+        tenant-bound as it was. None for any other value."""
+        if not key.endswith("__in") or not isinstance(value, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            return None
+        comp = value.for_in
+        elt = value.elt
+        if comp.inner_for_in is not None or not isinstance(comp.target, cst.Name):
+            return None
+        if not (isinstance(elt, cst.Attribute) and isinstance(elt.value, cst.Name) and elt.value.value == comp.target.value
+                and (elt.attr.value in ("pk", "id") or elt.attr.value.endswith("_id"))):
+            return None
+        rows = env.get(comp.iter.value) if isinstance(comp.iter, cst.Name) else None
+        if not isinstance(rows, (Rows, QVal)) or not rows.states:
+            return None
+        text = " ".join(self.module.tree.code_for_node(value).split())
+        if all(st.term.status == S for st in rows.states):
+            return Term(S, (f"{key}={text}",), "keys of rows a tenant-restricted query read", null_only=True)
+        return Term(N, (), f"{ROW_KEY}{comp.iter.value}, rows read without a tenant filter")

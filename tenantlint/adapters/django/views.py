@@ -1,0 +1,131 @@
+"""Class-based views and DRF viewsets: `queryset = ...`, get_queryset()/get_object() of the class or a base
+(in this module or, through the project index, another), and the view's filter backends."""
+from __future__ import annotations
+
+
+import libcst as cst
+
+from tenantlint.adapters.flow import N, S, U, Term, t_and
+from tenantlint.adapters.values import Env, Origin, QVal
+from tenantlint.python_module import dotted_name
+from tenantlint.types import SiteKind
+from tenantlint.adapters.django.syntax import _body
+
+
+class ClassBasedViews:
+    DRF_VIEWS = True  # judge `queryset = ...` class attributes with get_queryset()
+
+    def class_def(self, node: cst.ClassDef) -> None:
+        if not self.DRF_VIEWS:
+            self.plain_class_def(node)
+            return
+        info = {"name": node.name.value, "queryset": None, "node": node}
+        self.class_stack.append(info)
+        try:
+            env = Env()
+            body = _body(node.body)
+            methods = {s.name.value for s in body if isinstance(s, cst.FunctionDef)}
+            for stmt in body:
+                if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign):
+                    a = stmt.body[0]
+                    if len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name) and a.targets[0].target.value == "queryset":
+                        value = self.expr(a.value, env, assign=True, function=node.name.value)
+                        if isinstance(value, QVal):
+                            info["queryset"] = value
+                            inherited = self.walk_base_method(node, "get_queryset") if "get_queryset" not in methods else None
+                            if "get_queryset" not in methods:
+                                foreign = self.foreign_get_queryset(node) if inherited is None else None
+                                for s in value.states:
+                                    if s.origin.observed:
+                                        continue
+                                    term = s.term
+                                    if foreign and term.status != S:
+                                        term = Term(U, term.predicates, f"get_queryset() may be inherited from {foreign}")
+                                    s.origin.observe(SiteKind.READ, term)
+                        continue
+                if isinstance(stmt, cst.FunctionDef):
+                    continue
+                self.statement(stmt, env)
+            if info["queryset"] is not None and "get_object" not in methods and not self.has_get_queryset(node, methods):
+                # a get_object() of a base view reads this class's queryset (self.get_queryset(), self.queryset);
+                # with a get_queryset() of its own, that is what get_object() reads, judged there
+                self.walk_base_method(node, "get_object")
+            view_origins = [s.origin for s in info["queryset"].states] if info["queryset"] is not None else []
+            for stmt in body:
+                if isinstance(stmt, cst.FunctionDef):
+                    mark = len(self.origins)
+                    self.function_def(stmt)
+                    if stmt.name.value == "get_queryset":
+                        view_origins.extend(o for o, _ in self.origins[mark:])
+            qs = info["queryset"]
+            if qs is not None and "get_queryset" in methods:
+                for s in qs.states:
+                    if not s.origin.observed:  # get_queryset never returned it: it does not scope it
+                        s.origin.observe(SiteKind.READ, s.term)
+            if view_origins:
+                self.apply_filter_backends(view_origins)
+            self.judge_inherited_methods(node, self.class_qualname())
+            self.judge_constructor_models(node, self.class_qualname())
+        finally:
+            self.class_stack.pop()
+
+    def apply_filter_backends(self, origins: list[Origin]) -> None:
+        """The view's queryset and get_queryset() reads pass through its filter backends (DRF's filter_queryset)."""
+        backend = self.filter_backend_term(self.class_qualname(), origins[0].model)
+        if backend is None:
+            return
+        scoped, text = backend
+        extra = Term(S, (text,), f"restricted by the filter backend {text}", null_only=True) if scoped else Term(U, (), text)
+        for o in origins:
+            term = o.observed.get(SiteKind.READ)
+            if term is not None and term.status == N:
+                o.observed[SiteKind.READ] = t_and(term, extra)
+
+    def walk_base_method(self, node: cst.ClassDef, name: str) -> cst.FunctionDef | None:
+        """Judge a base class's `name` (get_queryset, get_object) with this class's queryset: a base declared in this
+        module, else one in another module of the project (through the index). Its own queries were reported where the
+        base is declared, so only its effect on this class's values is kept. Returns the definition walked."""
+        local = self.local_get_queryset(node, name=name)
+        if local is None:
+            return self.inherited_method_walk(self.class_qualname(), name)
+        saved_origins, self.origins = self.origins, []
+        try:
+            self.function_def(local)
+        finally:
+            self.origins = saved_origins
+        return local
+
+    def has_get_queryset(self, node: cst.ClassDef, methods: set[str]) -> bool:
+        if "get_queryset" in methods or self.local_get_queryset(node) is not None:
+            return True
+        found = self.index.method(self.module_id, self.class_qualname(), "get_queryset") if self.index is not None else None
+        return found is not None
+
+    def local_get_queryset(self, node: cst.ClassDef, depth: int = 0, name: str = "get_queryset") -> cst.FunctionDef | None:
+        """get_queryset() (or `name`) of a base class declared in this module."""
+        for arg in node.bases:
+            local = self.local_classes.get(dotted_name(arg.value) or "")
+            if local is None or local is node or depth > 5:
+                continue
+            for s in _body(local.body):
+                if isinstance(s, cst.FunctionDef) and s.name.value == name:
+                    return s
+            found = self.local_get_queryset(local, depth + 1, name)
+            if found is not None:
+                return found
+        return None
+
+    def foreign_get_queryset(self, node: cst.ClassDef) -> str | None:
+        """A base class that may define get_queryset() where this module cannot see it."""
+        for arg in node.bases:
+            q = self.module.imports.qualify(arg.value) or ""
+            last = q.rsplit(".", 1)[-1]
+            if q.startswith(("rest_framework.", "django.", "ninja", "object")) or last in ("object", "Generic"):
+                continue
+            local = self.local_classes.get(last)
+            if local is not None:
+                if any(isinstance(s, cst.FunctionDef) and s.name.value == "get_queryset" for s in _body(local.body)):
+                    return last
+                continue
+            return last
+        return None

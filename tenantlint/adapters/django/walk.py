@@ -1,0 +1,452 @@
+"""The statement walk: functions and class bodies statement by statement, branches walked apart and merged,
+queries held in variables followed to where they run."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from tenantlint.adapters.flow import D, N, ROW_KEY, S, U, Term, t_and, t_or
+from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, merge_envs
+from tenantlint.adapters.helpers import HelperCalls, _assigned_names, _required_params, param_names
+from tenantlint.config import Config
+from tenantlint.index.project import ProjectIndex
+from tenantlint.python_module import PythonModule, dotted_name, operator_entry
+from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
+from tenantlint.adapters.django.syntax import _body, _Suite, _subscript_key, _is_none
+from tenantlint.adapters.django.lookups import _is_tenant_attr
+
+
+class Walker(HelperCalls):
+    def __init__(self, module: PythonModule, schema: Schema, config: Config, index: ProjectIndex | None = None):
+        self.init_helpers(module, index)
+        self.module = module
+        self.schema = schema
+        self.config = config
+        self.origins: list[tuple[Origin, str]] = []  # (origin, function)
+        self.function = "<module>"
+        self.class_stack: list[dict] = []
+        self.accessors: dict[str, set[str]] = {}
+        self.accessor_owners: dict[str, set[str]] = {}  # accessor -> models it is an attribute of
+        for target, accs in schema.reverse.items():
+            for acc, src in accs.items():
+                self.accessors.setdefault(acc, set()).add(src)
+                self.accessor_owners.setdefault(acc, set()).add(target)
+        self.scoped_managers = set(config.scoped_managers)
+        self.param_kinds: dict[str, set[str]] = {}  # parameter -> the kinds its annotation admits (`User | Organization`)
+        self.kind_chain: list[cst.If] = []  # the `if` / `elif` tests above the branch being walked
+        # Django management commands run by an operator across tenants on purpose
+        self.entry = operator_entry(module.path)
+        self.local_classes = {s.name.value: s for s in module.tree.body if isinstance(s, cst.ClassDef)}
+        self._tenant_relations: tuple[str, ...] | None = None
+        self.required_params: frozenset[str] = frozenset()  # parameters of the walked function without a default
+        self.current_statement: cst.CSTNode | None = None  # the statement being walked (of this module, not a helper's)
+
+    def run(self) -> list[QuerySite]:
+        self.block(self.module.tree.body, Env(), "<module>")
+        return list(self.emit())
+
+    def emit(self) -> Iterator[QuerySite]:
+        for origin, function in self.origins:
+            if origin.anchor is None or not origin.observed:
+                continue
+            if self.moved_to_callers(function):
+                continue  # a helper's query: judged at each of its call sites instead
+            kinds = origin.observed
+            writes = [k for k in kinds if k in (SiteKind.UPDATE, SiteKind.DELETE, SiteKind.INSERT)]
+            chosen = writes or [SiteKind.READ]
+            text = " ".join(self.module.tree.code_for_node(origin.anchor).split())
+            for kind in chosen:
+                term = kinds.get(kind) or kinds[SiteKind.READ]
+                if origin.model.opaque and term.status in (N, D):
+                    term = Term(U, term.predicates, "its model is picked at run time")  # not known to be a tenant table
+                scope = {S: Scope.SCOPED, N: Scope.UNSCOPED, D: Scope.DEFEATED, U: Scope.UNKNOWN}[term.status]
+                related = self.related_of(origin) if term.status != S else ()
+                if scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.guard:
+                    scope = Scope.GUARDED
+                yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function,
+                                related=related, entry=self.entry, guard=origin.guard, derived=term.status == N and term.reason.startswith(ROW_KEY),
+                                statement=origin.statement)
+
+    def new_origin(self, model: ModelInfo, api: str, insert: bool = False) -> Origin:
+        o = Origin(model, api, insert=insert, statement=None if self.frame.inline else self.current_statement)
+        self.origins.append((o, self.function))
+        return o
+
+    def block(self, body, env: Env | None, function: str) -> Env | None:
+        saved = self.function
+        self.function = function
+        try:
+            for i, stmt in enumerate(body):
+                if env is None:
+                    break
+                guard = self.guard_after(stmt, body[i + 1 :])
+                seq = next(_SEQ) if guard else 0
+                outer, self.current_statement = self.current_statement, stmt
+                try:
+                    env = self.statement(stmt, env)
+                finally:
+                    self.current_statement = outer
+                if guard:
+                    text, attr = guard
+                    for origin, _ in self.origins:  # the queries this statement ran, wherever they started
+                        if origin.seq > seq and (not attr or _is_tenant_attr(origin.model, attr)):
+                            origin.guard = text
+            return env
+        finally:
+            self.function = saved
+
+    def static_truth(self, test: cst.BaseExpression) -> bool | None:
+        """True / False when a test only reads parameters the caller passed as literals (None, True, False); else None."""
+        if len(self.frames) < 2:
+            return None
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self.static_truth(test.expression)
+            return None if inner is None else not inner
+        if isinstance(test, cst.Name):
+            value = self.subst_node(test)
+            if value is not test and isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
+                return value.value == "True"
+            return None
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name):
+            op, right = test.comparisons[0].operator, test.comparisons[0].comparator
+            left = self.subst_node(test.left)
+            if left is test.left or not _is_none(right) or not isinstance(op, (cst.Is, cst.IsNot)):
+                return None
+            if not isinstance(left, (cst.Name, cst.SimpleString, cst.Integer)) or isinstance(left, cst.Name) and left.value not in ("None", "True", "False"):
+                return None
+            is_none = _is_none(left)
+            return is_none if isinstance(op, cst.Is) else not is_none
+        return None
+
+    def covers_every_kind(self, last: cst.If) -> bool:
+        """`if is_user(subject): ... elif is_organization(subject): ...` with no `else`, where the parameter's annotation
+        admits only those kinds (`subject: AuthSubject[User | Organization]`): no path falls through."""
+        chain = [*self.kind_chain, last]
+        tested: dict[str, set[str]] = {}
+        for branch in chain:
+            found = _kind_test(branch.test)
+            if found is None:
+                return False
+            name, kind = found
+            tested.setdefault(name, set()).add(kind)
+        if len(tested) != 1:
+            return False
+        name, kinds = next(iter(tested.items()))
+        admitted = self.param_kinds.get(name)
+        return bool(admitted) and admitted <= kinds
+
+    def statement(self, stmt: cst.CSTNode, env: Env) -> Env | None:
+        if isinstance(stmt, (cst.SimpleStatementLine, _Suite)):
+            for small in stmt.body:
+                env = self.small(small, env)
+                if env is None:
+                    return None
+            return env
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            if not self.frame.inline:  # a helper's nested definitions are judged in its own module
+                self.function_def(stmt) if isinstance(stmt, cst.FunctionDef) else self.class_def(stmt)
+            return env
+        if isinstance(stmt, cst.If):
+            self.expr(stmt.test, env)
+            known = self.static_truth(stmt.test)
+            if known is not None:  # a helper's branch on an argument the caller fixed (`if realm is not None:` given None)
+                if known:
+                    return self.block(_body(stmt.body), env, self.function)
+                if stmt.orelse is None:
+                    return env
+                if isinstance(stmt.orelse, cst.If):
+                    return self.statement(stmt.orelse, env)
+                return self.block(_body(stmt.orelse.body), env, self.function)
+            a = self.block(_body(stmt.body), env.copy(), self.function)
+            if stmt.orelse is None:
+                b = None if self.covers_every_kind(stmt) else env
+                subject = _truth_subject(stmt.test)
+                if subject and a is not None and b is not None and (subject.startswith("self.") or subject in self.required_params):
+                    # the object's own tenant, or one every caller must pass; not a local value (read from the request,
+                    # it may be left out by the caller) nor a parameter with a default (leaving it out is the default)
+                    b = _optional_filter(a, b, subject)
+            elif isinstance(stmt.orelse, cst.If):
+                self.kind_chain.append(stmt)
+                try:
+                    b = self.statement(stmt.orelse, env.copy())
+                finally:
+                    self.kind_chain.pop()
+            else:
+                b = self.block(_body(stmt.orelse.body), env.copy(), self.function)
+            return merge_envs([a, b])
+        if isinstance(stmt, (cst.For, cst.While)):
+            if isinstance(stmt, cst.For):
+                self.expr(stmt.iter, env)
+                self.bind(stmt.target, None, env)
+            else:
+                self.expr(stmt.test, env)
+            once = self.block(_body(stmt.body), env.copy(), self.function)
+            after = merge_envs([env, once])
+            if stmt.orelse is not None and after is not None:
+                after = self.block(_body(stmt.orelse.body), after, self.function)
+            return after if after is not None else env
+        if isinstance(stmt, cst.With):
+            disabled = False
+            for item in stmt.items:
+                self.expr(item.item, env)
+                if item.asname is not None:
+                    self.bind(item.asname.name, None, env)
+                if isinstance(item.item, cst.Call) and (dotted_name(item.item.func) or "").rsplit(".", 1)[-1] == "scopes_disabled":
+                    disabled = True
+            if not disabled or env.get("__scopes_disabled__"):
+                return self.block(_body(stmt.body), env, self.function)
+            env["__scopes_disabled__"] = True  # django-scopes switched off: scoped managers filter nothing in here
+            after = self.block(_body(stmt.body), env, self.function)
+            if after is not None:
+                after.pop("__scopes_disabled__", None)
+            return after
+        if isinstance(stmt, cst.Try) or type(stmt).__name__ == "TryStar":
+            after_body = self.block(_body(stmt.body), env.copy(), self.function)
+            ends = []
+            if stmt.orelse is not None and after_body is not None:
+                after_body = self.block(_body(stmt.orelse.body), after_body, self.function)
+            ends.append(after_body)
+            start = merge_envs([env, after_body]) or env
+            for h in stmt.handlers:
+                ends.append(self.block(_body(h.body), start.copy(), self.function))
+            merged = merge_envs(ends)
+            if stmt.finalbody is not None:
+                if merged is not None:
+                    merged = self.block(_body(stmt.finalbody.body), merged, self.function)
+                else:
+                    self.block(_body(stmt.finalbody.body), start.copy(), self.function)
+            return merged
+        if type(stmt).__name__ == "Match":
+            self.expr(stmt.subject, env)
+            ends = [self.block(_body(case.body), env.copy(), self.function) for case in stmt.cases]
+            ends.append(env)
+            return merge_envs(ends)
+        # anything else: visit its expressions
+        for child in stmt.children:
+            if isinstance(child, cst.BaseExpression):
+                self.expr(child, env)
+        return env
+
+    def small(self, small: cst.CSTNode, env: Env) -> Env | None:
+        if isinstance(small, cst.Assign):
+            mark = len(self.origins)
+            value = self.expr(small.value, env, assign=True)
+            row = self.unscoped_row(small.value, mark)
+            for t in small.targets:
+                self.bind(t.target, value, env, small.value)
+                if isinstance(t.target, cst.Name):
+                    if row is not None:
+                        env[f"__row__{t.target.value}"] = row
+                    else:
+                        env.pop(f"__row__{t.target.value}", None)
+            return env
+        if isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                value = self.expr(small.value, env, assign=True)
+                self.bind(small.target, value, env, small.value)
+            return env
+        if isinstance(small, cst.AugAssign):
+            self.aug_assign(small, env)
+            return env
+        if isinstance(small, cst.Return):
+            if small.value is not None:
+                if self.frame.returns is not None:  # a helper judged at its call: the caller gets the value
+                    value = self.expr(small.value, env, assign=True)
+                    self.frame.returns.append(value)
+                    if isinstance(value, QVal):
+                        self.frame.returned.update(id(s.origin) for s in value.states)
+                else:
+                    self.expr(small.value, env)
+            self.function_end(env)
+            return None
+        if isinstance(small, cst.Raise):
+            if small.exc is not None:
+                self.expr(small.exc, env)
+            return None
+        if isinstance(small, cst.Expr):
+            # a query the statement only builds and drops never runs (`delete(Model)` alone, a lazy queryset);
+            # whatever the expression runs on its way (`.update()`, `session.execute(...)`) is observed where it runs
+            self.expr(small.value, env, assign=True)
+            return env
+        if isinstance(small, (cst.Continue, cst.Break, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.Pass)):
+            return env  # `from app.reviews import x` names modules, not related managers
+        for child in small.children:
+            if isinstance(child, cst.BaseExpression):
+                self.expr(child, env)
+        return env
+
+    def bind(self, target: cst.CSTNode, value, env: Env, node: cst.BaseExpression | None = None) -> None:
+        if isinstance(target, cst.Name):
+            if value is None:
+                env.pop(target.value, None)
+            else:
+                env[target.value] = value
+        elif isinstance(target, cst.Attribute):
+            obj = target.value
+            if isinstance(obj, cst.Name) and isinstance(env.get(obj.value), NewObject):
+                env[obj.value].keys.add(target.attr.value)
+            self.observe_value(value)
+        elif isinstance(target, cst.Subscript):
+            base = target.value
+            if isinstance(base, cst.Name) and isinstance(env.get(base.value), DictKeys):
+                key = _subscript_key(target)
+                d = env[base.value]
+                env[base.value] = DictKeys(d.keys | {key} if key else d.keys, d.values, d.complete and key is not None)
+            self.observe_value(value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self.bind(el.value, None, env)
+            self.observe_value(value)
+        else:
+            self.observe_value(value)
+
+    def aug_assign(self, node: cst.AugAssign, env: Env) -> None:
+        target = node.target
+        if isinstance(target, cst.Name):
+            current = env.get(target.value)
+            if isinstance(current, QTerm) and isinstance(node.operator, (cst.BitAndAssign, cst.BitOrAssign)):
+                snapshot, value, combine = env.copy(), node.value, t_and if isinstance(node.operator, cst.BitAndAssign) else t_or
+                env[target.value] = QTerm(lambda m: combine(current.build(m), self.q_term(value, snapshot, m) or Term(U, (), "Q object built elsewhere")))
+                return
+            if isinstance(current, QVal):
+                other = self.expr(node.value, env, assign=True)
+                if isinstance(other, QVal):
+                    env[target.value] = QVal(current.states + other.states)
+                    return
+                if isinstance(node.operator, cst.BitAndAssign) and other is None:
+                    return
+                return
+        self.expr(node.value, env)
+
+    def observe_value(self, value, kind: SiteKind = SiteKind.READ) -> None:
+        if isinstance(value, QVal):
+            for s in value.states:
+                s.origin.observe(s.origin.kind or kind, s.term)
+
+    def function_end(self, env: Env) -> None:
+        """Queries held in variables that never ran: judged by their last state (lazy querysets escape)."""
+        for v in env.values():
+            if isinstance(v, QVal):
+                for s in v.states:
+                    if not s.origin.observed and id(s.origin) not in self.frame.returned:
+                        s.origin.observe(s.origin.kind or SiteKind.READ, s.term)
+
+    def function_def(self, node: cst.FunctionDef) -> None:
+        prefix = ".".join(c["name"] for c in self.class_stack) or (self.function if self.function != "<module>" else "")
+        name = f"{prefix}.{node.name.value}" if prefix else node.name.value
+        env = Env()
+        if any((dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").rsplit(".", 1)[-1] == "scopes_disabled" for d in node.decorators):
+            env["__scopes_disabled__"] = True  # @scopes_disabled(): django-scopes is off in the whole function
+        saved_kinds, self.param_kinds = self.param_kinds, _param_kinds(node)
+        saved_defaults, self.required_params = self.required_params, _required_params(node)
+        saved_locals = self.frame.local_names
+        if not self.frame.inline:
+            self.frame.local_names = frozenset(_assigned_names(node) | param_names(node))
+        cls = self.class_stack[-1] if self.class_stack else None
+        if cls is not None and cls.get("queryset") is not None and node.name.value in ("get_queryset", "get_object"):
+            env["__drf_base__"] = cls["queryset"]
+        saved = self.class_stack
+        saved_class = self.frame.self_class
+        if self.class_stack and not self.frame.inline:
+            self.frame.self_class = (self.module_id, ".".join(c["name"] for c in self.class_stack))
+        self.class_stack = []  # nested classes inside a function are named from the function
+        try:
+            end = self.block(_body(node.body), env, name)
+            if end is not None:
+                self.function_end(end)
+        finally:
+            self.class_stack = saved
+            self.frame.self_class = saved_class
+            self.param_kinds = saved_kinds
+            self.required_params = saved_defaults
+            self.frame.local_names = saved_locals
+
+    def new_env(self) -> Env:
+        return Env()
+
+    def class_qualname(self) -> str:
+        return ".".join(c["name"] for c in self.class_stack)
+
+    def plain_class_def(self, node: cst.ClassDef) -> None:
+        """A class body walked in order, methods as functions named after the class."""
+        self.class_stack.append({"name": node.name.value, "queryset": None, "node": node})
+        try:
+            env = Env()
+            for stmt in _body(node.body):
+                if isinstance(stmt, cst.FunctionDef):
+                    self.function_def(stmt)
+                else:
+                    self.statement(stmt, env)
+            self.judge_inherited_methods(node, self.class_qualname())
+            self.judge_constructor_models(node, self.class_qualname())
+        finally:
+            self.class_stack.pop()
+
+
+def _param_kinds(fdef: cst.FunctionDef) -> dict[str, set[str]]:
+    """{parameter: lower-case kinds} for parameters annotated with a union of classes (`User | Organization`,
+    `Union[User, Organization]`, `AuthSubject[User | Organization]`: the kinds inside the subscript)."""
+    out: dict[str, set[str]] = {}
+    for p in (*fdef.params.params, *fdef.params.kwonly_params, *fdef.params.posonly_params):
+        if p.annotation is None:
+            continue
+        ann = p.annotation.annotation
+        if isinstance(ann, cst.Subscript):
+            ann = ann.slice[0].slice.value if len(ann.slice) == 1 and isinstance(ann.slice[0].slice, cst.Index) else ann
+        names: list[str] = []
+        stack = [ann]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.BitOr):
+                stack.extend((n.left, n.right))
+            elif isinstance(n, (cst.Name, cst.Attribute)):
+                names.append((dotted_name(n) or "").rsplit(".", 1)[-1])
+            elif isinstance(n, cst.Subscript) and (dotted_name(n.value) or "").endswith("Union"):
+                stack.extend(e.slice.value for e in n.slice if isinstance(e.slice, cst.Index))
+            else:
+                names = []
+                break
+        if len(names) >= 2:
+            out[p.name.value] = {n.lower() for n in names}
+    return out
+
+
+def _kind_test(test: cst.BaseExpression) -> tuple[str, str] | None:
+    """`isinstance(x, User)` / `is_user(x)` -> ("x", "user")."""
+    if not isinstance(test, cst.Call) or not test.args or not isinstance(test.args[0].value, cst.Name):
+        return None
+    func = (dotted_name(test.func) or "").rsplit(".", 1)[-1]
+    name = test.args[0].value.value
+    if func == "isinstance" and len(test.args) == 2:
+        kind = (dotted_name(test.args[1].value) or "").rsplit(".", 1)[-1]
+        return (name, kind.lower()) if kind else None
+    if func.startswith("is_") and len(test.args) == 1:
+        return name, func[3:].replace("_", "")
+    return None
+
+
+def _truth_subject(test: cst.BaseExpression) -> str:
+    """`self.group_id` in `if self.group_id:` / `if self.group_id is not None:`; "" for any other test."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.IsNot) and _is_none(test.comparisons[0].comparator):
+        test = test.left
+    return dotted_name(test) or "" if isinstance(test, (cst.Name, cst.Attribute)) else ""
+
+
+def _optional_filter(body_env: Env, skipped: Env, subject: str) -> Env:
+    """`if self.group_id: stmt = stmt.filter(Model.group_id == self.group_id)`: the query is filtered by that value
+    whenever it is set; the path that skips the filter runs only without a tenant value (an install-wide caller)."""
+    out = skipped.copy()
+    for key, value in skipped.items():
+        filtered = body_env.get(key)
+        if not isinstance(value, QVal) or not isinstance(filtered, QVal):
+            continue
+        states = []
+        for st in value.states:
+            match = next((f for f in filtered.states if f.origin is st.origin and f.term.status == S
+                          and any(subject in p for p in f.term.predicates)), None)
+            if match is not None and st.term.status != S:
+                st = QState(st.origin, Term(S, match.term.predicates, f"filtered whenever {subject} is set", null_only=True), st.related)
+            states.append(st)
+        out[key] = QVal(tuple(states))
+    return out
