@@ -24,7 +24,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from tenantlint.index.project import INLINE_DEPTH, SYMBOLIC_QUERY, ProjectIndex, Resolved
 from tenantlint.index.summary import dedent_source, module_name
-from tenantlint.python_module import ImportTable, dotted_name
+from tenantlint.adapters.syntax import _body, _exits
+from tenantlint.python_module import ImportTable, descendants, dotted_name
 from tenantlint.types import SiteKind, Span
 
 MAX_DEPTH = INLINE_DEPTH
@@ -383,6 +384,36 @@ class HelperCalls:
                 return f"{callee}() checks {found[0]}", found[1]
         return None
 
+    def predicate_gate(self, stmt, following: list, name: str) -> tuple[str, str] | None:
+        """`if can_access(user, obj): return obj` then `raise`, or `if not can_access(user, obj): raise`: a project
+        predicate handed the row that answers False on a tenant mismatch (`if stream.realm_id !=
+        user.realm_id: return False`, on the row or on a row read through it). The row leaves only when it holds."""
+        if self.index is None or not isinstance(stmt, cst.If) or stmt.orelse is not None:
+            return None
+        test, negated = stmt.test, False
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, True
+        if isinstance(test, cst.Await):
+            test = test.expression
+        if not isinstance(test, cst.Call) or not _exits(_body(stmt.body)):
+            return None
+        if not negated and not (following and _exits(following[:1])):
+            return None  # `if can_access(...): return obj` must be followed by leaving: the row goes nowhere else
+        callee = callee_name(test.func)
+        r = self.index.resolve_call(self.frame.module, None, callee) if callee and not callee.startswith(("self.", "cls.")) else None
+        snip = snippet(r) if r is not None else None
+        if snip is None:
+            return None
+        implicit = r.function.kind in ("method", "classmethod") and isinstance(test.func, cst.Attribute)
+        bound, _, _ = bind_arguments(r.function, test, implicit)
+        params = [p for p, arg in bound.items() if isinstance(arg, cst.Name) and arg.value == name]
+        if not params:
+            return None
+        found = _tenant_mismatch_exit(snip.fdef, params[0], self.tenant_key_names())
+        if found is None:
+            return None
+        return f"{callee}() answers False when {found}", ""
+
     def judged_clean(self, r: Resolved, snip: Snippet, self_class) -> bool:
         """The helper judged once on its own (parameters unknown): every query it runs or returns is restricted by
         something no argument can change. Then no call of it needs judging again (most calls of most helpers)."""
@@ -634,13 +665,36 @@ def _is_instance_call(node: cst.Call) -> bool:
     return not name.rsplit(".", 1)[-1][:1].isupper()
 
 
-def _walk_body(fdef: cst.FunctionDef) -> list:
-    body = fdef.body
-    if isinstance(body, cst.IndentedBlock):
-        return list(body.body)
-    from tenantlint.adapters.django.syntax import _Suite
+def _tenant_mismatch_exit(fdef: cst.FunctionDef, param: str, keys: frozenset[str]) -> str | None:
+    """In a predicate's body, a top-level `if a.<key> != b.<key>: return False` (or raise) where `key` names a
+    tenant (`realm_id`, `organization`) and `a` is the parameter or a local read through it (`stream =
+    Stream.objects.get(id=message.recipient.type_id)`): the text of the comparison, else None."""
+    derived = {param}
+    for node in descendants(fdef.body):
+        if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            if any(isinstance(n, cst.Name) and n.value in derived for n in descendants(node.value)):
+                derived.add(node.targets[0].target.value)
+    for stmt in _walk_body(fdef):
+        if not isinstance(stmt, cst.If) or stmt.orelse is not None:
+            continue
+        test = stmt.test
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, (cst.NotEqual, cst.IsNot))):
+            continue
+        sides = (test.left, test.comparisons[0].comparator)
+        if not all(isinstance(s, cst.Attribute) for s in sides) or sides[0].attr.value not in keys or sides[1].attr.value not in keys:
+            continue
+        roots = [(dotted_name(s) or "").split(".", 1)[0] for s in sides]
+        if not any(r in derived for r in roots) or all(r in derived for r in roots):
+            continue  # one side is the row (or read through it), the other something else (the user)
+        body = _body(stmt.body)
+        last = body[-1].body[-1] if body and body[-1].body else None
+        if isinstance(last, cst.Raise) or (isinstance(last, cst.Return) and isinstance(last.value, cst.Name) and last.value.value in ("False", "None")):
+            return " ".join(cst.Module(body=[]).code_for_node(test).split())
+    return None
 
-    return [_Suite(body)]
+
+def _walk_body(fdef: cst.FunctionDef) -> list:
+    return _body(fdef.body)
 
 
 def param_names(fdef: cst.FunctionDef) -> set[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tenantlint.python_module import dotted_name, names_in
-from tenantlint.adapters.django.syntax import _body, _code, _is_none, _calls, _exits, _negated_equality
+from tenantlint.adapters.syntax import _body, _code, _is_none, _calls, _exits, _negated_equality
 from tenantlint.adapters.django.lookups import _is_requesting_user
 
 
@@ -17,21 +17,21 @@ class Guards:
         belongs to the row's tenant (`get_object_or_404(Member, project=obj.project, user=request.user)`), possibly
         after early returns for the requesting user (`if request.user.is_superuser: return obj`).
         (the text of the check, the attribute of obj it reads), else None."""
-        if not rest or not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        name = _fetched_name(stmt) if rest else None
+        if name is None:
             return None
-        a = stmt.body[0]
-        if not (isinstance(a, cst.Assign) and len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name)):
-            return None
-        name = a.targets[0].target.value
         gate = _permission_gates(rest, name)
         if gate:
             return gate, ""
-        for nxt in rest[:6]:
+        for i, nxt in enumerate(rest[:6]):
             if isinstance(nxt, cst.Try) and _body(nxt.body):  # try: check(row, user) except NoPermission: raise ...
                 nxt = _body(nxt.body)[0]
-            found = self._mismatch_exit(nxt, name) or _membership_check(nxt, name) or self.guard_in_helper(nxt, name)
+            found = (self._mismatch_exit(nxt, name) or _membership_check(nxt, name) or self.guard_in_helper(nxt, name)
+                     or self.predicate_gate(nxt, rest[i + 1 :], name))
             if found is not None:
                 return found
+            if name not in {n.value for n in names_in(nxt)}:
+                continue  # a statement that does not touch the row (`has_user_message = lambda: ...`)
             if not (_principal_shortcut(nxt, name) or _not_found_exit(nxt, name)):
                 return None
         return None
@@ -132,3 +132,19 @@ def _principal_shortcut(stmt, name: str) -> bool:
         row = any((dotted_name(x) or "").startswith(f"{name}.") for x in sides)
         return principal and row
     return False
+
+
+def _fetched_name(stmt) -> str | None:
+    """`obj = <fetch>`, also as the last statement of a `try:` whose handlers all leave (`except DoesNotExist:
+    raise NotFound`): the name the row is held in."""
+    if isinstance(stmt, cst.Try) and stmt.orelse is None and stmt.finalbody is None and stmt.handlers:
+        body = _body(stmt.body)
+        if not body or not all(_exits(_body(h.body)) for h in stmt.handlers):
+            return None
+        stmt = body[-1]
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    a = stmt.body[0]
+    if not (isinstance(a, cst.Assign) and len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name)):
+        return None
+    return a.targets[0].target.value

@@ -7,12 +7,12 @@ import re
 import libcst as cst
 
 from tenantlint.adapters.flow import N, NONE_TERM, S, U, Term, t_and, t_not, t_or
-from tenantlint.adapters.values import DictKeys, Env, QTerm, QVal
+from tenantlint.adapters.values import DictKeys, Env, QTerm, QVal, Rows
 from tenantlint.config import Config
 from tenantlint.python_module import PythonModule, dotted_name, string_value
 from tenantlint.types import ModelInfo, Schema
 from tenantlint.adapters.django.vocabulary import _OPERATORS, _TENANT_KEYS, _ID_NAME
-from tenantlint.adapters.django.syntax import _code, _short, _is_none
+from tenantlint.adapters.syntax import _code, _short, _is_none
 
 
 class Lookups:
@@ -58,7 +58,8 @@ class Lookups:
                 t = Term(U, (), f"filter(*{_short(self.module, a.value)}) is built elsewhere")
             elif a.keyword is not None:
                 sub = self.expr(a.value, env)
-                t = self.rows_keys_term(a.keyword.value, a.value, env) or self.row_key_term(a.value, self.kw_term(model, a.keyword.value, a.value), env)
+                value = self.held_keys(a.value, env)
+                t = self.rows_keys_term(a.keyword.value, value, env) or self.row_key_term(value, self.kw_term(model, a.keyword.value, value), env)
                 if t.status == N and isinstance(sub, QVal) and sub.states and all(s.term.status == S for s in sub.states):
                     # id__in=<a tenant-scoped subquery>: the rows are linked to that tenant's rows
                     t = Term(S, (f"{a.keyword.value}=<scoped subquery>",), "values from a tenant-scoped subquery", null_only=True)
@@ -70,6 +71,21 @@ class Lookups:
             term = t if first else t_and(term, t)
             first = False
         return term
+
+    @staticmethod
+    def held_keys(node: cst.BaseExpression, env: Env) -> cst.BaseExpression:
+        """The expression a local key was copied from (`stream_id = message.recipient.type_id`, `ids = {r.id for r in
+        rows}`), also through `list(ids)` / `set(ids)`; the node itself otherwise."""
+        name = node
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("list", "set", "tuple", "sorted", "frozenset") \
+                and len(node.args) == 1:
+            name = node.args[0].value
+        held = env.get(f"__key__{name.value}") if isinstance(name, cst.Name) else None
+        if isinstance(held, cst.Attribute) and name is node:
+            return held
+        if isinstance(held, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and isinstance(env.get(held.for_in.iter.value), (Rows, QVal)):
+            return held  # keys of rows a query in this function read: judged by that query
+        return node
 
     def q_term(self, node: cst.BaseExpression, env: Env, model: ModelInfo | None) -> Term | None:
         if isinstance(node, cst.Call):

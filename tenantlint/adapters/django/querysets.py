@@ -9,7 +9,7 @@ from tenantlint.adapters.values import DictKeys, Env, NewObject, QState, QTerm, 
 from tenantlint.python_module import dotted_name, keyword_arg, short_code, string_value
 from tenantlint.types import ModelInfo, Scope, SiteKind, TenantTable
 from tenantlint.adapters.django.vocabulary import _PASS, _TERMINAL_READ, _WRITES, _CREATES, _QS_METHODS, _NOT_MANAGERS, _SHORTCUTS
-from tenantlint.adapters.django.syntax import _expr_children, _is_self_or_super
+from tenantlint.adapters.syntax import _expr_children, _is_self_or_super
 from tenantlint.adapters.django.lookups import _is_field, _is_requesting_user, _mentions_tenant, _kw_keys
 
 
@@ -316,9 +316,9 @@ class Querysets:
                 return False
         return True
 
-    def unknown_model(self, node: cst.BaseExpression) -> ModelInfo:
-        """A stand-in for a model picked at run time: filtered by a tenant relation of this schema (`space=...`) it is
-        restricted; otherwise what it reads cannot be verified."""
+    def tenant_relation_names(self) -> tuple[str, ...]:
+        """The names that say whose a row is, across this schema: tenant columns (`space_id`) and relations
+        straight to the tenant (`space`)."""
         if self._tenant_relations is None:
             names = {c.lower() for c in self.config.tenant_columns}
             for info in self.schema.models.values():
@@ -328,8 +328,18 @@ class Querysets:
                     if t.tenant_column:
                         names.add(t.tenant_column)
             self._tenant_relations = tuple(sorted(names))
+        return self._tenant_relations
+
+    def tenant_key_names(self) -> frozenset[str]:
+        """tenant_relation_names() with the column of each relation (`realm` and `realm_id`)."""
+        names = self.tenant_relation_names()
+        return frozenset(names) | {f"{n}_id" for n in names if not n.endswith("_id")}
+
+    def unknown_model(self, node: cst.BaseExpression) -> ModelInfo:
+        """A stand-in for a model picked at run time: filtered by a tenant relation of this schema (`space=...`) it is
+        restricted; otherwise what it reads cannot be verified."""
         text = short_code(node)
-        tenant = TenantTable(text, None, tuple((n,) for n in self._tenant_relations), None, False, "django", self.module.path, 0, "a model picked at run time")
+        tenant = TenantTable(text, None, tuple((n,) for n in self.tenant_relation_names()), None, False, "django", self.module.path, 0, "a model picked at run time")
         return ModelInfo(text, text, next(iter(self.SOURCES)), self.module.path, 0, (), (), tenant, opaque=True)
 
     def manager_term(self, model: ModelInfo, manager: str, env: Env) -> Term:

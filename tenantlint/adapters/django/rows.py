@@ -6,7 +6,7 @@ import libcst as cst
 
 from tenantlint.adapters.flow import N, ROW_KEY, S, Term
 from tenantlint.adapters.values import Env, Origin, QVal, Rows
-from tenantlint.python_module import dotted_name
+from tenantlint.python_module import dotted_name, string_value
 from tenantlint.types import SiteKind
 from tenantlint.adapters.django.vocabulary import _ONE_ROW
 
@@ -55,13 +55,9 @@ class RowKeys:
         tenant-bound as it was. None for any other value."""
         if not key.endswith("__in") or not isinstance(value, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
             return None
+        if not _key_comprehension(value):
+            return None
         comp = value.for_in
-        elt = value.elt
-        if comp.inner_for_in is not None or not isinstance(comp.target, cst.Name):
-            return None
-        if not (isinstance(elt, cst.Attribute) and isinstance(elt.value, cst.Name) and elt.value.value == comp.target.value
-                and (elt.attr.value in ("pk", "id") or elt.attr.value.endswith("_id"))):
-            return None
         rows = env.get(comp.iter.value) if isinstance(comp.iter, cst.Name) else None
         if not isinstance(rows, (Rows, QVal)) or not rows.states:
             return None
@@ -69,3 +65,21 @@ class RowKeys:
         if all(st.term.status == S for st in rows.states):
             return Term(S, (f"{key}={text}",), "keys of rows a tenant-restricted query read", null_only=True)
         return Term(N, (), f"{ROW_KEY}{comp.iter.value}, rows read without a tenant filter")
+
+
+def _key_comprehension(node) -> bool:
+    """`[s.pk for s in rows]`, `{row["recipient_id"] for row in rows}`: the keys of the rows iterated (a field named
+    `id`, `pk` or `<x>_id`), not other attributes of them."""
+    if not isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        return False
+    comp, elt = node.for_in, node.elt
+    if comp.inner_for_in is not None or not isinstance(comp.target, cst.Name) or not isinstance(comp.iter, cst.Name):
+        return False
+    if isinstance(elt, cst.Subscript) and len(elt.slice) == 1 and isinstance(elt.slice[0].slice, cst.Index):
+        field = string_value(elt.slice[0].slice.value) or ""  # {row["recipient__type_id"] for row in <values()>}
+    elif isinstance(elt, cst.Attribute):
+        field = elt.attr.value
+    else:
+        return False
+    return isinstance(elt.value, cst.Name) and elt.value.value == comp.target.value and (field in ("pk", "id") or field.endswith("_id"))
+

@@ -9,7 +9,7 @@ from tenantlint.adapters.flow import N, S, U, Term, t_and
 from tenantlint.adapters.values import Env, Origin, QVal
 from tenantlint.python_module import dotted_name
 from tenantlint.types import SiteKind
-from tenantlint.adapters.django.syntax import _body
+from tenantlint.adapters.syntax import _body
 
 
 class ClassBasedViews:

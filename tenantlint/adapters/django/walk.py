@@ -13,8 +13,9 @@ from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
 from tenantlint.python_module import PythonModule, dotted_name, operator_entry
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
-from tenantlint.adapters.django.syntax import _body, _Suite, _subscript_key, _is_none
-from tenantlint.adapters.django.lookups import _is_tenant_attr
+from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
+from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_tenant_attr
+from tenantlint.adapters.django.rows import _key_comprehension
 
 
 class Walker(HelperCalls):
@@ -282,6 +283,11 @@ class Walker(HelperCalls):
                 env.pop(target.value, None)
             else:
                 env[target.value] = value
+            env.pop(f"__key__{target.value}", None)
+            if isinstance(node, cst.Attribute) and _is_loaded_object_id(node) or _key_comprehension(node):
+                # `stream_id = message.recipient.type_id`: a key copied from an object in hand is still its key;
+                # `ids = {row["user_id"] for row in rows}`: the keys of rows, as bound as the query that read them
+                env[f"__key__{target.value}"] = node
         elif isinstance(target, cst.Attribute):
             obj = target.value
             if isinstance(obj, cst.Name) and isinstance(env.get(obj.value), NewObject):

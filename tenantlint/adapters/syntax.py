@@ -1,4 +1,4 @@
-"""Small libcst helpers of the Django walk: statement bodies, expression children, exits and negations."""
+"""Small libcst helpers of the statement walks: statement bodies, expression children, exits and negations."""
 from __future__ import annotations
 
 from typing import Iterator
