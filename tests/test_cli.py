@@ -183,6 +183,7 @@ def test_config_outside_the_checked_tree_still_learns_the_tree(tmp_path):
 def test_schema_command_ends_with_what_it_could_not_resolve(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "models.py").write_text(MODELS + textwrap.dedent('''
+        from django.contrib.contenttypes.fields import GenericForeignKey
         from vendor.audit import ExternalAuditBase, JSONBlobField
 
 
@@ -198,6 +199,14 @@ def test_schema_command_ends_with_what_it_could_not_resolve(tmp_path: Path) -> N
         class ActiveQuerySet(models.QuerySet):
             def active(self):
                 return self.filter(active=True)
+
+
+        class Attachment(models.Model):
+            # a model of Django's own apps and a generic relation are no unresolved targets
+            patient = models.ForeignKey("app.Patient", on_delete=models.CASCADE)
+            content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+            object_id = models.PositiveIntegerField()
+            content_object = GenericForeignKey("content_type", "object_id")
         '''))
     result = invoke("schema", str(tmp_path))
     assert result.exit_code == 0

@@ -36,6 +36,8 @@ _ROOT_BASES = {
 }
 _ROOT_PREFIXES = ("django.db.models", "django.contrib.", "mptt.", "treebeard.", "polymorphic.", "model_utils.", "django_extensions.")
 _RELATION_FIELDS = {"ForeignKey", "OneToOneField", "ForeignObject", "ParentalKey", "TreeForeignKey"}
+# `GenericForeignKey("content_type", "object_id")` names two fields of its own model: no column, no relation
+_NOT_COLUMNS = {"GenericForeignKey"}
 
 
 def _is_root_base(qualified: str) -> bool:
@@ -151,7 +153,7 @@ class DjangoSchemaSource:
                     plain.append(target)  # replaces a scoped manager of the same name inherited from a base
                     continue
                 cls = _field_class(value)
-                if cls is None or not (cls.endswith("Field") or cls in _RELATION_FIELDS or cls.endswith("Key")):
+                if cls is None or not (cls.endswith("Field") or cls in _RELATION_FIELDS or cls.endswith("Key")) or cls in _NOT_COLUMNS:
                     continue
                 if (module.imports.qualify(value.func) or "").startswith("django.db.models."):
                     declares_fields = True

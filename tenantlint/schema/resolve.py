@@ -13,6 +13,9 @@ from tenantlint.types import Column, ModelFacts, ModelInfo, Relation, Schema, Te
 
 MAX_OWNERSHIP_HOPS = 3
 
+# models of Django's own apps (`"contenttypes.ContentType"`, `"auth.Group"`): shared tables, never the project's
+_DJANGO_CONTRIB_APPS = {"contenttypes", "auth", "sites", "admin", "sessions", "flatpages", "redirects"}
+
 
 def _last(name: str) -> str:
     return name.rsplit(".", 1)[-1]
@@ -164,7 +167,8 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
         found = table_to_model.get(t[-1].lower()) or name_to_model.get(t[-1].lower())
         if found is None:
             f = raw[owner][0]
-            if f.source == "django" and not (target == user_model and auth_user_model is None) and not target.startswith("django."):
+            if f.source == "django" and not (target == user_model and auth_user_model is None) and not target.startswith("django.") \
+                    and not (len(t) == 2 and t[0].lower() in _DJANGO_CONTRIB_APPS):
                 unresolved.append((f.path, f.line, f"{owner}: relation target '{target}' is not a model of this project"))
             return t[-1]
         return found
