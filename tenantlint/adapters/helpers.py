@@ -112,15 +112,18 @@ def callee_name(func: cst.BaseExpression) -> str | None:
 
 
 def bind_arguments(fn, call: cst.Call, implicit_first: bool) -> tuple[dict, dict, list]:
-    """{parameter: argument node}, {**kwargs parameter: [(key, node)]}, [default parameters to parse]."""
+    """{parameter: argument node}, {**kwargs parameter: ([(key, node)], **argument)} and, for a `*args` parameter,
+    {"*args": [nodes]} (None when the call spreads an unknown sequence), [default parameters to parse]."""
     params = list(fn.params[1:] if implicit_first and fn.params else fn.params)
     bound: dict[str, cst.BaseExpression] = {}
     extra_kw: list[tuple[str, cst.BaseExpression]] = []
+    extra_pos: list[cst.BaseExpression] | None = []
     star_kw: cst.BaseExpression | None = None
     i = 0
     for a in call.args:
         if a.star == "*":
             i = len(params)  # the rest of the positional parameters are unknown
+            extra_pos = None
             continue
         if a.star == "**":
             star_kw = a.value
@@ -128,14 +131,18 @@ def bind_arguments(fn, call: cst.Call, implicit_first: bool) -> tuple[dict, dict
         if a.keyword is None:
             if i < len(params):
                 bound[params[i]] = a.value
+            elif extra_pos is not None:
+                extra_pos.append(a.value)
             i += 1
         elif a.keyword.value in params or a.keyword.value in fn.kwonly:
             bound[a.keyword.value] = a.value
         else:
             extra_kw.append((a.keyword.value, a.value))
-    kwargs = {}
+    kwargs: dict = {}
     if fn.kwarg:
         kwargs[fn.kwarg] = (extra_kw, star_kw)
+    if fn.vararg:
+        kwargs[f"*{fn.vararg}"] = extra_pos
     defaults = [p for p, _ in fn.defaults if p not in bound]
     return bound, kwargs, defaults
 
@@ -223,7 +230,7 @@ class HelperCalls:
     # -- calls
 
     def helper_call(self, node: cst.Call, env):
-        from tenantlint.adapters.values import DictKeys, QVal
+        from tenantlint.adapters.values import _SEQ, DictKeys, QVal, StarArgs
 
         if self.index is None or len(self.inline_stack) >= MAX_DEPTH:
             return None
@@ -262,7 +269,13 @@ class HelperCalls:
         bound, kwargs, defaults = bind_arguments(r.function, node, implicit)
         assigned = snip.assigned
         callee_env, subst, mark_values = self.bind_parameters(bound, env, snip)
-        for param, (extra, star) in kwargs.items():
+        for param, passed in kwargs.items():
+            if param.startswith("*"):  # `*filter_args`: the caller's extra positional arguments, judged where spread
+                for v in passed or ():
+                    self.expr(v, env)
+                callee_env[param[1:]] = StarArgs(tuple(self.subst_node(v) for v in passed) if passed is not None else None)
+                continue
+            extra, star = passed
             keys, values = set(), []
             for k, v in extra:
                 self.expr(v, env)
@@ -286,12 +299,14 @@ class HelperCalls:
             # the same helper called with the same argument text judges the same: replay what it found
             memo_key = (type(self).__name__, len(self.inline_stack), r.id, self_class, tuple(sorted((a, m.name) for a, m in (attr_models or {}).items())),
                         tuple(sorted((p, _code(n)) for p, n in subst.items())),
-                        tuple(sorted((p, tuple(sorted(d.keys)), tuple(_code(v) for _, v in d.values), d.complete) for p, d in callee_env.items() if isinstance(d, DictKeys))))
+                        tuple(sorted((p, tuple(sorted(d.keys)), tuple(_code(v) for _, v in d.values), d.complete) for p, d in callee_env.items() if isinstance(d, DictKeys))),
+                        tuple(sorted((p, tuple(_code(v) for v in d.values) if d.values is not None else None) for p, d in callee_env.items() if isinstance(d, StarArgs))))
             memo = _memo(self.schema)
             if memo_key in memo:
                 for model, api, kind, observed, insert, via, guard in memo[memo_key]:
                     origin = self.new_origin(model, api, insert=insert)
                     origin.kind, origin.observed, origin.via, origin.anchor, origin.guard = kind, dict(observed), via, node, guard
+                    origin.seq = next(_SEQ)  # it ran here: a check right after this statement guards it
                 return QVal(())
         mark = len(self.origins)
         frame = Frame(r.file.module, self_class, subst, [], set(), r.id, inline=True, local_names=snip.local_names, attr_models=attr_models)

@@ -120,3 +120,12 @@ def _worst_of(terms: list[Term]) -> Term:
     for t in terms[1:]:
         out = worst(out, t)
     return out
+
+
+@dataclass
+class StarArgs:
+    """A helper's `*args` bound to the caller's extra positional arguments (None: the caller spread a sequence of
+    its own); `filter(*args)` in the helper applies them."""
+
+    values: tuple | None
+

@@ -26,8 +26,8 @@ class Guards:
         for i, nxt in enumerate(rest[:6]):
             if isinstance(nxt, cst.Try) and _body(nxt.body):  # try: check(row, user) except NoPermission: raise ...
                 nxt = _body(nxt.body)[0]
-            found = (self._mismatch_exit(nxt, name) or _membership_check(nxt, name) or self.guard_in_helper(nxt, name)
-                     or self.predicate_gate(nxt, rest[i + 1 :], name))
+            found = (self._mismatch_exit(nxt, name) or _membership_check(nxt, name) or _permission_call(nxt, name)
+                     or self.guard_in_helper(nxt, name) or self.predicate_gate(nxt, rest[i + 1 :], name))
             if found is not None:
                 return found
             if name not in {n.value for n in names_in(nxt)}:
@@ -96,6 +96,22 @@ def _not_found_exit(stmt, name: str) -> bool:
 
 
 _OBJECT_PERMISSIONS = {"has_perm", "has_object_permission", "check_object_permissions", "has_object_perm"}
+
+
+_RAISING_PERMISSION_CHECKS = {"check_object_permissions", "check_permissions", "check_object_permission"}
+
+
+def _permission_call(stmt, name: str) -> tuple[str, str] | None:
+    """`self.check_object_permissions(request, obj)` (DRF) or `self.check_permissions(request, "update", obj)`: the
+    view's permission classes judge the row and raise when the user may not act on it."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1 or not isinstance(stmt.body[0], cst.Expr):
+        return None
+    call = stmt.body[0].value
+    if not isinstance(call, cst.Call) or (dotted_name(call.func) or "").rsplit(".", 1)[-1] not in _RAISING_PERMISSION_CHECKS:
+        return None
+    if not any(a.keyword is None and isinstance(a.value, cst.Name) and a.value.value == name for a in call.args):
+        return None
+    return " ".join(_code(call).split()), ""
 
 
 def _permission_gates(rest: list, name: str) -> str:

@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from tenantlint.adapters.flow import N, NONE_TERM, S, U, Term, t_and, t_not, t_or
-from tenantlint.adapters.values import DictKeys, Env, QTerm, QVal, Rows
+from tenantlint.adapters.values import DictKeys, Env, QTerm, QVal, Rows, StarArgs
 from tenantlint.config import Config
 from tenantlint.python_module import PythonModule, dotted_name, string_value
 from tenantlint.types import ModelInfo, Schema
@@ -54,8 +54,18 @@ class Lookups:
                     self.expr(a.value, env)
                     t = Term(U, (), f"filter(**{_short(self.module, a.value)}) is built elsewhere")
             elif a.star == "*":
-                self.expr(a.value, env)
-                t = Term(U, (), f"filter(*{_short(self.module, a.value)}) is built elsewhere")
+                spread = env.get(a.value.value) if isinstance(a.value, cst.Name) else None
+                if isinstance(spread, StarArgs) and spread.values is not None:
+                    # a helper's `*args`, bound to the caller's extra positional arguments (none at all: nothing added)
+                    if not spread.values:
+                        continue
+                    t = Term(N)
+                    for i, node in enumerate(spread.values):
+                        q = self.q_term(node, env, model) or Term(N)
+                        t = q if i == 0 else t_and(t, q)
+                else:
+                    self.expr(a.value, env)
+                    t = Term(U, (), f"filter(*{_short(self.module, a.value)}) is built elsewhere")
             elif a.keyword is not None:
                 sub = self.expr(a.value, env)
                 value = self.held_keys(a.value, env)

@@ -219,6 +219,12 @@ class Querysets:
             for a in node.args:
                 self.expr(a.value, env)
             return self.q_value(node, env)
+        if isinstance(func, cst.Attribute) and func.attr.value == "get_object_for_this_type":
+            # content_type.get_object_for_this_type(pk=...): a get() on the model the content type names at run time
+            model = self.unknown_model(func.value)
+            origin = self.new_origin(model, f"{short_code(func.value)}.get_object_for_this_type")
+            origin.observe(SiteKind.READ, self.lookup_term(node.args, model, env, None))
+            return QVal(())
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             target = None

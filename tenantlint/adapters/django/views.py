@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tenantlint.context.entry import ADMIN_ONLY, staff_class
+
 from tenantlint.adapters.flow import N, S, U, Term, t_and
 from tenantlint.adapters.values import Env, Origin, QVal
 from tenantlint.python_module import dotted_name
@@ -19,7 +21,9 @@ class ClassBasedViews:
         if not self.DRF_VIEWS:
             self.plain_class_def(node)
             return
-        info = {"name": node.name.value, "queryset": None, "node": node}
+        info = {"name": node.name.value, "queryset": None, "node": node, "staff": staff_class(node, self.module.imports.qualify)}
+        if info["staff"] and not self.entry:
+            self.function_entries[node.name.value] = ADMIN_ONLY  # the class's own `queryset = ...`
         self.class_stack.append(info)
         try:
             env = Env()

@@ -43,7 +43,7 @@ _NOT_MANAGERS = {"DoesNotExist", "MultipleObjectsReturned", "_meta", "pk", "obje
 
 
 # a manager of a model picked at run time: `self.fields[f].Meta.model.objects`, `queryset.model._default_manager`
-_RUNTIME_MODEL = re.compile(r"\b(?:model|model_class|model_cls|\w+_model)\.(?:objects|_default_manager|_base_manager)\b")
+_RUNTIME_MODEL = re.compile(r"\b(?:model|model_class|model_cls|\w+_model)\.(?:objects|_default_manager|_base_manager)\b|\.get_object_for_this_type\(")
 
 
 # calls that read one row: the object they return is a row in hand

@@ -16,6 +16,7 @@ from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, S
 from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_tenant_attr
 from tenantlint.adapters.django.rows import _key_comprehension
+from tenantlint.context.entry import ADMIN_ONLY, staff_class, staff_decorator
 
 
 class Walker(HelperCalls):
@@ -38,6 +39,7 @@ class Walker(HelperCalls):
         self.kind_chain: list[cst.If] = []  # the `if` / `elif` tests above the branch being walked
         # Django management commands run by an operator across tenants on purpose
         self.entry = operator_entry(module.path)
+        self.function_entries: dict[str, str] = {}  # function -> what runs it when not a tenant's request (admin-only)
         self.local_classes = {s.name.value: s for s in module.tree.body if isinstance(s, cst.ClassDef)}
         self._tenant_relations: tuple[str, ...] | None = None
         self.required_params: frozenset[str] = frozenset()  # parameters of the walked function without a default
@@ -66,7 +68,7 @@ class Walker(HelperCalls):
                 if scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.guard:
                     scope = Scope.GUARDED
                 yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function,
-                                related=related, entry=self.entry, guard=origin.guard, derived=term.status == N and term.reason.startswith(ROW_KEY),
+                                related=related, entry=self.entry or self.function_entries.get(function, ""), guard=origin.guard, derived=term.status == N and term.reason.startswith(ROW_KEY),
                                 statement=origin.statement)
 
     def new_origin(self, model: ModelInfo, api: str, insert: bool = False) -> Origin:
@@ -350,6 +352,10 @@ class Walker(HelperCalls):
         if not self.frame.inline:
             self.frame.local_names = frozenset(_assigned_names(node) | param_names(node))
         cls = self.class_stack[-1] if self.class_stack else None
+        if not self.entry and not self.frame.inline and (
+            cls is not None and cls.get("staff") or any(staff_decorator(d, self.module_id, self.index) for d in node.decorators)
+        ):
+            self.function_entries[name] = ADMIN_ONLY  # install-wide staff run it, across tenants on purpose
         if cls is not None and cls.get("queryset") is not None and node.name.value in ("get_queryset", "get_object"):
             env["__drf_base__"] = cls["queryset"]
         saved = self.class_stack
@@ -376,7 +382,7 @@ class Walker(HelperCalls):
 
     def plain_class_def(self, node: cst.ClassDef) -> None:
         """A class body walked in order, methods as functions named after the class."""
-        self.class_stack.append({"name": node.name.value, "queryset": None, "node": node})
+        self.class_stack.append({"name": node.name.value, "queryset": None, "node": node, "staff": staff_class(node, self.module.imports.qualify)})
         try:
             env = Env()
             for stmt in _body(node.body):

@@ -1,0 +1,64 @@
+"""Code that install-wide staff run, not a tenant's users: admin-only views.
+
+Queries there reach every tenant on purpose, like a management command's; they are reported at note level, with
+"(in an admin-only view)" in the message. A view is admin-only when
+- a decorator lets only staff or superusers through: Django admin's `staff_member_required`, `user_passes_test(lambda
+  u: u.is_superuser)`, or a project decorator whose text leaves unless the user `is_staff` / `is_superuser`
+  (`if not request.user.is_staff: return redirect(...)`);
+- its class is a Django admin class (`admin.ModelAdmin`, inlines, `AdminSite`), or a DRF view whose
+  `permission_classes` are `IsAdminUser` alone.
+A tenant's own administrators (`is_realm_admin`, `is_owner`, a role) are no such staff: their views stay requests.
+"""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from tenantlint.python_module import dotted_name
+
+ADMIN_ONLY = "admin-only view"
+# `if not request.user.is_staff:` / `if not user.is_superuser:` followed by leaving, in a decorator's text
+_STAFF_TEST = re.compile(r"\bif\s+not\s+[\w.]*\b(?:is_staff|is_superuser)\s*:")
+_STAFF_DECORATORS = {"staff_member_required", "superuser_required"}
+_STAFF_ATTR = re.compile(r"\.(?:is_staff|is_superuser)\b")
+_ADMIN_BASES = {"ModelAdmin", "TabularInline", "StackedInline", "InlineModelAdmin", "AdminSite"}
+
+
+def staff_decorator(decorator: cst.Decorator, module_id: str, index) -> bool:
+    """Whether `decorator` admits only install-wide staff (see the module docstring)."""
+    node = decorator.decorator
+    func = node.func if isinstance(node, cst.Call) else node
+    name = dotted_name(func) or ""
+    last = name.rsplit(".", 1)[-1]
+    if last in _STAFF_DECORATORS:
+        return True
+    if last == "user_passes_test" and isinstance(node, cst.Call) and node.args:
+        test = node.args[0].value
+        if isinstance(test, cst.Lambda):
+            text = cst.Module(body=[]).code_for_node(test.body)
+            return bool(_STAFF_ATTR.search(text)) and " or " not in f" {text} "
+        return False
+    if not name or index is None:
+        return False
+    r = index.resolve_call(module_id, None, name)
+    source = r.function.source if r is not None else None
+    return bool(source) and bool(_STAFF_TEST.search(source))
+
+
+def staff_class(node: cst.ClassDef, qualify) -> bool:
+    """A Django admin class, or a DRF view whose permission classes are `IsAdminUser` alone."""
+    for base in node.bases:
+        q = qualify(base.value) or dotted_name(base.value) or ""
+        if q.rsplit(".", 1)[-1] in _ADMIN_BASES and ("admin" in q.split(".")[:-1] or q.startswith("django.contrib.admin")):
+            return True
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
+            continue
+        a = stmt.body[0]
+        if not any(isinstance(t.target, cst.Name) and t.target.value == "permission_classes" for t in a.targets):
+            continue
+        if isinstance(a.value, (cst.List, cst.Tuple)) and len(a.value.elements) == 1:
+            return (dotted_name(a.value.elements[0].value) or "").rsplit(".", 1)[-1] == "IsAdminUser"
+    return False
