@@ -45,6 +45,7 @@ class Column:
     nullable: bool = False
     attr: str | None = None  # attribute name in code when it differs from the column
     unique: bool = False  # one row per value: a lookup by it on the tenant root names one tenant
+    many: bool = False  # a many-to-many field (Django): its name is a related manager, no column
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,7 +174,8 @@ class DjangoSchemaSource:
                     related = _string(_kwarg(value, "related_name"))  # "%(class)s" is filled in per concrete model
                     relations.append(Relation(target, target_name, db_column or f"{target}_id", null, related))
                 else:
-                    columns.append(Column(db_column or target, null, target if db_column else None, _true(_kwarg(value, "unique")) or cls in ("UUIDField",) and _true(_kwarg(value, "primary_key"))))
+                    columns.append(Column(db_column or target, null, target if db_column else None, _true(_kwarg(value, "unique")) or cls in ("UUIDField",) and _true(_kwarg(value, "primary_key")),
+                                          many=cls.endswith("ManyToManyField")))
                     if cls == "ManyToManyField" and _kwarg(value, "through") is None:
                         to = _kwarg(value, "to") or next((a.value for a in value.args if a.keyword is None and a.star == ""), None)
                         m2m_target = _string(to) if to is not None else None

@@ -112,7 +112,7 @@ class Querysets:
             if model is not None:
                 base_text = dotted_name(node.value) or "obj"
                 origin = self.new_origin(model, f"{base_text}.{attr}")
-                if _is_requesting_user(node.value):
+                if _is_requesting_user(node.value) or _is_requesting_user(self.subst_node(node.value)):  # also a helper's `user`
                     return QVal((QState(origin, Term(S, (f"{base_text}.{attr}",), "rows of the requesting user", null_only=True)),))
                 bound = self.tenant_bound_owner(attr, base_text)
                 if bound is None:
@@ -139,13 +139,14 @@ class Querysets:
             stem = self.frame.self_class[1].rsplit(".", 1)[-1].lower()
         typed = self.models_by_lower_name().get(stem)
         if typed is not None:
-            if typed in owners or _is_field(typed, accessor):
+            if typed in owners or any((c.attr or c.name) == accessor and c.many for c in typed.columns):
                 return typed.is_tenant_table or typed.is_root
-            return None
+            return None  # no relation of that name: a plain field (a JSON list), a property
         if any(o.is_tenant_table or o.is_root for o in owners):
             return True
         # an object of unknown type: a many-to-many field of that name on a tenant-owned model says it may well be one
-        return any(_is_field(m, accessor) and (m.is_tenant_table or m.is_root) for m in self.models_by_lower_name().values())
+        return any(any((c.attr or c.name) == accessor and c.many for c in m.columns) and (m.is_tenant_table or m.is_root)
+                   for m in self.models_by_lower_name().values())
 
     def models_by_lower_name(self) -> dict[str, ModelInfo]:
         if self._by_lower_name is None:
