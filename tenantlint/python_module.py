@@ -70,6 +70,12 @@ def names_in(node: cst.CSTNode):
     return (n for n in descendants(node) if isinstance(n, cst.Name))
 
 
+def _unique_in(text: str, code: str, lo: int, hi: int) -> int:
+    """The offset of the one occurrence of `code` in text[lo:hi]; -1 when it occurs never or more than once."""
+    start = text.find(code, lo, hi) if code else -1
+    return start if start >= 0 and text.find(code, start + 1, hi) < 0 else -1
+
+
 def operator_entry(path: str) -> str:
     """"operator command" for code that a Django management command runs: an operator, across tenants on purpose."""
     return "operator command" if "/management/commands/" in f"/{path}" else ""
@@ -175,9 +181,11 @@ class PythonModule:
     tree: cst.Module
     imports: ImportTable
 
-    def span_of(self, node: cst.CSTNode):
-        """Where a node is, found by its exact text when that text occurs once in the file (the engine finds
-        anchors the same way); None otherwise. Used for related locations, which need a span up front."""
+    def span_of(self, node: cst.CSTNode, statement: cst.CSTNode | None = None, lines: tuple[int, int] | None = None):
+        """Where a node is, found by its exact text when that text occurs once in the file, else once in the text of
+        its (one-line) statement where that occurs once in the file or in `lines` (first, last: the function's);
+        None otherwise. The engine finds anchors the same way. Used for related locations, which need a span up
+        front."""
         from tenantlint.types import Span
 
         try:
@@ -185,8 +193,20 @@ class PythonModule:
         except Exception:
             return None
         text = self.source
-        start = text.find(code)
-        if not code or start < 0 or text.find(code, start + 1) >= 0:
+        start = _unique_in(text, code, 0, len(text))
+        if start < 0 and code and isinstance(statement, cst.SimpleStatementLine):
+            outer = self.tree.code_for_node(statement.with_changes(leading_lines=())).strip()
+            regions = [(0, len(text))]
+            if lines is not None:
+                starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+                first, last = max(lines[0], 1), min(lines[1], len(starts))
+                regions.append((starts[first - 1], starts[last] if last < len(starts) else len(text)))
+            for lo, hi in regions:
+                at = _unique_in(text, outer, lo, hi) if outer else -1
+                if at >= 0:
+                    start = _unique_in(text, code, at, at + len(outer))
+                    break
+        if not code or start < 0:
             return None
 
         def point(offset: int) -> tuple[int, int]:

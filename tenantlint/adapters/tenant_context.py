@@ -28,7 +28,8 @@ from typing import Iterable
 import libcst as cst
 
 from tenantlint.config import Config
-from tenantlint.context.places import configured
+from tenantlint.context.entry import RAISING_PERMISSION_CHECKS
+from tenantlint.context.places import REQUEST_PARTS, configured
 from tenantlint.context.reachability import is_route
 from tenantlint.python_module import PythonModule, api_name, descendants, dotted_name, names_in, operator_entry, short_code as _code, string_value
 from tenantlint.types import QuerySite, Restriction, Schema, Scope, SiteKind
@@ -38,7 +39,6 @@ _QUERY_METHODS = {
     "aupdate_or_create", "filter_by", "update", "get_object_or_404", "get_list_or_404", "eq", "match", "insert",
     "upsert", "where", "count", "exists", "first", "one", "select",
 }
-_REQUEST_PARTS = {"GET", "POST", "data", "query_params", "headers", "META", "COOKIES", "args", "form", "json", "values", "cookies", "query", "body", "path_params"}
 _REQUEST_ROOTS = ("request", "self.request", "flask.request", "req")
 _FASTAPI_PARAMS = {"Header", "Query", "Cookie", "Body", "Form"}
 # writes whose keyword arguments become the row's values
@@ -69,6 +69,7 @@ class _Value:
     node: cst.CSTNode  # where it is read, or where the fallback is written
     text: str
     guarded: bool = False
+    statement: cst.CSTNode | None = None  # the statement that reads it, to place it when its text repeats
 
 
 class TenantContextAdapter:
@@ -114,6 +115,7 @@ class _Analysis:
         self.function = "<module>"
         self.cross = ""
         self.keys = _tenant_keys(schema, config.tenant_columns)
+        self.roots = {name.rsplit(".", 1)[-1] for name, info in schema.models.items() if info.is_root}
         self.key_words = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, self.keys))) + r")\b|\w_id\s*=", re.IGNORECASE)
         self.lines = module.source.splitlines(keepends=True)
         self.models = {name for name, info in schema.models.items() if info.is_tenant_table}
@@ -150,11 +152,14 @@ class _Analysis:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 env = self.small(small, env, func)
+                for name, v in env.items():  # where a value read here is read, for its related location
+                    if isinstance(v, _Value) and v.statement is None:
+                        env[name] = _Value(v.source, v.node, v.text, v.guarded, stmt)
             return env
         if isinstance(stmt, cst.If):
             self.expr(stmt.test, env, func)
             if _exits(stmt.body):
-                env = _guard(env, stmt.test)
+                env = _guard(env, stmt.test, checks_only=True)
             self.block(stmt.body.body, dict(env), func)
             if stmt.orelse is not None:
                 self.statement(stmt.orelse, dict(env), func) if isinstance(stmt.orelse, cst.If) else self.block(stmt.orelse.body.body, dict(env), func)
@@ -235,7 +240,7 @@ class _Analysis:
     def small(self, small, env: dict, func) -> dict:
         if isinstance(small, cst.Assign):
             self.expr(small.value, env, func)
-            value = self.classify(small.value, env) or self.classify_input(small.value, env)
+            value = self.classify(small.value, env) or self.classify_input(small.value, env) or self.chosen_root(small.value, env)
             for t in small.targets:
                 if isinstance(t.target, cst.Name):
                     env = {**env, t.target.value: value} if value is not None else {k: v for k, v in env.items() if k != t.target.value}
@@ -249,6 +254,10 @@ class _Analysis:
         if isinstance(small, cst.Assert):
             self.expr(small.test, env, func)
             return _guard(env, small.test)
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and \
+                (dotted_name(small.value.func) or "").rsplit(".", 1)[-1] in RAISING_PERMISSION_CHECKS:
+            self.expr(small.value, env, func)
+            return _guard(env, small.value)  # `self.check_permissions(request, "update", project)` raises unless allowed
         for attr in ("value", "test"):
             node = getattr(small, attr, None)
             if isinstance(node, cst.BaseExpression):
@@ -400,6 +409,37 @@ class _Analysis:
         v = self.classify(node, env)
         return _Value("input", node, v.text) if v is not None and v.source == "request" else None
 
+    def chosen_root(self, node: cst.BaseExpression, env: dict) -> _Value | None:
+        """`project = Project.objects.get(id=request.data["project_id"])`, `get_object_or_404(Project, pk=...)`: the
+        tenant itself, picked by a value from the request. Using it as the tenant of a query is TL105, as using the
+        id would be, unless the principal's access to it is checked first."""
+        call = node.expression if isinstance(node, cst.Await) else node
+        if not isinstance(call, cst.Call) or not self.roots:
+            return None
+        calls = []
+        n = call
+        while isinstance(n, cst.Call):  # Project.objects.filter(id=x).first(): every call of the chain
+            calls.append(n)
+            n = n.func.value if isinstance(n.func, cst.Attribute) else None
+            while isinstance(n, cst.Attribute):
+                n = n.value
+        chain = dotted_name(call.func) or ""
+        first = next((a.value for a in calls[-1].args if a.keyword is None), None) if calls else None
+        named = {s for s in chain.split(".")} | {(dotted_name(first) or "").rsplit(".", 1)[-1]} if first is not None else set(chain.split("."))
+        for c in calls:
+            named |= set((dotted_name(c.func) or "").split("."))
+        root = next(iter(sorted(named & self.roots)), None)
+        if root is None:
+            return None
+        for c in calls:
+            for a in c.args:
+                if a.keyword is None:
+                    continue
+                v = self.classify(a.value, env)
+                if v is not None and v.source == "request":
+                    return _Value("request", v.node, f"the {root} picked by {v.text}", False, v.statement)
+        return None
+
     def classify(self, node: cst.BaseExpression, env: dict) -> _Value | None:
         if isinstance(node, cst.Name):
             v = env.get(node.value)
@@ -414,7 +454,7 @@ class _Analysis:
         for root in _REQUEST_ROOTS:
             if text.startswith(root + "."):
                 part = text[len(root) + 1 :].split(".", 1)[0]
-                if part in _REQUEST_PARTS or part == "get_json":
+                if part in REQUEST_PARTS or part == "get_json":
                     return _Value("request", node, f"`{_code(node)}`")
         if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or) and _is_default(node.right):
             return _Value("fallback", node, _code(node))
@@ -432,9 +472,10 @@ class _Analysis:
 
     def value_use(self, anchor: cst.CSTNode, value: cst.BaseExpression, env: dict, how: str) -> None:
         v = self.classify(value, env)
-        if v is None or v.guarded:
+        if v is None or v.guarded or _of_the_principal(anchor):
             return
-        span = self.module.span_of(v.node)
+        fs = self.summary.functions.get(self.function) if self.summary is not None else None
+        span = self.module.span_of(v.node, v.statement, (fs.first_line, fs.end_line) if fs is not None else None)
         where = "the request is read here" if v.source == "request" else "the fallback is written here"
         if v.source == "request":
             reason = f"the tenant value comes from {v.text}, not from the authenticated principal (the query {how})"
@@ -581,10 +622,40 @@ def _exits(body: cst.BaseSuite) -> bool:
     return False
 
 
-def _guard(env: dict, test: cst.BaseExpression) -> dict:
-    """Names the test checks are guarded from here on."""
-    names = {n.value for n in names_in(test)}
-    return {k: (_Value(v.source, v.node, v.text, True) if k in names and isinstance(v, _Value) else v) for k, v in env.items()}
+def _of_the_principal(anchor: cst.CSTNode) -> bool:
+    """`request.user.memberships.filter(organization=org)`, `Membership.objects.filter(user=request.user,
+    organization=org)`: a query of the requesting user's own rows, the check of a tenant value, not a use of it."""
+    if not isinstance(anchor, cst.Call):
+        return False
+    n = anchor.func
+    while isinstance(n, (cst.Attribute, cst.Call)):
+        if isinstance(n, cst.Call):
+            if any(a.keyword is not None and _is_principal(a.value) for a in n.args):
+                return True
+            n = n.func
+            continue
+        if _is_principal(n):
+            return True
+        n = n.value
+    return any(a.keyword is not None and _is_principal(a.value) for a in anchor.args)
+
+
+def _is_principal(node: cst.BaseExpression) -> bool:
+    text = dotted_name(node) or ""
+    return text.removesuffix(".id").removesuffix(".pk") in ("request.user", "self.request.user")
+
+
+def _guard(env: dict, test: cst.BaseExpression, checks_only: bool = False) -> dict:
+    """Names the test checks are guarded from here on. With `checks_only` (an `if` that leaves), a name counts only
+    where the test compares it (`org != str(user.org_id)`) or hands it to a check (`not can_access(user, org)`), not
+    where it only reads the row (`if project.statuses.all(): raise`)."""
+    if checks_only:
+        checked = [n for n in descendants(test) if isinstance(n, cst.Comparison)]
+        checked += [a.value for n in descendants(test) if isinstance(n, cst.Call) for a in n.args]
+        names = {n.value for c in checked for n in names_in(c)}
+    else:
+        names = {n.value for n in names_in(test)}
+    return {k: (_Value(v.source, v.node, v.text, True, v.statement) if k in names and isinstance(v, _Value) else v) for k, v in env.items()}
 
 
 def _is_route(decorator: cst.BaseExpression) -> bool:

@@ -23,6 +23,8 @@ _STAFF_TEST = re.compile(r"\bif\s+not\s+[\w.]*\b(?:is_staff|is_superuser)\s*:")
 _STAFF_DECORATORS = {"staff_member_required", "superuser_required"}
 _STAFF_ATTR = re.compile(r"\.(?:is_staff|is_superuser)\b")
 _ADMIN_BASES = {"ModelAdmin", "TabularInline", "StackedInline", "InlineModelAdmin", "AdminSite"}
+# a view's permission check handed an object, raising unless the user may act on it (DRF, and projects that follow it)
+RAISING_PERMISSION_CHECKS = frozenset({"check_object_permissions", "check_permissions", "check_object_permission"})
 
 
 def staff_decorator(decorator: cst.Decorator, module_id: str, index) -> bool:

@@ -36,3 +36,12 @@ def inline_marker(line: str) -> str | None:
     if m is None:
         return None
     return (m.group("reason") or "").strip()
+
+
+# What a request carries, after `request.` (Django, DRF 3 and DRF 2's `DATA` / `QUERY_PARAMS`, Flask, Starlette): a
+# tenant value read from one of these comes from the caller, not from the authenticated principal.
+REQUEST_PARTS = frozenset({
+    "GET", "POST", "data", "query_params", "DATA", "QUERY_PARAMS", "FILES", "headers", "META", "COOKIES", "args", "form",
+    "json", "values", "cookies", "query", "body", "path_params",
+})
+

@@ -16,7 +16,7 @@ import textwrap
 import warnings
 from dataclasses import dataclass, field
 
-from tenantlint.context.places import inline_marker
+from tenantlint.context.places import REQUEST_PARTS, inline_marker
 
 MAX_HELPER_LINES = 60  # a longer function is a view, a job or an action, not a helper worth judging per call
 
@@ -170,7 +170,7 @@ _NOT_CALLS = frozenset(keyword.kwlist) | {"def", "class", "print"}
 _CALLED = re.compile(r"([A-Za-z_]\w*)\s*\(")
 # what a function's text may hold that the tenant-context adapter judges (cheap regexes; the adapter decides)
 _HINTS = (
-    ("request", re.compile(r"request\.(?:GET|POST|data|query_params|headers|META|COOKIES|args|form|json|values|cookies|query|body|path_params|get_json)\b|\b(?:Header|Query|Cookie|Body|Form)\(|\b(?:validated|cleaned)_data\b")),
+    ("request", re.compile(r"request\.(?:" + "|".join(sorted(REQUEST_PARTS)) + r"|get_json)\b|\b(?:Header|Query|Cookie|Body|Form)\(|\b(?:validated|cleaned)_data\b")),
     ("fallback", re.compile(r"\bor\s+[\"'\dA-Z]|getattr\(|\.get(?:env)?\(\s*[^()]*,|\belse\s+[\"'\d]")),
     ("context", re.compile(r"row_security|set_config|search_path|service_role|scopes_disabled|SET\s+(?:LOCAL\s+|SESSION\s+)?(?:ROLE\b|[a-z_]+\.[a-z_])|create_client", re.IGNORECASE)),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tenantlint.context.entry import RAISING_PERMISSION_CHECKS
 from tenantlint.python_module import dotted_name, names_in
 from tenantlint.adapters.syntax import _body, _code, _is_none, _calls, _exits, _negated_equality
 from tenantlint.adapters.django.lookups import _is_requesting_user
@@ -98,16 +99,13 @@ def _not_found_exit(stmt, name: str) -> bool:
 _OBJECT_PERMISSIONS = {"has_perm", "has_object_permission", "check_object_permissions", "has_object_perm"}
 
 
-_RAISING_PERMISSION_CHECKS = {"check_object_permissions", "check_permissions", "check_object_permission"}
-
-
 def _permission_call(stmt, name: str) -> tuple[str, str] | None:
     """`self.check_object_permissions(request, obj)` (DRF) or `self.check_permissions(request, "update", obj)`: the
     view's permission classes judge the row and raise when the user may not act on it."""
     if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1 or not isinstance(stmt.body[0], cst.Expr):
         return None
     call = stmt.body[0].value
-    if not isinstance(call, cst.Call) or (dotted_name(call.func) or "").rsplit(".", 1)[-1] not in _RAISING_PERMISSION_CHECKS:
+    if not isinstance(call, cst.Call) or (dotted_name(call.func) or "").rsplit(".", 1)[-1] not in RAISING_PERMISSION_CHECKS:
         return None
     if not any(a.keyword is None and isinstance(a.value, cst.Name) and a.value.value == name for a in call.args):
         return None

@@ -273,7 +273,7 @@ def _is_object_like(node: cst.BaseExpression) -> bool:
         if isinstance(root, cst.Name) and root.value in ("request", "kwargs", "data", "params", "payload", "args", "body"):
             return False
         name = node.value.attr.value if isinstance(node.value, cst.Attribute) else node.value.value
-        return not _ID_NAME.search(name) and name not in ("GET", "POST", "data", "query_params", "headers", "json", "form", "args")
+        return not _ID_NAME.search(name) and name not in ("GET", "POST", "data", "query_params", "DATA", "QUERY_PARAMS", "headers", "json", "form", "args")
     return False
 
 
