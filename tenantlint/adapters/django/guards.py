@@ -31,7 +31,7 @@ class Guards:
                      or self.guard_in_helper(nxt, name) or self.predicate_gate(nxt, rest[i + 1 :], name))
             if found is not None:
                 return found
-            if name not in {n.value for n in names_in(nxt)}:
+            if not any(n.value == name for n in names_in(nxt)):
                 continue  # a statement that does not touch the row (`has_user_message = lambda: ...`)
             if not (_principal_shortcut(nxt, name) or _not_found_exit(nxt, name)):
                 return None

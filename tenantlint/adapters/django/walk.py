@@ -83,13 +83,15 @@ class Walker(HelperCalls):
             for i, stmt in enumerate(body):
                 if env is None:
                     break
-                guard = self.guard_after(stmt, body[i + 1 :])
-                seq = next(_SEQ) if guard else 0
+                seq = next(_SEQ)
                 outer, self.current_statement = self.current_statement, stmt
                 try:
                     env = self.statement(stmt, env)
                 finally:
                     self.current_statement = outer
+                # a check after the statement guards what it ran; nothing ran when no query was observed meanwhile
+                # (every observation draws from _SEQ), and then the following statements need no reading
+                guard = self.guard_after(stmt, body[i + 1 :]) if next(_SEQ) > seq + 1 else None
                 if guard:
                     text, attr = guard
                     for origin, _ in self.origins:  # the queries this statement ran, wherever they started
