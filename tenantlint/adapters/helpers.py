@@ -382,6 +382,18 @@ class HelperCalls:
         call = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
         if not isinstance(call, cst.Call):
             return None
+        handed = self.row_parameter(call, name)
+        if handed is None:
+            return None
+        callee, snip, param = handed
+        for inner in _walk_body(snip.fdef)[:6]:
+            found = self._mismatch_exit(inner, param)
+            if found is not None:
+                return f"{callee}() checks {found[0]}", found[1]
+        return None
+
+    def row_parameter(self, call: cst.Call, name: str) -> tuple[str, Snippet, str] | None:
+        """(callee, its snippet, its parameter) when `call` hands the row held in `name` to a project function."""
         callee = callee_name(call.func)
         r = self.index.resolve_call(self.frame.module, None, callee) if callee and not callee.startswith(("self.", "cls.")) else None
         snip = snippet(r) if r is not None else None
@@ -390,14 +402,7 @@ class HelperCalls:
         implicit = r.function.kind in ("method", "classmethod") and isinstance(call.func, cst.Attribute)
         bound, _, _ = bind_arguments(r.function, call, implicit)
         params = [p for p, arg in bound.items() if isinstance(arg, cst.Name) and arg.value == name]
-        if not params:
-            return None
-        body = _walk_body(snip.fdef)
-        for inner in body[:6]:
-            found = self._mismatch_exit(inner, params[0])
-            if found is not None:
-                return f"{callee}() checks {found[0]}", found[1]
-        return None
+        return (callee, snip, params[0]) if params else None
 
     def predicate_gate(self, stmt, following: list, name: str) -> tuple[str, str] | None:
         """`if can_access(user, obj): return obj` then `raise`, or `if not can_access(user, obj): raise`: a project
@@ -414,17 +419,11 @@ class HelperCalls:
             return None
         if not negated and not (following and _exits(following[:1])):
             return None  # `if can_access(...): return obj` must be followed by leaving: the row goes nowhere else
-        callee = callee_name(test.func)
-        r = self.index.resolve_call(self.frame.module, None, callee) if callee and not callee.startswith(("self.", "cls.")) else None
-        snip = snippet(r) if r is not None else None
-        if snip is None:
+        handed = self.row_parameter(test, name)
+        if handed is None:
             return None
-        implicit = r.function.kind in ("method", "classmethod") and isinstance(test.func, cst.Attribute)
-        bound, _, _ = bind_arguments(r.function, test, implicit)
-        params = [p for p, arg in bound.items() if isinstance(arg, cst.Name) and arg.value == name]
-        if not params:
-            return None
-        found = _tenant_mismatch_exit(snip.fdef, params[0], self.tenant_key_names())
+        callee, snip, param = handed
+        found = _tenant_mismatch_exit(snip.fdef, param, self.tenant_key_names())
         if found is None:
             return None
         return f"{callee}() answers False when {found}", ""
