@@ -194,18 +194,20 @@ class PythonModule:
             return None
         text = self.source
         start = _unique_in(text, code, 0, len(text))
+        regions = [(0, len(text))]
+        if start < 0 and code and lines is not None:
+            starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+            first, last = max(lines[0], 1), min(lines[1], len(starts))
+            regions.append((starts[first - 1], starts[last] if last < len(starts) else len(text)))
         if start < 0 and code and isinstance(statement, cst.SimpleStatementLine):
             outer = self.tree.code_for_node(statement.with_changes(leading_lines=())).strip()
-            regions = [(0, len(text))]
-            if lines is not None:
-                starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
-                first, last = max(lines[0], 1), min(lines[1], len(starts))
-                regions.append((starts[first - 1], starts[last] if last < len(starts) else len(text)))
             for lo, hi in regions:
                 at = _unique_in(text, outer, lo, hi) if outer else -1
                 if at >= 0:
                     start = _unique_in(text, code, at, at + len(outer))
                     break
+        elif start < 0 and code and len(regions) > 1:
+            start = _unique_in(text, code, *regions[1])  # once in the function
         if not code or start < 0:
             return None
 

@@ -288,3 +288,14 @@ def test_colour_only_when_asked_and_progress_only_on_a_terminal_after_a_delay() 
     quick(3, 10)
     quick.close()
     assert hidden.getvalue() == ""
+
+
+def test_an_unverifiable_query_points_at_the_part_it_cannot_read() -> None:
+    # a statement refined over several lines is reported where it starts; the opaque filter is a second location
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "sqlalchemy_app"
+    result = invoke("check", str(fixture), "--no-cache", "--format", "json", "--select", "TL002")
+    data = json.loads(result.output)
+    (finding,) = [f for f in data["findings"] if f["path"].endswith("app/queries.py") and "refined" not in f["message"]
+                  and f["start"]["line"] > 250]
+    assert finding["message"].endswith("filter_by(**filters) is built elsewhere")
+    assert [(r["start"]["line"], r["message"]) for r in finding["related"]] == [(finding["start"]["line"] + 3, "the part that cannot be read")]

@@ -15,6 +15,7 @@ class Term:
     predicates: tuple[str, ...] = ()
     reason: str = ""
     null_only: bool = False  # `tenant IS NULL` alone, or a parent object: negating it is no tenant filter, not a defeat
+    at: object | None = None  # for an unknown term, the expression that cannot be read (`filter_by(**built_elsewhere)`)
 
 
 # the reason given when a key read from an object in hand is not tenant-bound, because the function read that row
@@ -29,8 +30,8 @@ def t_and(a: Term, b: Term) -> Term:
     preds = a.predicates + b.predicates
     for status in (S, D, U):
         if a.status == status or b.status == status:
-            reason = a.reason if a.status == status else b.reason
-            return Term(status, preds, reason)
+            which = a if a.status == status else b
+            return Term(status, preds, which.reason, at=which.at)
     return Term(N, preds, a.reason or b.reason)  # keeps why the rows are selected ("by the unique field code")
 
 
@@ -45,7 +46,8 @@ def t_or(a: Term, b: Term) -> Term:
             why = "an OR branch that cannot be checked"
         return Term(D, preds, a.reason if a.status == D else b.reason if b.status == D else why)
     if U in (a.status, b.status):
-        return Term(U, preds, a.reason or b.reason)
+        which = a if a.status == U else b
+        return Term(U, preds, a.reason or b.reason, at=which.at)
     return Term(N, preds)
 
 

@@ -333,7 +333,7 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
         for a in args:
             if a.star:
                 self.expr(a.value, env)
-                t = Term(U, (), f"filter(*{' '.join(self.module.tree.code_for_node(a.value).split())}) is built elsewhere")
+                t = Term(U, (), f"filter(*{' '.join(self.module.tree.code_for_node(a.value).split())}) is built elsewhere", at=a.value)
             elif a.keyword is not None:
                 self.expr(a.value, env)
                 continue
@@ -368,7 +368,7 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
                 elif isinstance(v, DictKeys) and v.complete:
                     t = Term(N)
                 else:
-                    t = Term(U, (), f"filter_by(**{' '.join(self.module.tree.code_for_node(a.value).split())}) is built elsewhere")
+                    t = Term(U, (), f"filter_by(**{' '.join(self.module.tree.code_for_node(a.value).split())}) is built elsewhere", at=node)
             elif a.keyword is None:
                 continue
             else:

@@ -49,10 +49,10 @@ class Lookups:
                     for k in sorted(v.keys):
                         t = t_and(t, self.kw_term(model, k, given.get(k) or cst.Name("value")))
                     if not v.complete and t.status != S:
-                        t = Term(U, t.predicates, f"filter(**{_short(self.module, a.value)}) is built elsewhere")
+                        t = Term(U, t.predicates, f"filter(**{_short(self.module, a.value)}) is built elsewhere", at=a.value)
                 else:
                     self.expr(a.value, env)
-                    t = Term(U, (), f"filter(**{_short(self.module, a.value)}) is built elsewhere")
+                    t = Term(U, (), f"filter(**{_short(self.module, a.value)}) is built elsewhere", at=a.value)
             elif a.star == "*":
                 spread = env.get(a.value.value) if isinstance(a.value, cst.Name) else None
                 if isinstance(spread, StarArgs) and spread.values is not None:
@@ -65,7 +65,7 @@ class Lookups:
                         t = q if i == 0 else t_and(t, q)
                 else:
                     self.expr(a.value, env)
-                    t = Term(U, (), f"filter(*{_short(self.module, a.value)}) is built elsewhere")
+                    t = Term(U, (), f"filter(*{_short(self.module, a.value)}) is built elsewhere", at=a.value)
             elif a.keyword is not None:
                 sub = self.expr(a.value, env)
                 value = self.held_keys(a.value, env)

@@ -65,11 +65,26 @@ class Walker(HelperCalls):
                     term = Term(U, term.predicates, "its model is picked at run time")  # not known to be a tenant table
                 scope = {S: Scope.SCOPED, N: Scope.UNSCOPED, D: Scope.DEFEATED, U: Scope.UNKNOWN}[term.status]
                 related = self.related_of(origin) if term.status != S else ()
+                if term.status == U and term.at is not None:
+                    related += self.unreadable_part(term.at, function, origin.anchor)
                 if scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.guard:
                     scope = Scope.GUARDED
                 yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function,
                                 related=related, entry=self.entry or self.function_entries.get(function, ""), guard=origin.guard, derived=term.status == N and term.reason.startswith(ROW_KEY),
                                 statement=origin.statement)
+
+    def unreadable_part(self, node, function: str, anchor) -> tuple:
+        """A second location at the part of a query that cannot be read (`filter_by(**self._filters())`), when it is
+        not on the line where the query starts: a query refined over several statements is reported where it starts."""
+        summary = self.index.by_rel.get(self.module.path) if self.index is not None else None
+        fs = summary.functions.get(function) if summary is not None else None
+        if fs is None:
+            return ()
+        span = self.module.span_of(node, None, (fs.first_line, fs.end_line))
+        start = self.module.span_of(anchor, None, (fs.first_line, fs.end_line))
+        if span is None or start is None or not fs.first_line <= span.start_line <= fs.end_line or start.start_line == span.start_line:
+            return ()  # not found in this function (a helper's text), or on the line the finding is on anyway
+        return ((self.module.path, span, "the part that cannot be read"),)
 
     def new_origin(self, model: ModelInfo, api: str, insert: bool = False) -> Origin:
         o = Origin(model, api, insert=insert, statement=None if self.frame.inline else self.current_statement)
