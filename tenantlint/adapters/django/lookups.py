@@ -9,6 +9,7 @@ import libcst as cst
 from tenantlint.adapters.flow import N, NONE_TERM, S, U, Term, t_and, t_not, t_or
 from tenantlint.adapters.values import DictKeys, Env, QTerm, QVal, Rows, StarArgs
 from tenantlint.config import Config
+from tenantlint.context.places import REQUEST_PARTS
 from tenantlint.python_module import PythonModule, dotted_name, string_value
 from tenantlint.types import ModelInfo, Schema
 from tenantlint.adapters.django.vocabulary import _OPERATORS, _TENANT_KEYS, _ID_NAME
@@ -273,7 +274,7 @@ def _is_object_like(node: cst.BaseExpression) -> bool:
         if isinstance(root, cst.Name) and root.value in ("request", "kwargs", "data", "params", "payload", "args", "body"):
             return False
         name = node.value.attr.value if isinstance(node.value, cst.Attribute) else node.value.value
-        return not _ID_NAME.search(name) and name not in ("GET", "POST", "data", "query_params", "DATA", "QUERY_PARAMS", "headers", "json", "form", "args")
+        return not _ID_NAME.search(name) and name not in REQUEST_PARTS
     return False
 
 
