@@ -185,7 +185,7 @@ class Lookups:
             return Term(S, (text,), "re-fetch of an object already loaded", null_only=True)
         if op == "in" and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("values_list", "values"):
             return Term(S, (text,), "values of another query, judged where it starts", null_only=True)
-        if len(path) == 1 and op == "exact" and any((c.attr or c.name) == path[0] and c.unique for c in model.columns):
+        if len(path) == 1 and op in ("exact", "iexact") and any((c.attr or c.name) == path[0] and c.unique for c in model.columns):
             return Term(N, (), f"the row is selected by its unique {path[0]}")
         return NONE_TERM
 
