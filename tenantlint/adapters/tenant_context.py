@@ -423,11 +423,12 @@ class _Analysis:
             n = n.func.value if isinstance(n.func, cst.Attribute) else None
             while isinstance(n, cst.Attribute):
                 n = n.value
-        chain = dotted_name(call.func) or ""
-        first = next((a.value for a in calls[-1].args if a.keyword is None), None) if calls else None
-        named = {s for s in chain.split(".")} | {(dotted_name(first) or "").rsplit(".", 1)[-1]} if first is not None else set(chain.split("."))
-        for c in calls:
-            named |= set((dotted_name(c.func) or "").split("."))
+        # the model: named in the chain (`models.Project.objects.get`), or the first argument of a shortcut or a
+        # wrapper taking the model (`get_object_or_404(Project, pk=...)`)
+        named = {part for c in calls for part in (dotted_name(c.func) or "").split(".")}
+        first = next((a.value for a in calls[-1].args if a.keyword is None), None)
+        if first is not None:
+            named.add((dotted_name(first) or "").rsplit(".", 1)[-1])
         root = next(iter(sorted(named & self.roots)), None)
         if root is None:
             return None
