@@ -222,24 +222,36 @@ class _TextSpans:
         self.module = module
         self._line_starts: list[int] | None = None
 
-    def of(self, node, statement=None) -> Span | None:
+    def of(self, node, statement=None, lines: tuple[int, int] | None = None) -> Span | None:
         """Where `node` is, when its text occurs once in the file, or once in its statement's text and that text once
-        in the file. A parenthesized expression's span starts inside its parentheses, as libcst's positions do."""
+        in the file; failing that, the same within `lines` (first, last: the function the node is in). A
+        parenthesized expression's span starts inside its parentheses, as libcst's positions do."""
         if getattr(node, "lpar", None):
             node = node.with_changes(lpar=(), rpar=())
         code = self._code(node)
         if not code:
             return None
-        found = self._unique(code, 0, len(self.text))
-        if found is None and isinstance(statement, cst.SimpleStatementLine) and statement is not node:
+        regions = [(0, len(self.text))]
+        if lines is not None:
+            self._point(0)  # the line starts
+            first, last = max(lines[0], 1), min(lines[1], len(self._line_starts))
+            regions.append((self._line_starts[first - 1], self._line_starts[last] if last < len(self._line_starts) else len(self.text)))
+        outer = None
+        if isinstance(statement, cst.SimpleStatementLine) and statement is not node:
             # a simple statement renders as written but for its leading comment lines; a compound one would render
             # its whole body: only the former is searched
             if statement.leading_lines:
                 statement = statement.with_changes(leading_lines=())
             outer = self._code(statement)
-            region = self._unique(outer, 0, len(self.text)) if outer else None
-            if region is not None:
-                found = self._unique(code, *region)
+        found = None
+        for lo, hi in regions:
+            found = self._unique(code, lo, hi)
+            if found is None and outer:
+                region = self._unique(outer, lo, hi)
+                if region is not None:
+                    found = self._unique(code, *region)
+            if found is not None:
+                break
         if found is None:
             return None
         return Span(*self._point(found[0]), *self._point(found[1]))
@@ -394,9 +406,12 @@ class FileChecker:
         spans = _TextSpans(text, module)
         positions: dict = {}
 
-        def locate(anchor, statement=None) -> Span:
+        summary = self.index.by_rel.get(file.rel) if self.index is not None else None
+
+        def locate(anchor, statement=None, function: str = "") -> Span:
             nonlocal positions
-            span = spans.of(anchor, statement)
+            fs = summary.functions.get(function) if summary is not None and function else None
+            span = spans.of(anchor, statement, (fs.first_line, fs.end_line) if fs is not None else None)
             if span is None:
                 if not positions:  # an anchor whose text is not unique in the file: libcst's position pass, once
                     positions = MetadataWrapper(module.tree, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -425,7 +440,7 @@ class FileChecker:
         for site in sites:
             if site.table is None or not site.table.is_tenant_table or site.kind not in _TABLE_KINDS:
                 continue
-            span = site.span or locate(site.anchor, site.statement)
+            span = site.span or locate(site.anchor, site.statement, site.function)
             found = by_site.get(id(site), [])
             context = ""
             if site.context_required:
@@ -458,7 +473,7 @@ class FileChecker:
         occurrences: Counter = Counter()
         for v in verdicts:
             site = v.site
-            span = site.span or locate(site.anchor, site.statement)
+            span = site.span or locate(site.anchor, site.statement, site.function)
             base = _fingerprint(v.rule.code, rel, site.text, site.function)
             occurrences[base] += 1
             content = _fingerprint(v.rule.code, "", site.text, site.function)

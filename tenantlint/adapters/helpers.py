@@ -56,6 +56,11 @@ class Snippet:
         self.local_names = frozenset(self.assigned | param_names(self.fdef))
 
     def span(self, node: cst.CSTNode) -> Span | None:
+        """Where `node` is in its file: found by its text when that occurs once in the function (most helper queries),
+        else through libcst's positions of the function, resolved once."""
+        found = self._text_span(node)
+        if found is not None:
+            return found
         if self._positions is None:
             self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
         rng = self._positions.get(node)
@@ -67,6 +72,22 @@ class Snippet:
             rng.end.line + self.line - 1,
             rng.end.column + 1 + self.indent,
         )
+
+    def _text_span(self, node: cst.CSTNode) -> Span | None:
+        if getattr(node, "lpar", None):
+            node = node.with_changes(lpar=(), rpar=())  # libcst's positions start inside the parentheses
+        try:
+            code = self.module.code_for_node(node).strip()
+        except Exception:
+            return None
+        text = self.module.code
+        start = text.find(code) if code else -1
+        if start < 0 or text.find(code, start + 1) >= 0:
+            return None
+        end = start + len(code)
+        line, end_line = text.count("\n", 0, start) + 1, text.count("\n", 0, end) + 1
+        col, end_col = start - (text.rfind("\n", 0, start) + 1), end - (text.rfind("\n", 0, end) + 1)
+        return Span(line + self.line - 1, col + 1 + self.indent, end_line + self.line - 1, end_col + 1 + self.indent)
 
 
 _SNIPPETS: dict[str, Snippet | None] = {}  # per process: a helper is parsed once per run and worker
