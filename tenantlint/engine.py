@@ -5,7 +5,6 @@ Files are spread over worker processes; each worker receives the schema once.
 """
 from __future__ import annotations
 
-import bisect
 import hashlib
 import os
 import re
@@ -39,7 +38,6 @@ _TABLE_KINDS = (SiteKind.READ, SiteKind.UPDATE, SiteKind.DELETE, SiteKind.INSERT
 MAX_CHAIN = 200  # chained calls in one expression: libcst's parser takes seconds, then the walk hits the recursion limit
 _DEEP_CHAIN = re.compile(r"(?:\)\s*\.\s*[A-Za-z_]\w*\s*\([^()]*){%d}" % MAX_CHAIN)
 _SQL_DML = re.compile(r"\b(select|insert|update|delete|merge)\b", re.IGNORECASE)
-_NEWLINE = re.compile(r"\n")
 _WS = re.compile(r"\s+")
 PARALLEL_THRESHOLD = 24  # below this many files a worker pool costs more than it saves
 
@@ -211,78 +209,6 @@ def _syntax_error_location(text: str, exc: cst.ParserSyntaxError) -> tuple[Span,
     return Span(line, col, line, col + 1), exc.message
 
 
-class _TextSpans:
-    """The span of a node found by its source text: a text that occurs once in the file is where the node is.
-    libcst renders a node nested in a block with its continuation lines indented relative to the node, so a
-    multi-line text is matched with any indentation after each line break. Resolving libcst's positions for a whole
-    module costs more than parsing it; it is done only when neither the node's text nor its statement's is unique."""
-
-    def __init__(self, text: str, module: PythonModule):
-        self.text = text
-        self.module = module
-        self._line_starts: list[int] | None = None
-
-    def of(self, node, statement=None, lines: tuple[int, int] | None = None) -> Span | None:
-        """Where `node` is, when its text occurs once in the file, or once in its statement's text and that text once
-        in the file; failing that, the same within `lines` (first, last: the function the node is in). A
-        parenthesized expression's span starts inside its parentheses, as libcst's positions do."""
-        if getattr(node, "lpar", None):
-            node = node.with_changes(lpar=(), rpar=())
-        code = self._code(node)
-        if not code:
-            return None
-        regions = [(0, len(self.text))]
-        if lines is not None:
-            self._point(0)  # the line starts
-            first, last = max(lines[0], 1), min(lines[1], len(self._line_starts))
-            regions.append((self._line_starts[first - 1], self._line_starts[last] if last < len(self._line_starts) else len(self.text)))
-        outer = None
-        if isinstance(statement, cst.SimpleStatementLine) and statement is not node:
-            # a simple statement renders as written but for its leading comment lines; a compound one would render
-            # its whole body: only the former is searched
-            if statement.leading_lines:
-                statement = statement.with_changes(leading_lines=())
-            outer = self._code(statement)
-        found = None
-        for lo, hi in regions:
-            found = self._unique(code, lo, hi)
-            if found is None and outer:
-                region = self._unique(outer, lo, hi)
-                if region is not None:
-                    found = self._unique(code, *region)
-            if found is not None:
-                break
-        if found is None:
-            return None
-        return Span(*self._point(found[0]), *self._point(found[1]))
-
-    def _unique(self, code: str, lo: int, hi: int) -> tuple[int, int] | None:
-        """(start, end) of the one occurrence of `code` in text[lo:hi], whatever the indentation of its continuation
-        lines; None when it occurs never or more than once."""
-        if "\n" not in code:
-            start = self.text.find(code, lo, hi)
-            if start < 0 or self.text.find(code, start + 1, hi) >= 0:
-                return None
-            return start, start + len(code)
-        pattern = re.compile(r"[ \t\r]*\n[ \t]*".join(re.escape(line.strip()) for line in code.split("\n")))
-        first = pattern.search(self.text, lo, hi)
-        if first is None or pattern.search(self.text, first.start() + 1, hi) is not None:
-            return None
-        return first.start(), first.end()
-
-    def _code(self, node) -> str:
-        try:
-            return self.module.tree.code_for_node(node).strip()
-        except Exception:
-            return ""
-
-    def _point(self, offset: int) -> tuple[int, int]:
-        if self._line_starts is None:
-            self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
-        line = bisect.bisect_right(self._line_starts, offset)
-        return line, offset - self._line_starts[line - 1] + 1
-
-
 def _needs_names(adapter, text: str) -> bool:
     """Whether an adapter judges a file only when it names a model, table or accessor the schema knows."""
     needs = getattr(adapter, "needs_names", True)
@@ -403,7 +329,7 @@ class FileChecker:
         if not verdicts and not internal and not suppressions and not inventory:
             return _FileOutcome([], True)
 
-        spans = _TextSpans(text, module)
+        spans = module.spans
         positions: dict = {}
 
         summary = self.index.by_rel.get(file.rel) if self.index is not None else None

@@ -5,8 +5,11 @@ names are resolved only when an adapter asks, from the imports the module itself
 """
 from __future__ import annotations
 
+import bisect
+import re
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import libcst as cst
 
@@ -68,12 +71,6 @@ def descendants(node: cst.CSTNode):
 def names_in(node: cst.CSTNode):
     """Every Name at or below the node."""
     return (n for n in descendants(node) if isinstance(n, cst.Name))
-
-
-def _unique_in(text: str, code: str, lo: int, hi: int) -> int:
-    """The offset of the one occurrence of `code` in text[lo:hi]; -1 when it occurs never or more than once."""
-    start = text.find(code, lo, hi) if code else -1
-    return start if start >= 0 and text.find(code, start + 1, hi) < 0 else -1
 
 
 def operator_entry(path: str) -> str:
@@ -171,6 +168,83 @@ def _walk_imports(module: cst.Module):
                     stack.append(val)
 
 
+_NEWLINE = re.compile(r"\n")
+
+
+class TextSpans:
+    """The span of a node found by its source text: a text that occurs once in the file is where the node is.
+    libcst renders a node nested in a block with its continuation lines indented relative to the node, so a
+    multi-line text is matched with any indentation after each line break. Resolving libcst's positions for a whole
+    module costs more than parsing it; it is done only when neither the node's text nor its statement's is unique."""
+
+    def __init__(self, text: str, tree: cst.Module):
+        self.text = text
+        self.tree = tree
+        self._line_starts: list[int] | None = None
+
+    def of(self, node, statement=None, lines: tuple[int, int] | None = None):
+        """Where `node` is, when its text occurs once in the file, or once in its statement's text and that text once
+        in the file; failing that, the same within `lines` (first, last: the function the node is in). A
+        parenthesized expression's span starts inside its parentheses, as libcst's positions do."""
+        if getattr(node, "lpar", None):
+            node = node.with_changes(lpar=(), rpar=())
+        code = self._code(node)
+        if not code:
+            return None
+        regions = [(0, len(self.text))]
+        if lines is not None:
+            self._point(0)  # the line starts
+            first, last = max(lines[0], 1), min(lines[1], len(self._line_starts))
+            regions.append((self._line_starts[first - 1], self._line_starts[last] if last < len(self._line_starts) else len(self.text)))
+        outer = None
+        if isinstance(statement, cst.SimpleStatementLine) and statement is not node:
+            # a simple statement renders as written but for its leading comment lines; a compound one would render
+            # its whole body: only the former is searched
+            if statement.leading_lines:
+                statement = statement.with_changes(leading_lines=())
+            outer = self._code(statement)
+        found = None
+        for lo, hi in regions:
+            found = self._unique(code, lo, hi)
+            if found is None and outer:
+                region = self._unique(outer, lo, hi)
+                if region is not None:
+                    found = self._unique(code, *region)
+            if found is not None:
+                break
+        if found is None:
+            return None
+        from tenantlint.types import Span
+
+        return Span(*self._point(found[0]), *self._point(found[1]))
+
+    def _unique(self, code: str, lo: int, hi: int) -> tuple[int, int] | None:
+        """(start, end) of the one occurrence of `code` in text[lo:hi], whatever the indentation of its continuation
+        lines; None when it occurs never or more than once."""
+        if "\n" not in code:
+            start = self.text.find(code, lo, hi)
+            if start < 0 or self.text.find(code, start + 1, hi) >= 0:
+                return None
+            return start, start + len(code)
+        pattern = re.compile(r"[ \t\r]*\n[ \t]*".join(re.escape(line.strip()) for line in code.split("\n")))
+        first = pattern.search(self.text, lo, hi)
+        if first is None or pattern.search(self.text, first.start() + 1, hi) is not None:
+            return None
+        return first.start(), first.end()
+
+    def _code(self, node) -> str:
+        try:
+            return self.tree.code_for_node(node).strip()
+        except Exception:
+            return ""
+
+    def _point(self, offset: int) -> tuple[int, int]:
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+
 @dataclass
 class PythonModule:
     """One parsed Python file, shared by every schema source and adapter that looks at it."""
@@ -181,40 +255,15 @@ class PythonModule:
     tree: cst.Module
     imports: ImportTable
 
+    @cached_property
+    def spans(self) -> "TextSpans":
+        """Where nodes of this module are, found by their text (see TextSpans)."""
+        return TextSpans(self.source, self.tree)
+
     def span_of(self, node: cst.CSTNode, statement: cst.CSTNode | None = None, lines: tuple[int, int] | None = None):
-        """Where a node is, found by its exact text when that text occurs once in the file, else once in the text of
-        its (one-line) statement where that occurs once in the file or in `lines` (first, last: the function's);
-        None otherwise. The engine finds anchors the same way. Used for related locations, which need a span up
-        front."""
-        from tenantlint.types import Span
-
-        try:
-            code = self.tree.code_for_node(node).strip()
-        except Exception:
-            return None
-        text = self.source
-        start = _unique_in(text, code, 0, len(text))
-        regions = [(0, len(text))]
-        if start < 0 and code and lines is not None:
-            starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
-            first, last = max(lines[0], 1), min(lines[1], len(starts))
-            regions.append((starts[first - 1], starts[last] if last < len(starts) else len(text)))
-        if start < 0 and code and isinstance(statement, cst.SimpleStatementLine):
-            outer = self.tree.code_for_node(statement.with_changes(leading_lines=())).strip()
-            for lo, hi in regions:
-                at = _unique_in(text, outer, lo, hi) if outer else -1
-                if at >= 0:
-                    start = _unique_in(text, code, at, at + len(outer))
-                    break
-        elif start < 0 and code and len(regions) > 1:
-            start = _unique_in(text, code, *regions[1])  # once in the function
-        if not code or start < 0:
-            return None
-
-        def point(offset: int) -> tuple[int, int]:
-            return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-        return Span(*point(start), *point(start + len(code)))
+        """Where a node is, found as the engine finds anchors (TextSpans.of); None when its text does not say. Used for
+        related locations, which need a span up front."""
+        return self.spans.of(node, statement, lines)
 
     @classmethod
     def parse(cls, path: str, source: str) -> "PythonModule":

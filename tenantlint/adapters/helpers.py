@@ -25,7 +25,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from tenantlint.index.project import INLINE_DEPTH, SYMBOLIC_QUERY, ProjectIndex, Resolved
 from tenantlint.index.summary import dedent_source, module_name
 from tenantlint.adapters.syntax import _body, _exits
-from tenantlint.python_module import ImportTable, descendants, dotted_name
+from tenantlint.python_module import ImportTable, TextSpans, descendants, dotted_name
 from tenantlint.types import SiteKind, Span
 
 MAX_DEPTH = INLINE_DEPTH
@@ -44,7 +44,7 @@ class Via:
 class Snippet:
     """One function's source parsed on its own; positions are mapped back to its file."""
 
-    __slots__ = ("fdef", "module", "line", "indent", "_positions", "assigned", "local_names")
+    __slots__ = ("fdef", "module", "line", "indent", "_positions", "_spans", "assigned", "local_names")
 
     def __init__(self, module: cst.Module, line: int, indent: int):
         self.module = module
@@ -52,6 +52,7 @@ class Snippet:
         self.line = line
         self.indent = indent
         self._positions = None
+        self._spans: TextSpans | None = None
         self.assigned = _assigned_names(self.fdef)
         self.local_names = frozenset(self.assigned | param_names(self.fdef))
 
@@ -74,20 +75,12 @@ class Snippet:
         )
 
     def _text_span(self, node: cst.CSTNode) -> Span | None:
-        if getattr(node, "lpar", None):
-            node = node.with_changes(lpar=(), rpar=())  # libcst's positions start inside the parentheses
-        try:
-            code = self.module.code_for_node(node).strip()
-        except Exception:
+        if self._spans is None:
+            self._spans = TextSpans(self.module.code, self.module)
+        found = self._spans.of(node)
+        if found is None:
             return None
-        text = self.module.code
-        start = text.find(code) if code else -1
-        if start < 0 or text.find(code, start + 1) >= 0:
-            return None
-        end = start + len(code)
-        line, end_line = text.count("\n", 0, start) + 1, text.count("\n", 0, end) + 1
-        col, end_col = start - (text.rfind("\n", 0, start) + 1), end - (text.rfind("\n", 0, end) + 1)
-        return Span(line + self.line - 1, col + 1 + self.indent, end_line + self.line - 1, end_col + 1 + self.indent)
+        return Span(found.start_line + self.line - 1, found.start_col + self.indent, found.end_line + self.line - 1, found.end_col + self.indent)
 
 
 _SNIPPETS: dict[str, Snippet | None] = {}  # per process: a helper is parsed once per run and worker
