@@ -336,8 +336,7 @@ class FileChecker:
 
         def locate(anchor, statement=None, function: str = "") -> Span:
             nonlocal positions
-            fs = summary.functions.get(function) if summary is not None and function else None
-            span = spans.of(anchor, statement, (fs.first_line, fs.end_line) if fs is not None else None)
+            span = spans.of(anchor, statement, summary.lines_of(function) if summary is not None else None)
             if span is None:
                 if not positions:  # an anchor whose text is not unique in the file: libcst's position pass, once
                     positions = MetadataWrapper(module.tree, unsafe_skip_copy=True).resolve(PositionProvider)

@@ -125,9 +125,9 @@ def callee_name(func: cst.BaseExpression) -> str | None:
     return dotted_name(func)
 
 
-def bind_arguments(fn, call: cst.Call, implicit_first: bool) -> tuple[dict, dict, list]:
-    """{parameter: argument node}, {**kwargs parameter: ([(key, node)], **argument)} and, for a `*args` parameter,
-    {"*args": [nodes]} (None when the call spreads an unknown sequence), [default parameters to parse]."""
+def bind_arguments(fn, call: cst.Call, implicit_first: bool) -> tuple[dict, dict, dict, list]:
+    """{parameter: argument node}, {**kwargs parameter: ([(key, node)], **argument)}, {*args parameter: [extra
+    positional argument nodes], None when the call spreads a sequence}, [default parameters to parse]."""
     params = list(fn.params[1:] if implicit_first and fn.params else fn.params)
     bound: dict[str, cst.BaseExpression] = {}
     extra_kw: list[tuple[str, cst.BaseExpression]] = []
@@ -152,13 +152,10 @@ def bind_arguments(fn, call: cst.Call, implicit_first: bool) -> tuple[dict, dict
             bound[a.keyword.value] = a.value
         else:
             extra_kw.append((a.keyword.value, a.value))
-    kwargs: dict = {}
-    if fn.kwarg:
-        kwargs[fn.kwarg] = (extra_kw, star_kw)
-    if fn.vararg:
-        kwargs[f"*{fn.vararg}"] = extra_pos
+    kwargs = {fn.kwarg: (extra_kw, star_kw)} if fn.kwarg else {}
+    varargs = {fn.vararg: extra_pos} if fn.vararg else {}
     defaults = [p for p, _ in fn.defaults if p not in bound]
-    return bound, kwargs, defaults
+    return bound, kwargs, varargs, defaults
 
 
 def related_message(function: str) -> str:
@@ -280,16 +277,10 @@ class HelperCalls:
                 self.expr(a.value, env)
             return QVal(())
         implicit = r.function.kind in ("method", "classmethod") and isinstance(node.func, cst.Attribute)
-        bound, kwargs, defaults = bind_arguments(r.function, node, implicit)
+        bound, kwargs, varargs, defaults = bind_arguments(r.function, node, implicit)
         assigned = snip.assigned
         callee_env, subst, mark_values = self.bind_parameters(bound, env, snip)
-        for param, passed in kwargs.items():
-            if param.startswith("*"):  # `*filter_args`: the caller's extra positional arguments, judged where spread
-                for v in passed or ():
-                    self.expr(v, env)
-                callee_env[param[1:]] = StarArgs(tuple(self.subst_node(v) for v in passed) if passed is not None else None)
-                continue
-            extra, star = passed
+        for param, (extra, star) in kwargs.items():
             keys, values = set(), []
             for k, v in extra:
                 self.expr(v, env)
@@ -303,6 +294,10 @@ class HelperCalls:
                     values.extend(sv.values)
                     complete = sv.complete
             callee_env[param] = DictKeys(frozenset(keys), tuple(values), complete)
+        for param, passed in varargs.items():  # `*filter_args`: the caller's extra positional arguments
+            for v in passed or ():
+                self.expr(v, env)
+            callee_env[param] = StarArgs(tuple(self.subst_node(v) for v in passed) if passed is not None else None)
         for param, default in r.function.defaults:
             if param in defaults and param not in assigned:
                 node_default = _parsed_default(default)
@@ -378,7 +373,7 @@ class HelperCalls:
         snip = snippet(r)
         if snip is None:
             return None
-        bound, _, _ = bind_arguments(r.function, node, True)
+        bound = bind_arguments(r.function, node, True)[0]
         callee_env, subst, _ = self.bind_parameters(bound, env, snip)
         callee_env["self"] = base
         frame = Frame(r.file.module, r.bound, subst, [], set(), r.id, inline=True)
@@ -414,7 +409,7 @@ class HelperCalls:
         if snip is None:
             return None
         implicit = r.function.kind in ("method", "classmethod") and isinstance(call.func, cst.Attribute)
-        bound, _, _ = bind_arguments(r.function, call, implicit)
+        bound = bind_arguments(r.function, call, implicit)[0]
         params = [p for p, arg in bound.items() if isinstance(arg, cst.Name) and arg.value == name]
         return (callee, snip, params[0]) if params else None
 

@@ -475,8 +475,7 @@ class _Analysis:
         v = self.classify(value, env)
         if v is None or v.guarded or _of_the_principal(anchor):
             return
-        fs = self.summary.functions.get(self.function) if self.summary is not None else None
-        span = self.module.span_of(v.node, v.statement, (fs.first_line, fs.end_line) if fs is not None else None)
+        span = self.module.span_of(v.node, v.statement, self.summary.lines_of(self.function) if self.summary is not None else None)
         where = "the request is read here" if v.source == "request" else "the fallback is written here"
         if v.source == "request":
             reason = f"the tenant value comes from {v.text}, not from the authenticated principal (the query {how})"

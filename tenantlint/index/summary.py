@@ -67,6 +67,11 @@ class FileSummary:
     parse_error: bool = False
     constant_spans: tuple[tuple[str, int, int, int, int], ...] = ()  # (name, line, col, end line, end col) of each value, 1-based
 
+    def lines_of(self, qualname: str) -> tuple[int, int] | None:
+        """(first line, last line) of a function of this file, decorators included; None for any other name."""
+        fs = self.functions.get(qualname) if qualname else None
+        return (fs.first_line, fs.end_line) if fs is not None else None
+
     def constant(self, name: str) -> tuple[str, tuple[int, int, int, int]] | None:
         """The source of a module-level constant and where its value is written (the last assignment wins)."""
         source = None

@@ -2,7 +2,6 @@
 membership lookup, an object-permission gate, a check in a project helper."""
 from __future__ import annotations
 
-
 import libcst as cst
 
 from tenantlint.context.entry import RAISING_PERMISSION_CHECKS

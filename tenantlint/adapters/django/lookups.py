@@ -3,6 +3,7 @@ hand and keys read from them."""
 from __future__ import annotations
 
 import re
+from functools import reduce
 
 import libcst as cst
 
@@ -60,10 +61,7 @@ class Lookups:
                     # a helper's `*args`, bound to the caller's extra positional arguments (none at all: nothing added)
                     if not spread.values:
                         continue
-                    t = Term(N)
-                    for i, node in enumerate(spread.values):
-                        q = self.q_term(node, env, model) or Term(N)
-                        t = q if i == 0 else t_and(t, q)
+                    t = reduce(t_and, (self.q_term(node, env, model) or Term(N) for node in spread.values))
                 else:
                     self.expr(a.value, env)
                     t = Term(U, (), f"filter(*{_short(self.module, a.value)}) is built elsewhere", at=a.value)

@@ -1,7 +1,6 @@
 """Expressions to query values: managers, related managers, get_object_or_404, queryset methods, inserts."""
 from __future__ import annotations
 
-
 import libcst as cst
 
 from tenantlint.adapters.flow import D, N, NONE_TERM, S, SCOPED_TERM, U, Term, t_and, t_not, worst

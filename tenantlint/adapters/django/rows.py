@@ -1,7 +1,6 @@
 """Keys read from rows: a key of a row read without a tenant filter is no more tenant-bound than the row."""
 from __future__ import annotations
 
-
 import libcst as cst
 
 from tenantlint.adapters.flow import N, ROW_KEY, S, Term
@@ -53,12 +52,10 @@ class RowKeys:
     def rows_keys_term(self, key: str, value: cst.BaseExpression, env: Env) -> Term | None:
         """`pk__in=[s.pk for s in affected]` with `affected = list(<query>)`: the keys of rows that query read, as
         tenant-bound as it was. None for any other value."""
-        if not key.endswith("__in") or not isinstance(value, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
-            return None
-        if not _key_comprehension(value):
+        if not key.endswith("__in") or not _key_comprehension(value):
             return None
         comp = value.for_in
-        rows = env.get(comp.iter.value) if isinstance(comp.iter, cst.Name) else None
+        rows = env.get(comp.iter.value)  # a name: _key_comprehension checked it
         if not isinstance(rows, (Rows, QVal)) or not rows.states:
             return None
         text = " ".join(self.module.tree.code_for_node(value).split())

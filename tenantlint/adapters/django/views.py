@@ -2,10 +2,7 @@
 (in this module or, through the project index, another), and the view's filter backends."""
 from __future__ import annotations
 
-
 import libcst as cst
-
-from tenantlint.context.entry import ADMIN_ONLY, staff_class
 
 from tenantlint.adapters.flow import N, S, U, Term, t_and
 from tenantlint.adapters.values import Env, Origin, QVal
@@ -21,9 +18,7 @@ class ClassBasedViews:
         if not self.DRF_VIEWS:
             self.plain_class_def(node)
             return
-        info = {"name": node.name.value, "queryset": None, "node": node, "staff": staff_class(node, self.module.imports.qualify)}
-        if info["staff"] and not self.entry:
-            self.function_entries[node.name.value] = ADMIN_ONLY  # the class's own `queryset = ...`
+        info = self.class_info(node)
         self.class_stack.append(info)
         try:
             env = Env()

@@ -77,12 +77,12 @@ class Walker(HelperCalls):
         """A second location at the part of a query that cannot be read (`filter_by(**self._filters())`), when it is
         not on the line where the query starts: a query refined over several statements is reported where it starts."""
         summary = self.index.by_rel.get(self.module.path) if self.index is not None else None
-        fs = summary.functions.get(function) if summary is not None else None
-        if fs is None:
+        lines = summary.lines_of(function) if summary is not None else None
+        if lines is None:
             return ()
-        span = self.module.span_of(node, None, (fs.first_line, fs.end_line))
-        start = self.module.span_of(anchor, None, (fs.first_line, fs.end_line))
-        if span is None or start is None or not fs.first_line <= span.start_line <= fs.end_line or start.start_line == span.start_line:
+        span = self.module.span_of(node, None, lines)
+        start = self.module.span_of(anchor, None, lines)
+        if span is None or start is None or not lines[0] <= span.start_line <= lines[1] or start.start_line == span.start_line:
             return ()  # not found in this function (a helper's text), or on the line the finding is on anyway
         return ((self.module.path, span, "the part that cannot be read"),)
 
@@ -397,9 +397,17 @@ class Walker(HelperCalls):
     def class_qualname(self) -> str:
         return ".".join(c["name"] for c in self.class_stack)
 
+    def class_info(self, node: cst.ClassDef) -> dict:
+        """What the walk keeps of a class while in its body; a class only install-wide staff reach (Django admin,
+        DRF IsAdminUser) makes its own statements admin-only too."""
+        info = {"name": node.name.value, "queryset": None, "node": node, "staff": staff_class(node, self.module.imports.qualify)}
+        if info["staff"] and not self.entry:
+            self.function_entries[node.name.value] = ADMIN_ONLY  # the class's own `queryset = ...`
+        return info
+
     def plain_class_def(self, node: cst.ClassDef) -> None:
         """A class body walked in order, methods as functions named after the class."""
-        self.class_stack.append({"name": node.name.value, "queryset": None, "node": node, "staff": staff_class(node, self.module.imports.qualify)})
+        self.class_stack.append(self.class_info(node))
         try:
             env = Env()
             for stmt in _body(node.body):
