@@ -22,7 +22,7 @@ carry that on their sites; the rules decide what it exempts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 import libcst as cst
@@ -70,6 +70,7 @@ class _Value:
     text: str
     guarded: bool = False
     statement: cst.CSTNode | None = None  # the statement that reads it, to place it when its text repeats
+    root: bool = False  # the tenant row itself, picked by a request value (chosen_root)
 
 
 class TenantContextAdapter:
@@ -110,13 +111,14 @@ class _Analysis:
         self.module = module
         self.schema = schema
         self.config = config
+        self.index = index
         self.summary = index.by_rel.get(module.path) if index is not None else None
         self.sites: list[QuerySite] = []
         self.function = "<module>"
         self.cross = ""
         self.keys = _tenant_keys(schema, config.tenant_columns)
         self.roots = {name.rsplit(".", 1)[-1] for name, info in schema.models.items() if info.is_root}
-        self.key_words = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, self.keys))) + r")\b|\w_id\s*=", re.IGNORECASE)
+        self.key_words = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, self.keys | self.roots))) + r")\b|\w_id\s*=", re.IGNORECASE)
         self.lines = module.source.splitlines(keepends=True)
         self.models = {name for name, info in schema.models.items() if info.is_tenant_table}
         self.roles = {r.lower() for r in config.rls_bypass_roles}
@@ -154,7 +156,7 @@ class _Analysis:
                 env = self.small(small, env, func)
                 for name, v in env.items():  # where a value read here is read, for its related location
                     if isinstance(v, _Value) and v.statement is None:
-                        env[name] = _Value(v.source, v.node, v.text, v.guarded, stmt)
+                        env[name] = replace(v, statement=stmt)
             return env
         if isinstance(stmt, cst.If):
             self.expr(stmt.test, env, func)
@@ -196,7 +198,9 @@ class _Analysis:
         if fs is None or self.unscoped:
             return True
         route = any(is_route(d) for d in fs.decorators)
-        if not (fs.hints or route or "scopes_disabled" in fs.decorators) or self.interesting.isdisjoint(fs.called):
+        if not (fs.hints or route or "scopes_disabled" in fs.decorators):
+            return False
+        if self.interesting.isdisjoint(fs.called) and not self.index.calls_query_function(f"{self.summary.module}:{qualname}"):
             return False
         # its text names a tenant column or relation, writes a `<relation>_id`, or binds or bypasses a context
         text = "".join(self.lines[fs.first_line - 1 : fs.end_line])
@@ -296,28 +300,44 @@ class _Analysis:
             setting = string_value(call.args[0].value)
             if not (isinstance(third, cst.Name) and third.value == "True") and (setting is None or _TENANT_SETTING.search(setting)):
                 self.setting(call, f"set_config(..., {_code(third)}): only a literal true as the third argument ends the setting with the transaction")
-            self.value_use(call, call.args[1].value, env, "binds the tenant context")
+            self.value_use(call, call.args[1].value, env, "the query binds the tenant context")
             return
         sql = _literal_text(call.args[0].value) if call.args else None
         if sql is not None and last in ("execute", "executemany", "exec_driver_sql", "raw", "fetch", "fetchrow", "fetchval", "mogrify"):
             self.sql_text(call, sql, env)
             return
+        if name and self.index is not None:
+            self.root_to_helper(call, name, env)
         if last in _WRITES or last in self.models:
             self.references(call, name, last, env)
         if last in _QUERY_METHODS or last in self.models or (name in self.models):
             if last in ("eq",) and len(call.args) >= 2:
                 col = string_value(call.args[0].value)
                 if col is not None and col.lower() in self.keys:
-                    self.value_use(call, call.args[1].value, env, f"filters by {col}")
+                    self.value_use(call, call.args[1].value, env, f"the query filters by {col}")
                 return
             for a in call.args:
                 if a.keyword is not None and a.keyword.value.lower() in self.keys:
-                    self.value_use(call, a.value, env, f"uses it as {a.keyword.value}")
+                    self.value_use(call, a.value, env, f"the query uses it as {a.keyword.value}")
                 elif a.keyword is None and isinstance(a.value, cst.Dict) and last in ("insert", "upsert", "match"):
                     for el in a.value.elements:
                         k = string_value(el.key) if isinstance(el, cst.DictElement) else None
                         if k is not None and k.lower() in self.keys:
-                            self.value_use(call, el.value, env, f"writes it as {k}")
+                            self.value_use(call, el.value, env, f"the query writes it as {k}")
+
+    def root_to_helper(self, call: cst.Call, name: str, env: dict) -> None:
+        """`project = get_object_or_404(Project, pk=request.GET["project"])`, then `services.summary(project)`: the
+        tenant picked by the caller, unchecked, handed to a project function that runs queries. The function scopes
+        them by what it is given, so the caller's pick is the tenant (TL105, as a filter by it in place would be)."""
+        picked = [a.value for a in call.args if isinstance(a.value, cst.Name) and getattr(env.get(a.value.value), "root", False)]
+        if not picked or self.summary is None or any(_is_principal(a.value) for a in call.args):
+            return  # `is_project_admin(request.user, project)`: the check of the pick, not a use of it
+        owner = self.function.rpartition(".")[0]
+        resolved = self.index.resolve_call(self.summary.module, owner if owner in self.summary.classes else None, name)
+        if resolved is None or resolved.id not in self.index.query_functions:
+            return
+        for value in picked:
+            self.value_use(call, value, env, f"it is handed to {name}(), a project function that runs queries")
 
     def comparison(self, node: cst.Comparison, call: cst.CSTNode, env: dict) -> None:
         """`Model.org_id == value` inside a query call: reported on that call."""
@@ -326,7 +346,7 @@ class _Analysis:
             return
         for target in node.comparisons:
             if isinstance(target.operator, cst.Equal):
-                self.value_use(call, target.comparator, env, f"compares {_code(left)} with it")
+                self.value_use(call, target.comparator, env, f"the query compares {_code(left)} with it")
 
     def sql_text(self, call: cst.Call, sql: str, env: dict) -> None:
         m = _ROW_SECURITY.search(sql)
@@ -352,7 +372,7 @@ class _Analysis:
             params = call.args[1].value
             items = [e.value for e in params.elements] if isinstance(params, (cst.List, cst.Tuple)) else [params]
             for item in items:
-                self.value_use(call, item, env, "binds the tenant context")
+                self.value_use(call, item, env, "the query binds the tenant context")
 
     def references(self, call: cst.Call, name: str, last: str, env: dict) -> None:
         """Keys of tenant-owned rows written from request input: `Entry(food_id=e["food_id"])`."""
@@ -438,7 +458,7 @@ class _Analysis:
                     continue
                 v = self.classify(a.value, env)
                 if v is not None and v.source == "request":
-                    return _Value("request", v.node, f"the {root} picked by {v.text}", False, v.statement)
+                    return _Value("request", v.node, f"the {root} picked by {v.text}", False, v.statement, root=True)
         return None
 
     def classify(self, node: cst.BaseExpression, env: dict) -> _Value | None:
@@ -478,9 +498,9 @@ class _Analysis:
         span = self.module.span_of(v.node, v.statement, self.summary.lines_of(self.function) if self.summary is not None else None)
         where = "the request is read here" if v.source == "request" else "the fallback is written here"
         if v.source == "request":
-            reason = f"the tenant value comes from {v.text}, not from the authenticated principal (the query {how})"
+            reason = f"the tenant value comes from {v.text}, not from the authenticated principal ({how})"
         else:
-            reason = f"the tenant value `{v.text}` falls back to a fixed tenant when the tenant is missing (the query {how})"
+            reason = f"the tenant value `{v.text}` falls back to a fixed tenant when the tenant is missing ({how})"
         self.sites.append(
             QuerySite(
                 SiteKind.TENANT_VALUE,
@@ -655,7 +675,7 @@ def _guard(env: dict, test: cst.BaseExpression, checks_only: bool = False) -> di
         names = {n.value for c in checked for n in names_in(c)}
     else:
         names = {n.value for n in names_in(test)}
-    return {k: (_Value(v.source, v.node, v.text, True, v.statement) if k in names and isinstance(v, _Value) else v) for k, v in env.items()}
+    return {k: (replace(v, guarded=True) if k in names and isinstance(v, _Value) else v) for k, v in env.items()}
 
 
 def _is_route(decorator: cst.BaseExpression) -> bool:

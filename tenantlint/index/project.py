@@ -407,6 +407,10 @@ class ProjectIndex:
                             self._qs_methods[m].append(Resolved(fn, s, (s.module, qual)))
         return self._qs_methods.get(name, [])
 
+    def calls_query_function(self, function_id: str) -> bool:
+        """Whether the function calls a project function that runs queries."""
+        return bool(self._callees_of_function.get(function_id, set()) & self.query_functions)
+
     def calls_query_functions(self, rel: str) -> bool:
         return bool(self._callees.get(rel, set()) & self.query_functions)
 
