@@ -26,5 +26,6 @@ class PythonAdapter(Protocol):
 
 def python_adapters() -> list[PythonAdapter]:
     from tenantlint.adapters import django, sql_strings, sqlalchemy, supabase, tenant_context
+    from tenantlint.adapters.django import choices
 
-    return [django.ADAPTER, sqlalchemy.ADAPTER, supabase.ADAPTER, sql_strings.ADAPTER, tenant_context.ADAPTER]
+    return [django.ADAPTER, choices.ADAPTER, sqlalchemy.ADAPTER, supabase.ADAPTER, sql_strings.ADAPTER, tenant_context.ADAPTER]

@@ -26,6 +26,24 @@ MAX_BASES_DEPTH = 8
 INLINE_DEPTH = 2  # calls followed from a function analysed on its own: a view calls a service that calls a classmethod
 # a query on a model the function does not name: `cls.objects`, `self.model.query`, a wrapper of get_object_or_404,
 # a supabase table chain
+# request data handed to a serializer: `X(data=request.data)`, `X(instance, request.data)`
+_INPUT_ARGUMENT = re.compile(r"\bdata\s*=|request\.(?:data|DATA|POST)\b")
+# a view whose serializer takes input: DRF's create and update views and viewsets
+_WRITING_VIEW = re.compile(r"Create|Update|ModelViewSet|Crud|Writ")
+
+
+def _call_arguments(source: str, name: str) -> list[str]:
+    """The argument text of every call of `name(...)` in `source` (parentheses balanced, strings not parsed)."""
+    out = []
+    for m in re.finditer(rf"\b{re.escape(name)}\s*\(", source):
+        depth, i = 1, m.end()
+        while i < len(source) and depth:
+            depth += {"(": 1, ")": -1}.get(source[i], 0)
+            i += 1
+        out.append(source[m.end() : i - 1])
+    return out
+
+
 SYMBOLIC_QUERY = re.compile(r"\b(?:cls|self\.\w+)\.(?:objects|query|_default_manager|select)\b|(?:select|query|update|delete|insert)\((?:cls|self\.\w+)\b|_or_404\(|\.table\(|\.from_\(")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # a name used as a model: `select(model.id)`, `session.query(model)`, `model.objects`, `get_object_or_404(model, ...)`
@@ -63,6 +81,7 @@ class ProjectIndex:
     _qs_methods: dict | None = None  # ids of functions that run queries, themselves or through callees
     _class_calls: dict | None = None  # (module, class) -> [(file, function)] that call the class by name
     _subclasses: dict | None = None  # (module, class) -> [(module, class)] of its direct project subclasses
+    _held_classes: dict | None = None  # (module, class) -> [(module, holder class, attribute)]: `form_class = X`
     _constructed: dict = field(default_factory=dict)  # (module, class) -> constructor_bindings() answer
 
     @classmethod
@@ -133,8 +152,10 @@ class ProjectIndex:
                 return self.files[m], parts[i:]
         return None
 
-    def lookup(self, module: str, name: str) -> tuple[FileSummary, str] | None:
-        """A name used in `module` -> (file, qualname of a function or class defined there), through imports."""
+    def lookup(self, module: str, name: str, hops: int = 0) -> tuple[FileSummary, str] | None:
+        """A name used in `module` -> (file, qualname of a function or class defined there), through imports, and
+        through a package's re-exports (`from app.serializers import X`, where `app/serializers/__init__.py`
+        imports X from `.issue`)."""
         s = self.files.get(module)
         if s is None:
             return None
@@ -150,6 +171,8 @@ class ProjectIndex:
             m = self.module(full)  # `import app.services as services`: the whole name is a module
             return None if m is None else (self.files[m], "")
         target, parts = found
+        if parts and hops < 4 and parts[0] not in target.functions and parts[0] not in target.classes and parts[0] in target.imports:
+            return self.lookup(target.module, ".".join(parts), hops + 1) or (target, ".".join(parts))
         return target, ".".join(parts)
 
     def class_def(self, module: str, qualname: str) -> ClassSummary | None:
@@ -287,6 +310,35 @@ class ProjectIndex:
                         if found is not None and (s, fn) not in self._class_calls[found]:
                             self._class_calls[found].append((s, fn))
         return self._class_calls
+
+    def takes_input(self, module: str, cls: str) -> bool:
+        """Whether the project hands request data to this serializer class or a subclass: a call with `data=`
+        (`IssueSerializer(data=request.data)`), or a view attribute that names it and takes input (`form_class`,
+        `validator_class`, or a `serializer_class` of a view that creates or updates). Only rendered (`X(obj).data`),
+        a serializer's relation fields never receive an id."""
+        if self._held_classes is None:
+            self._held_classes = defaultdict(list)
+            for s in self.files.values():
+                for qual, c in s.classes.items():
+                    for attr, value in c.attrs:
+                        if attr.endswith("_class") and value[:1].isalpha():
+                            found = self.class_named(s.module, value.strip())
+                            if found is not None:
+                                self._held_classes[found].append((s.module, qual, attr))
+        for m, q in self._family(module, cls):
+            name = q.rsplit(".", 1)[-1]
+            for _, fn in self._calls_of_classes().get((m, q), ()):
+                if any(_INPUT_ARGUMENT.search(args) for args in _call_arguments(fn.source or "", name)):
+                    return True
+            for hm, hq, attr in self._held_classes.get((m, q), ()):
+                if attr != "serializer_class":
+                    return True
+                chain = self.class_chain(hm, hq)
+                if any(_WRITING_VIEW.search(b) for _, c in chain for b in c.bases):
+                    return True
+                if any("data=" in (fn.source or "") for f, c in chain for qn, fn in f.functions.items() if qn.rpartition(".")[0] == c.qualname):
+                    return True
+        return False
 
     def _bind_chain(self, module: str, cls: str, pos: list, kws: list, depth: int) -> dict[str, str]:
         """{attribute: argument source} a constructor call binds, through `super().__init__(...)` hand-ons."""
