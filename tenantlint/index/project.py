@@ -311,13 +311,24 @@ class ProjectIndex:
                             self._class_calls[found].append((s, fn))
         return self._class_calls
 
+    def holder_sources(self, module: str, cls: str) -> list[str]:
+        """The method sources of every view that names this class in a `*_class` attribute, bases included: where a
+        view checks what the serializer it uses was given (`if obj.status.project != obj.project: raise`)."""
+        self.takes_input(module, cls)  # builds the holders
+        out = []
+        for m, q in self._family(module, cls):
+            for hm, hq, _ in self._held_classes.get((m, q), ()):
+                for f, c in self.class_chain(hm, hq):
+                    out += [fn.source or "" for qn, fn in f.functions.items() if qn.rpartition(".")[0] == c.qualname]
+        return out
+
     def takes_input(self, module: str, cls: str) -> bool:
         """Whether the project hands request data to this serializer class or a subclass: a call with `data=`
         (`IssueSerializer(data=request.data)`), or a view attribute that names it and takes input (`form_class`,
         `validator_class`, or a `serializer_class` of a view that creates or updates). Only rendered (`X(obj).data`),
         a serializer's relation fields never receive an id."""
         if self._held_classes is None:
-            self._held_classes = defaultdict(list)
+            self._held_classes = defaultdict(list)  # (module, class) -> [(module, holder class, attribute)]
             for s in self.files.values():
                 for qual, c in s.classes.items():
                     for attr, value in c.attrs:

@@ -10,7 +10,9 @@ Not reported, field by field, when the project says otherwise:
   judge where it is written;
 * a method of the class, or of a project base, names the field (`self.fields["track"].queryset = ...`,
   `validate_track`, `clean_track`, an object-level `validate()` that reads `attrs["track"]`), or narrows every
-  field's queryset in one loop;
+  field's queryset in one loop; or a view that uses the class (`serializer_class = X`, `validator_class = X`)
+  compares the chosen row's tenant (`if obj.status.project != obj.project: raise`,
+  `validated_data["state"].project_id`);
 * a serializer marks it read-only (`read_only_fields`, `extra_kwargs`), or the project never hands the serializer
   request data (no `X(data=...)`, no `form_class` / `validator_class`, no `serializer_class` of a view that creates
   or updates): it only renders rows;
@@ -126,8 +128,14 @@ class _Choices:
         methods = self.method_sources(node, qualname)
         if any(_LOOP.search(src) for src in methods):
             return  # a base or the class narrows the choices of its fields itself
+        views = self.index.holder_sources(self.summary.module, qualname) if self.index is not None and self.summary is not None else []
+        tenant = "|".join(sorted(map(re.escape, self.tenant_names())))
         for field, anchor in chosen:
             if field in declared or field in read_only or any(f'"{field}"' in src or f"'{field}'" in src or f"_{field}(" in src for src in methods):
+                continue
+            # a view that uses the class compares the chosen row's tenant: `if obj.status.project != obj.project:`
+            checked = re.compile(rf"(?:\.{re.escape(field)}|\[[\"']{re.escape(field)}[\"']\])\.(?:{tenant})(?:_id)?\s*[!=]=") if tenant else None
+            if checked is not None and any(checked.search(src) for src in views):
                 continue
             target = self.target(model, field)
             if target is None or (target.scoped_managers and not unscoped):
@@ -138,6 +146,17 @@ class _Choices:
                       f"an id of another tenant's {target.name} is accepted, and {effect}")
             yield QuerySite(SiteKind.REFERENCE, target, Restriction(Scope.UNSCOPED, (), reason), f"{qualname}.Meta.fields", anchor,
                             f"{qualname}.Meta\0{field}", qualname, value_source="request", entry=operator_entry(self.module.path))
+
+    def tenant_names(self) -> set[str]:
+        """The names a row's tenant goes by in this schema: relations straight to a tenant root, tenant columns."""
+        names = set()
+        for info in self.schema.models.values():
+            t = info.tenant
+            if t is not None and info.source == "django":
+                names.update(p[0] for p in t.tenant_paths if len(p) == 1)
+                if t.tenant_column:
+                    names.add(t.tenant_column.removesuffix("_id"))
+        return names
 
     def target(self, model: ModelInfo, field: str) -> ModelInfo | None:
         """The tenant-owned model a foreign key or many-to-many field of `model` points at."""
