@@ -591,6 +591,9 @@ class HelperCalls:
                         origin.via = Via(r.file.rel, r.function.qualname, origin.anchor, snip)
                     origin.api = f"{qualname}.{m}() with {used[0]} = {origin.model.name}"
                     origin.anchor = anchor
+                if m == "get_queryset" and self.origins[mark:] and hasattr(self, "apply_filter_backends"):
+                    # a view's inherited get_queryset() passes through this view's filter backends, as its own would
+                    self.apply_filter_backends([o for o, _ in self.origins[mark:]])
 
     def judge_constructor_models(self, node: cst.ClassDef, qualname: str) -> None:
         """`Repository(session, ShoppingItem)` keeps its model in `self.model`: each method of the class that queries

@@ -32,10 +32,15 @@ _INPUT_ARGUMENT = re.compile(r"\bdata\s*=|request\.(?:data|DATA|POST)\b")
 _WRITING_VIEW = re.compile(r"Create|Update|ModelViewSet|Crud|Writ")
 
 
-def _call_arguments(source: str, name: str) -> list[str]:
-    """The argument text of every call of `name(...)` in `source` (parentheses balanced, strings not parsed)."""
+# how a view builds the serializer it holds: `self.get_serializer(...)`, `self.get_validator(...)`, `self.serializer_class(...)`
+_VIEW_SERIALIZER = r"\bself\.(?:get_\w+|\w+_class)"
+
+
+def _call_arguments(source: str, callee: str) -> list[str]:
+    """The argument text of every call in `source` whose callee matches the pattern `callee` (parentheses balanced,
+    strings not parsed)."""
     out = []
-    for m in re.finditer(rf"\b{re.escape(name)}\s*\(", source):
+    for m in re.finditer(rf"{callee}\s*\(", source):
         depth, i = 1, m.end()
         while i < len(source) and depth:
             depth += {"(": 1, ")": -1}.get(source[i], 0)
@@ -213,6 +218,9 @@ class ProjectIndex:
             q = ".".join(parts)
             if q in target.classes:
                 return target.module, q
+            hop = self.lookup(target.module, q)  # a package that re-exports the class
+            if hop is not None and hop[1] in hop[0].classes:
+                return hop[0].module, hop[1]
         return None
 
     def method(self, module: str, cls: str, name: str) -> Resolved | None:
@@ -339,7 +347,7 @@ class ProjectIndex:
         for m, q in self._family(module, cls):
             name = q.rsplit(".", 1)[-1]
             for _, fn in self._calls_of_classes().get((m, q), ()):
-                if any(_INPUT_ARGUMENT.search(args) for args in _call_arguments(fn.source or "", name)):
+                if any(_INPUT_ARGUMENT.search(args) for args in _call_arguments(fn.source or "", rf"\b{re.escape(name)}")):
                     return True
             for hm, hq, attr in self._held_classes.get((m, q), ()):
                 if attr != "serializer_class":
@@ -347,8 +355,9 @@ class ProjectIndex:
                 chain = self.class_chain(hm, hq)
                 if any(_WRITING_VIEW.search(b) for _, c in chain for b in c.bases):
                     return True
-                if any("data=" in (fn.source or "") for f, c in chain for qn, fn in f.functions.items() if qn.rpartition(".")[0] == c.qualname):
-                    return True
+                sources = [fn.source or "" for f, c in chain for qn, fn in f.functions.items() if qn.rpartition(".")[0] == c.qualname]
+                if any(_INPUT_ARGUMENT.search(args) for src in sources for args in _call_arguments(src, _VIEW_SERIALIZER)):
+                    return True  # `self.get_serializer(data=request.data)`, `self.serializer_class(data=...)`
         return False
 
     def _bind_chain(self, module: str, cls: str, pos: list, kws: list, depth: int) -> dict[str, str]:
