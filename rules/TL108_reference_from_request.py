@@ -1,6 +1,6 @@
 """TL108 reference-from-request
 
-What it finds: a write that points a tenant-owned row at another tenant-owned row by an id taken from the request (`Entry(food_id=data["food_id"])`, `.create(patient_id=request.POST["patient_id"])`, `qs.update(category_id=serializer.validated_data["category"])`), when nothing looks that id up in the tenant first. A serializer's `validated_data` counts as request input: an integer field checks the type, not the tenant.
+What it finds: a write that points a tenant-owned row at another tenant-owned row by an id taken from the request (`Entry(food_id=data["food_id"])`, `.create(patient_id=request.POST["patient_id"])`, `qs.update(category_id=serializer.validated_data["category"])`), when nothing looks that id up in the tenant first. A serializer's `validated_data` counts as request input: an integer field checks the type, not the tenant. Also a Django `ModelForm`, DRF `ModelSerializer` or django-filter `FilterSet` whose `Meta.fields` list a relation it does not narrow: its choices are every tenant's rows.
 Why it matters: the new row is in the right tenant, but it links to a row of another tenant; every later read that follows the link (`entry.food.name`, `select_related`, a nested serializer) shows that tenant's data, and some writes through it change their rows.
 Bad:
     from clinic.models import Visit
