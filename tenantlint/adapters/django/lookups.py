@@ -18,6 +18,9 @@ from tenantlint.adapters.syntax import _code, _short, _is_none
 
 
 class Lookups:
+    def is_principal(self, node: cst.BaseExpression) -> bool:
+        return _principal_of(self, node)
+
     def _is_q_expr(self, node: cst.BaseExpression, env: Env) -> bool:
         if isinstance(node, cst.Call):
             q = self.module.imports.qualify(node.func) or ""
@@ -166,7 +169,7 @@ class Lookups:
                 # rows linked to a tenant-owned object (bot_owner=user_profile) belong to its tenant
                 return Term(S, (text,), f"linked to a tenant-owned {target.name}", null_only=True)
         if len(path) >= 2 and op in ("exact", "in"):
-            if _is_requesting_user(value) and any(path[0] == tp[0] for tp in tenant.tenant_paths):
+            if self.is_principal(value) and any(path[0] == tp[0] for tp in tenant.tenant_paths):
                 # organization__members=request.user: the tenants the requesting user belongs to
                 return Term(S, (text,), "tenants of the requesting user", null_only=True)
             target = _follow(self.schema, model, path)
@@ -177,7 +180,7 @@ class Lookups:
         if op == "exact" and keyish and isinstance(value, cst.Attribute) and value.attr.value == path[-1] and _is_loaded_object_id(value, any_attr=True):
             # recipient_id=stream.recipient_id: a key copied from an object in hand names rows of its tenant
             return Term(S, (text,), "a key read from an object in hand", null_only=True)
-        if op == "exact" and _is_requesting_user(value):
+        if op == "exact" and self.is_principal(value):
             return Term(S, (text,), "rows of the requesting user", null_only=True)
         if len(path) == 1 and path[0] in ("pk", "id") and op == "exact" and _is_loaded_object_id(value):
             return Term(S, (text,), "re-fetch of an object already loaded", null_only=True)
@@ -274,6 +277,15 @@ def _is_object_like(node: cst.BaseExpression) -> bool:
         name = node.value.attr.value if isinstance(node.value, cst.Attribute) else node.value.value
         return not _ID_NAME.search(name) and name not in REQUEST_PARTS
     return False
+
+
+def _principal_of(lookups, node: cst.BaseExpression) -> bool:
+    """`request.user`, or a helper's parameter (`owner.id`) its caller bound to it."""
+    if _is_requesting_user(node):
+        return True
+    base = node.value if isinstance(node, cst.Attribute) and node.attr.value in ("id", "pk") else node
+    rep = lookups.subst_node(base) if isinstance(base, cst.Name) else base
+    return rep is not base and _is_requesting_user(rep)
 
 
 def _is_requesting_user(node: cst.BaseExpression) -> bool:
