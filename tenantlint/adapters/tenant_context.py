@@ -524,6 +524,9 @@ class _Analysis:
             # the code that runs inside: not the bodies of functions defined there (they run later, in whatever scope
             # is then active), nor `class Meta` declarations; Model.objects.none() runs no query
             code = _EMPTY_QUERY.sub("", _executed_code(self.module.tree, body))
+            if "get_response(" in code:  # a middleware: every view it hands the request to runs unscoped
+                self.bypass(node, "django-scopes' tenant scope is off for every view the request is handed to here")
+                return
             if self.scoped_words.isdisjoint(_WORD.findall(code)) and not _DYNAMIC_MODEL.search(code):
                 return
         self.bypass(node, "django-scopes' tenant scope is off inside it")

@@ -86,6 +86,7 @@ class ProjectIndex:
     _qs_methods: dict | None = None  # ids of functions that run queries, themselves or through callees
     _class_calls: dict | None = None  # (module, class) -> [(file, function)] that call the class by name
     _subclasses: dict | None = None  # (module, class) -> [(module, class)] of its direct project subclasses
+    _scopes_off: str | None = None  # scopes_off_middleware()
     _held_classes: dict | None = None  # (module, class) -> [(module, holder class, attribute)]: `form_class = X`
     _constructed: dict = field(default_factory=dict)  # (module, class) -> constructor_bindings() answer
 
@@ -318,6 +319,19 @@ class ProjectIndex:
                         if found is not None and (s, fn) not in self._class_calls[found]:
                             self._class_calls[found].append((s, fn))
         return self._class_calls
+
+    def scopes_off_middleware(self) -> str:
+        """`with scopes_disabled(): return self.get_response(request)` in a middleware: django-scopes is off for the
+        requests that take that path (typically the anonymous ones), whatever the views' managers say. Where it is
+        ("path:line"), or ""."""
+        if self._scopes_off is None:
+            self._scopes_off = ""
+            for s in sorted(self.files.values(), key=lambda f: f.rel):
+                for fn in s.functions.values():
+                    if "scopes_off_response" in fn.hints:
+                        self._scopes_off = f"{s.rel}:{fn.line} ({fn.qualname})"
+                        return self._scopes_off
+        return self._scopes_off
 
     def holder_sources(self, module: str, cls: str) -> list[str]:
         """The method sources of every view that names this class in a `*_class` attribute, bases included: where a
@@ -571,6 +585,11 @@ class ProjectIndex:
         for qual in sorted(s.classes):  # the models its objects are built with, wherever they are built
             if self.holds_constructor_binds(s.module, qual):
                 h.update(repr(self.constructor_bindings(s.module, qual)).encode("utf-8", "surrogatepass"))
+        for qual in sorted(s.classes):  # whether a serializer takes request data, and what the views using it check
+            if self.takes_input(s.module, qual):
+                h.update(f"input {qual}\n".encode())
+                h.update("\0".join(self.holder_sources(s.module, qual)).encode("utf-8", "surrogatepass"))
+        h.update(f"scopes off {self.scopes_off_middleware()}\n".encode("utf-8", "surrogatepass"))
         for qual, c in sorted(s.classes.items()):  # inherited methods and attributes come from the bases' files
             for base_file, base in self.class_chain(s.module, qual)[1:]:
                 h.update(repr((base_file.rel, base)).encode("utf-8", "surrogatepass"))

@@ -39,7 +39,7 @@ class FunctionSummary:
     source: str | None  # the `def` as written (decorators excluded; see dedent_source), None when too long to be a helper
     first_line: int = 0  # line of the first decorator, or of `def`
     called: frozenset = frozenset()  # every name written just before `(` in the body, methods after `)` included
-    hints: frozenset = frozenset()  # "request", "fallback", "context": what the body's text may hold (tenant values)
+    hints: frozenset = frozenset()  # "request", "fallback", "context", "scopes_off_response": what the body's text may hold
     cross_tenant: str | None = None  # the reason of a `# tenantlint: cross-tenant -- reason` on the `def` line
     # `__init__` only: `self.model = sql_model` (attribute, parameter) and the parameters it hands on to
     # `super().__init__(...)`: positional parameter names (None for anything else) and (keyword, parameter) pairs
@@ -178,6 +178,8 @@ _HINTS = (
     ("request", re.compile(r"request\.(?:" + "|".join(sorted(REQUEST_PARTS)) + r"|get_json)\b|\b(?:Header|Query|Cookie|Body|Form)\(|\b(?:validated|cleaned)_data\b")),
     ("fallback", re.compile(r"\bor\s+[\"'\dA-Z]|getattr\(|\.get(?:env)?\(\s*[^()]*,|\belse\s+[\"'\d]")),
     ("context", re.compile(r"row_security|set_config|search_path|service_role|scopes_disabled|SET\s+(?:LOCAL\s+|SESSION\s+)?(?:ROLE\b|[a-z_]+\.[a-z_])|create_client", re.IGNORECASE)),
+    # a middleware that hands the request on with django-scopes off: `with scopes_disabled(): return self.get_response(r)`
+    ("scopes_off_response", re.compile(r"with\s+scopes_disabled\(\)\s*:[^\n]*(?:\n[ \t]+[^\n]*?){0,4}?\bget_response\(")),
 )
 
 

@@ -352,8 +352,12 @@ class Querysets:
         """What a query started on `Model.<manager>` is restricted by before any filter."""
         if manager in self.scoped_managers or f"{model.name}.{manager}" in self.scoped_managers:
             return Term(S, (manager,), f"manager {manager} is declared tenant-scoped")
-        if manager in model.scoped_managers and not env.get("__scopes_disabled__"):
-            return Term(S, (manager,), f"manager {manager} filters by the active scope (django-scopes)")
+        if manager in model.scoped_managers:
+            off = env.get("__scopes_disabled__")
+            if not off:
+                return Term(S, (manager,), f"manager {manager} filters by the active scope (django-scopes)")
+            if isinstance(off, str):  # why no scope is active here
+                return Term(N, (), off)
         return NONE_TERM
 
     @staticmethod

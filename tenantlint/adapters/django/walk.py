@@ -214,12 +214,15 @@ class Walker(HelperCalls):
                     self.bind(item.asname.name, None, env)
                 if isinstance(item.item, cst.Call) and (dotted_name(item.item.func) or "").rsplit(".", 1)[-1] == "scopes_disabled":
                     disabled = True
-            if not disabled or env.get("__scopes_disabled__"):
+            if not disabled or env.get("__scopes_disabled__") is True:
                 return self.block(_body(stmt.body), env, self.function)
+            outer = env.get("__scopes_disabled__")  # a view's own "may be off" (see function_def) resumes after the block
             env["__scopes_disabled__"] = True  # django-scopes switched off: scoped managers filter nothing in here
             after = self.block(_body(stmt.body), env, self.function)
             if after is not None:
                 after.pop("__scopes_disabled__", None)
+                if outer:
+                    after["__scopes_disabled__"] = outer
             return after
         if isinstance(stmt, cst.Try) or type(stmt).__name__ == "TryStar":
             after_body = self.block(_body(stmt.body), env.copy(), self.function)
@@ -363,6 +366,10 @@ class Walker(HelperCalls):
         env = Env()
         if any((dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").rsplit(".", 1)[-1] == "scopes_disabled" for d in node.decorators):
             env["__scopes_disabled__"] = True  # @scopes_disabled(): django-scopes is off in the whole function
+        elif not self.class_stack and not self.frame.inline and self.index is not None and _open_function_view(node):
+            middleware = self.index.scopes_off_middleware()
+            if middleware:  # the anonymous requests this view serves run with django-scopes off
+                env["__scopes_disabled__"] = f"django-scopes may be off here: the view requires no login, and the middleware at {middleware} hands some requests on inside scopes_disabled()"
         saved_kinds, self.param_kinds = self.param_kinds, _param_kinds(node)
         saved_defaults, self.required_params = self.required_params, _required_params(node)
         saved_locals = self.frame.local_names
@@ -487,3 +494,16 @@ def _optional_filter(body_env: Env, skipped: Env, subject: str) -> Env:
             states.append(st)
         out[key] = QVal(tuple(states))
     return out
+
+
+def _open_function_view(node: cst.FunctionDef) -> bool:
+    """A plain Django function view (`def view(request, ...)`) that asks for no login: no `*_required` decorator, no
+    `user_passes_test`, and not a REST framework view (whose default permission classes come from settings)."""
+    params = node.params.params
+    if not params or params[0].name.value != "request":
+        return False
+    for d in node.decorators:
+        name = (dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").rsplit(".", 1)[-1]
+        if name.endswith("_required") or name in ("user_passes_test", "api_view", "permission_classes", "authentication_classes"):
+            return False
+    return True
