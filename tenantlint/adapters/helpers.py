@@ -117,6 +117,12 @@ class Frame:
     attr_models: dict | None = None  # `self.<attribute>` -> the model an object of the class was built with
 
 
+def _super_call(node: cst.Call) -> bool:
+    """`super().method(...)` (no arguments to super: the class the method is defined in)."""
+    f = node.func
+    return isinstance(f, cst.Attribute) and isinstance(f.value, cst.Call) and not f.value.args and isinstance(f.value.func, cst.Name) and f.value.func.value == "super"
+
+
 def simple_argument(node: cst.BaseExpression) -> bool:
     return isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.SimpleString, cst.Integer, cst.ConcatenatedString))
 
@@ -170,6 +176,7 @@ class HelperCalls:
         self.module_id = module_name(module.path)
         self.frames: list[Frame] = [Frame(self.module_id, None, {}, None, set())]
         self.inline_stack: list[str] = []
+        self.super_frames = 0  # frames of inline_stack entered through `super().method(...)`
         self.import_stack: list = []
 
     @property
@@ -240,14 +247,39 @@ class HelperCalls:
 
     # -- calls
 
+    def super_method(self, function_id: str, name: str):
+        """What `super().name(...)` runs inside the method `function_id`: `name` of the nearest base after the class
+        that defines that method (single chains; Python's MRO otherwise)."""
+        module, _, qual = function_id.partition(":")
+        owner = qual.rpartition(".")[0]
+        if not owner:
+            return None
+        for base_file, base in self.index.class_chain(module, owner)[1:]:
+            if name in base.methods:
+                found = self.index.function(f"{base_file.module}:{base.qualname}.{name}")
+                if found is not None:
+                    return Resolved(found[1], found[0], (base_file.module, base.qualname))
+                return None
+        return None
+
     def helper_call(self, node: cst.Call, env):
         from tenantlint.adapters.values import _SEQ, DictKeys, QVal, StarArgs
 
-        if self.index is None or len(self.inline_stack) >= MAX_DEPTH:
+        if self.index is None:
+            return None
+        via_super = _super_call(node) and bool(self.frame.function_id) and self.frame.self_class is not None
+        # a chain of `super()` calls is one method spread over the bases: it does not count as more levels
+        if len(self.inline_stack) - self.super_frames >= MAX_DEPTH or self.super_frames > 4:
             return None
         name = callee_name(node.func)
         attr_models = None
-        if name is None or name.split(".", 1)[0] in ("self", "cls", "super()"):
+        if via_super:
+            # `return super().filter_queryset(request, qs, view)`: the next base's version, with `self` still this object
+            r = self.super_method(self.frame.function_id, node.func.attr.value)
+            if r is None or r.id in self.inline_stack:
+                return None
+            via_super = True
+        elif name is None or name.split(".", 1)[0] in ("self", "cls", "super()"):
             attr_models = self.frame.attr_models
             if name is None or not name.startswith("self.") or name.count(".") != 1 or self.frame.self_class is None:
                 return None
@@ -270,9 +302,9 @@ class HelperCalls:
         if snip is None:
             return None
         self_class = self.frame.self_class
-        if r.function.kind == "classmethod" or (r.function.kind == "method" and r.bound is not None and not _is_instance_call(node)):
+        if not via_super and (r.function.kind == "classmethod" or (r.function.kind == "method" and r.bound is not None and not _is_instance_call(node))):
             self_class = r.bound
-        if attr_models is None and self.judged_clean(r, snip, self_class):
+        if attr_models is None and not via_super and self.judged_clean(r, snip, self_class):
             for a in node.args:  # nothing the arguments can change: only they are left to judge
                 self.expr(a.value, env)
             return QVal(())
@@ -319,7 +351,11 @@ class HelperCalls:
                 return QVal(())
         mark = len(self.origins)
         frame = Frame(r.file.module, self_class, subst, [], set(), r.id, inline=True, local_names=snip.local_names, attr_models=attr_models)
-        self.walk_in(frame, snip, callee_env, self.function)
+        self.super_frames += via_super
+        try:
+            self.walk_in(frame, snip, callee_env, self.function)
+        finally:
+            self.super_frames -= via_super
         for value in mark_values:  # a query handed to a helper that never ran it: judged as it was
             if isinstance(value, QVal):
                 for s in value.states:

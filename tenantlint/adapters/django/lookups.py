@@ -168,6 +168,9 @@ class Lookups:
             if target is not None and (target.is_tenant_table or target.is_root) and linked:
                 # rows linked to a tenant-owned object (bot_owner=user_profile) belong to its tenant
                 return Term(S, (text,), f"linked to a tenant-owned {target.name}", null_only=True)
+        if len(path) >= 2 and any(tuple(path[:-1]) == tp for tp in tenant.tenant_paths) and _public_flag(path[-1], value):
+            # project__is_public=True, project__anon_permissions__contains=[...]: rows of tenants open to everyone
+            return Term(S, (text,), "rows of tenants marked public", null_only=True)
         if len(path) >= 2 and op in ("exact", "in"):
             if self.is_principal(value) and any(path[0] == tp[0] for tp in tenant.tenant_paths):
                 # organization__members=request.user: the tenants the requesting user belongs to
@@ -277,6 +280,19 @@ def _is_object_like(node: cst.BaseExpression) -> bool:
         name = node.value.attr.value if isinstance(node.value, cst.Attribute) else node.value.value
         return not _ID_NAME.search(name) and name not in REQUEST_PARTS
     return False
+
+
+_PUBLIC = re.compile(r"public|anon", re.IGNORECASE)
+_PRIVATE = re.compile(r"private", re.IGNORECASE)
+
+
+def _public_flag(field: str, value: cst.BaseExpression) -> bool:
+    """A field of the tenant that says it is open to everyone (`is_public=True`, `public_permissions__contains=[...]`,
+    `anon_permissions__contains=...`, `is_private=False`)."""
+    falsy = isinstance(value, cst.Name) and value.value in ("False", "None") or isinstance(value, cst.Integer) and value.value == "0"
+    if _PUBLIC.search(field):
+        return not falsy
+    return bool(_PRIVATE.search(field)) and isinstance(value, cst.Name) and value.value == "False"
 
 
 def _principal_of(lookups, node: cst.BaseExpression) -> bool:

@@ -1,6 +1,8 @@
 """Expressions to query values: managers, related managers, get_object_or_404, queryset methods, inserts."""
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from tenantlint.adapters.flow import D, N, NONE_TERM, S, SCOPED_TERM, U, Term, t_and, t_not, worst
@@ -64,7 +66,7 @@ class Querysets:
             complete = True
             for el in node.elements:
                 if isinstance(el, cst.DictElement):
-                    k = string_value(el.key)
+                    k = string_value(el.key) or self.constant_string(el.key)
                     if k is None:
                         complete = False
                     else:
@@ -166,6 +168,8 @@ class Querysets:
             return through if through is not None and through.source in self.SOURCES else None
         if isinstance(node, cst.Name):
             name = node.value
+            if name in self.local_models:
+                return self.local_models[name]
         elif isinstance(node, cst.Attribute):
             name = node.attr.value
         else:
@@ -305,6 +309,29 @@ class Querysets:
         finally:
             self.as_manager = False
         return v if isinstance(v, QVal) else None
+
+    def constant_string(self, node: cst.BaseExpression) -> str | None:
+        """`f"{self.project_query_param}_id__in"` where the class (or a base) sets `project_query_param = "project"`:
+        the text, when every part is a literal or a string constant of the class; None otherwise."""
+        if not isinstance(node, cst.FormattedString) or self.index is None or self.frame.self_class is None:
+            return None
+        out = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                out.append(part.value)
+                continue
+            e = part.expression if isinstance(part, cst.FormattedStringExpression) and part.format_spec is None and part.conversion is None else None
+            if not (isinstance(e, cst.Attribute) and isinstance(e.value, cst.Name) and e.value.value in ("self", "cls")):
+                return None
+            found = self.index.class_attr(*self.frame.self_class, e.attr.value)
+            try:
+                value = ast.literal_eval(found[2]) if found is not None else None
+            except (ValueError, SyntaxError):
+                return None
+            if not isinstance(value, str):
+                return None
+            out.append(value)
+        return "".join(out)
 
     def unknown_model_expr(self, node: cst.BaseExpression) -> bool:
         """`self.fields[f].Meta.model`, `queryset.model`, `model_cls`: a model the code picks at run time. Not a class

@@ -11,10 +11,10 @@ from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, Q
 from tenantlint.adapters.helpers import HelperCalls, _assigned_names, _required_params, param_names
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
-from tenantlint.python_module import PythonModule, dotted_name, operator_entry
+from tenantlint.python_module import PythonModule, dotted_name, operator_entry, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
 from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
-from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_tenant_attr
+from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr
 from tenantlint.adapters.django.rows import _key_comprehension
 from tenantlint.context.entry import ADMIN_ONLY, staff_class, staff_decorator
 
@@ -26,6 +26,7 @@ class Walker(HelperCalls):
         self.schema = schema
         self.config = config
         self.origins: list[tuple[Origin, str]] = []  # (origin, function)
+        self.local_models: dict = {}  # names bound in the function being walked to a model named by its app label
         self.function = "<module>"
         self.class_stack: list[dict] = []
         self.accessors: dict[str, set[str]] = {}
@@ -179,6 +180,10 @@ class Walker(HelperCalls):
                     return self.statement(stmt.orelse, env)
                 return self.block(_body(stmt.orelse.body), env, self.function)
             a = self.block(_body(stmt.body), env.copy(), self.function)
+            if _privileged_test(stmt.test):
+                # `if request.user.is_superuser: qs = qs`: what an install-wide administrator may see is no tenant's
+                # business; the values go on from the other paths (the branch's own queries are still judged)
+                a = None
             if stmt.orelse is None:
                 b = None if self.covers_every_kind(stmt) else env
                 subject = _truth_subject(stmt.test)
@@ -253,6 +258,13 @@ class Walker(HelperCalls):
 
     def small(self, small: cst.CSTNode, env: Env) -> Env | None:
         if isinstance(small, cst.Assign):
+            named = self.model_by_label(small.value)
+            for t in small.targets:
+                if isinstance(t.target, cst.Name):
+                    if named is not None:
+                        self.local_models[t.target.value] = named  # membership_model = apps.get_model("projects", "Membership")
+                    else:
+                        self.local_models.pop(t.target.value, None)
             mark = len(self.origins)
             value = self.expr(small.value, env, assign=True)
             row = self.unscoped_row(small.value, mark)
@@ -370,6 +382,7 @@ class Walker(HelperCalls):
             middleware = self.index.scopes_off_middleware()
             if middleware:  # the anonymous requests this view serves run with django-scopes off
                 env["__scopes_disabled__"] = f"django-scopes may be off here: the view requires no login, and the middleware at {middleware} hands some requests on inside scopes_disabled()"
+        saved_models, self.local_models = self.local_models, {}
         saved_kinds, self.param_kinds = self.param_kinds, _param_kinds(node)
         saved_defaults, self.required_params = self.required_params, _required_params(node)
         saved_locals = self.frame.local_names
@@ -395,11 +408,24 @@ class Walker(HelperCalls):
             self.class_stack = saved
             self.frame.self_class = saved_class
             self.param_kinds = saved_kinds
+            self.local_models = saved_models
             self.required_params = saved_defaults
             self.frame.local_names = saved_locals
 
     def new_env(self) -> Env:
         return Env()
+
+    def model_by_label(self, node: cst.BaseExpression) -> ModelInfo | None:
+        """`apps.get_model("projects", "Membership")`, `apps.get_model("projects.Membership")`: the model of that app."""
+        if not (isinstance(node, cst.Call) and (dotted_name(node.func) or "").rsplit(".", 1)[-1] == "get_model"):
+            return None
+        args = [string_value(a.value) for a in node.args if a.keyword is None]
+        if not args or any(a is None for a in args):
+            return None
+        label = ".".join(args) if len(args) == 2 else args[0]
+        key = self.schema.by_app.get(label.lower())
+        info = self.schema.models.get(key) if key is not None else None
+        return info if info is not None and info.source in self.SOURCES else None
 
     def class_qualname(self) -> str:
         return ".".join(c["name"] for c in self.class_stack)
@@ -507,3 +533,13 @@ def _open_function_view(node: cst.FunctionDef) -> bool:
         if name.endswith("_required") or name in ("user_passes_test", "api_view", "permission_classes", "authentication_classes"):
             return False
     return True
+
+
+def _privileged_test(test: cst.BaseExpression) -> bool:
+    """`request.user.is_superuser`, `request.user.is_authenticated and request.user.is_staff`: a test that holds only
+    for an install-wide administrator (not for a tenant's own admins)."""
+    if isinstance(test, cst.Attribute):
+        return test.attr.value in ("is_superuser", "is_staff") and _is_requesting_user(test.value)
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _privileged_test(test.left) or _privileged_test(test.right)
+    return False
