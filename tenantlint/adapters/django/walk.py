@@ -180,10 +180,6 @@ class Walker(HelperCalls):
                     return self.statement(stmt.orelse, env)
                 return self.block(_body(stmt.orelse.body), env, self.function)
             a = self.block(_body(stmt.body), env.copy(), self.function)
-            if _privileged_test(stmt.test):
-                # `if request.user.is_superuser: qs = qs`: what an install-wide administrator may see is no tenant's
-                # business; the values go on from the other paths (the branch's own queries are still judged)
-                a = None
             if stmt.orelse is None:
                 b = None if self.covers_every_kind(stmt) else env
                 subject = _truth_subject(stmt.test)
@@ -199,6 +195,10 @@ class Walker(HelperCalls):
                     self.kind_chain.pop()
             else:
                 b = self.block(_body(stmt.orelse.body), env.copy(), self.function)
+            if b is not None and _privileged_test(stmt.test):
+                # `if request.user.is_superuser: qs = qs`: what an install-wide administrator may see is no tenant's
+                # business; the values go on from the other paths (the branch's own queries are still judged)
+                return b
             return merge_envs([a, b])
         if isinstance(stmt, (cst.For, cst.While)):
             if isinstance(stmt, cst.For):
