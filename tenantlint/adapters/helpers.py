@@ -278,7 +278,6 @@ class HelperCalls:
             r = self.super_method(self.frame.function_id, node.func.attr.value)
             if r is None or r.id in self.inline_stack:
                 return None
-            via_super = True
         elif name is None or name.split(".", 1)[0] in ("self", "cls", "super()"):
             attr_models = self.frame.attr_models
             if name is None or not name.startswith("self.") or name.count(".") != 1 or self.frame.self_class is None:

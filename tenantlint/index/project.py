@@ -26,12 +26,15 @@ MAX_BASES_DEPTH = 8
 INLINE_DEPTH = 2  # calls followed from a function analysed on its own: a view calls a service that calls a classmethod
 # a query on a model the function does not name: `cls.objects`, `self.model.query`, a wrapper of get_object_or_404,
 # a supabase table chain
+SYMBOLIC_QUERY = re.compile(r"\b(?:cls|self\.\w+)\.(?:objects|query|_default_manager|select)\b|(?:select|query|update|delete|insert)\((?:cls|self\.\w+)\b|_or_404\(|\.table\(|\.from_\(")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# a name used as a model: `select(model.id)`, `session.query(model)`, `model.objects`, `get_object_or_404(model, ...)`
+_AS_MODEL = re.compile(r"(?:(?<![\w.])(?:update|delete|insert)|\b(?:select|aliased)|\.query|_or_404)\(\s*([A-Za-z_]\w*)|\b([A-Za-z_]\w*)\.(?:objects|_default_manager|_base_manager|query\b(?!\s*\())")
+
 # request data handed to a serializer: `X(data=request.data)`, `X(instance, request.data)`
-_INPUT_ARGUMENT = re.compile(r"\bdata\s*=|request\.(?:data|DATA|POST)\b")
+_INPUT_ARGUMENT = re.compile(r"\bdata\s*=(?!=)|request\.(?:data|DATA|POST)\b")
 # a view whose serializer takes input: DRF's create and update views and viewsets
 _WRITING_VIEW = re.compile(r"Create|Update|ModelViewSet|Crud|Writ")
-
-
 # how a view builds the serializer it holds: `self.get_serializer(...)`, `self.get_validator(...)`, `self.serializer_class(...)`
 _VIEW_SERIALIZER = r"\bself\.(?:get_\w+|\w+_class)"
 
@@ -47,12 +50,6 @@ def _call_arguments(source: str, callee: str) -> list[str]:
             i += 1
         out.append(source[m.end() : i - 1])
     return out
-
-
-SYMBOLIC_QUERY = re.compile(r"\b(?:cls|self\.\w+)\.(?:objects|query|_default_manager|select)\b|(?:select|query|update|delete|insert)\((?:cls|self\.\w+)\b|_or_404\(|\.table\(|\.from_\(")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# a name used as a model: `select(model.id)`, `session.query(model)`, `model.objects`, `get_object_or_404(model, ...)`
-_AS_MODEL = re.compile(r"(?:(?<![\w.])(?:update|delete|insert)|\b(?:select|aliased)|\.query|_or_404)\(\s*([A-Za-z_]\w*)|\b([A-Za-z_]\w*)\.(?:objects|_default_manager|_base_manager|query\b(?!\s*\())")
 
 
 @dataclass(frozen=True, slots=True)
