@@ -386,6 +386,8 @@ class HelperCalls:
         values = []
         for param, arg in bound.items():
             arg = self.subst_node(arg)
+            if isinstance(arg, cst.Name) and f"__principal__{arg.value}" in env:
+                arg = env[f"__principal__{arg.value}"]  # `owner = request.user; helper(owner)`: the helper is handed the principal
             value = self.expr(arg, env, assign=True)
             if value is not None:
                 callee_env[param] = value

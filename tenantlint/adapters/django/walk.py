@@ -271,6 +271,10 @@ class Walker(HelperCalls):
             for t in small.targets:
                 self.bind(t.target, value, env, small.value)
                 if isinstance(t.target, cst.Name):
+                    if _is_requesting_user(small.value):  # `owner = self.request.user`: handed on, it is still the principal
+                        env[f"__principal__{t.target.value}"] = small.value
+                    else:
+                        env.pop(f"__principal__{t.target.value}", None)
                     if row is not None:
                         env[f"__row__{t.target.value}"] = row
                     else:
