@@ -1,6 +1,6 @@
 """TL105 tenant-from-request
 
-What it finds: the tenant value that scopes a query, binds a tenant context or is written on insert, read from request input (query string, body, headers, cookies, a FastAPI Header/Query parameter or a path parameter named like the tenant) instead of the authenticated principal.
+What it finds: the tenant value that scopes a query, binds a tenant context or is written on insert, read from request input (query string, body, headers, cookies, a FastAPI Header/Query parameter or a path parameter named like the tenant) instead of the authenticated principal. Also a Django form or DRF serializer whose `Meta.fields` leave the tenant key writable: the caller picks the tenant a row is created in or moved to.
 Why it matters: the filter is there, but the caller picks the tenant: `?org_id=2` reads clinic B's rows with clinic A's session.
 Bad:
     def patients(request):

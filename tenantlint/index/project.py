@@ -341,6 +341,13 @@ class ProjectIndex:
                     out += [fn.source or "" for qn, fn in f.functions.items() if qn.rpartition(".")[0] == c.qualname]
         return out
 
+    def user_sources(self, module: str, cls: str) -> list[str]:
+        """holder_sources() and the source of every function that builds the class or a subclass by name."""
+        out = self.holder_sources(module, cls)
+        for m, q in self._family(module, cls):
+            out += [fn.source or "" for _, fn in self._calls_of_classes().get((m, q), ())]
+        return out
+
     def takes_input(self, module: str, cls: str) -> bool:
         """Whether the project hands request data to this serializer class or a subclass: a call with `data=`
         (`IssueSerializer(data=request.data)`), or a view attribute that names it and takes input (`form_class`,
@@ -585,7 +592,7 @@ class ProjectIndex:
         for qual in sorted(s.classes):  # whether a serializer takes request data, and what the views using it check
             if self.takes_input(s.module, qual):
                 h.update(f"input {qual}\n".encode())
-                h.update("\0".join(self.holder_sources(s.module, qual)).encode("utf-8", "surrogatepass"))
+                h.update("\0".join(self.user_sources(s.module, qual)).encode("utf-8", "surrogatepass"))
         h.update(f"scopes off {self.scopes_off_middleware()}\n".encode("utf-8", "surrogatepass"))
         for qual, c in sorted(s.classes.items()):  # inherited methods and attributes come from the bases' files
             for base_file, base in self.class_chain(s.module, qual)[1:]:

@@ -138,7 +138,15 @@ class _Choices:
             if checked is not None and any(checked.search(src) for src in views):
                 continue
             target = self.target(model, field)
-            if target is None or (target.scoped_managers and not unscoped):
+            if target is None:
+                root = self.root_target(model, field)
+                if root is not None and kind != "filter set" and not self.set_by_users(node, qualname, field):
+                    reason = (f"the {kind} leaves the tenant `{field}` writable, a choice among every {root.name}: the caller "
+                              f"picks the tenant the row is written to, or moved to on update")
+                    yield QuerySite(SiteKind.TENANT_VALUE, None, Restriction(Scope.SCOPED, (field,), reason), f"{qualname}.Meta.fields", anchor,
+                                    f"{qualname}.Meta\0{field}\0tenant", qualname, value_source="request", entry=operator_entry(self.module.path))
+                continue
+            if target.scoped_managers and not unscoped:
                 continue
             when = " (built when the class is declared, inside scopes_disabled())" if target.scoped_managers else ""
             effect = "the answer tells whether it exists there" if kind == "filter set" else "the saved row then points at that tenant's data"
@@ -166,6 +174,20 @@ class _Choices:
             rel = next((r for r in through.relations if r.field != model.name.lower()), None) if through is not None else None
         target = self.schema.model(rel.target) if rel is not None else None
         return target if target is not None and target.is_tenant_table else None
+
+    def root_target(self, model: ModelInfo, field: str) -> ModelInfo | None:
+        """The tenant root a foreign key of `model` points at (`project` on a project-owned row)."""
+        rel = next((r for r in model.relations if r.field == field), None)
+        target = self.schema.model(rel.target) if rel is not None else None
+        return target if target is not None and target.is_root else None
+
+    def set_by_users(self, node: cst.ClassDef, qualname: str, field: str) -> bool:
+        """Whether the code that uses the serializer sets the tenant itself: `serializer.save(project=...)`,
+        `serializer.save(project_id=...)`, `validated_data["project"] = ...`."""
+        if self.index is None or self.summary is None:
+            return True
+        sets = re.compile(rf"\.save\([^)]*\b{re.escape(field)}(?:_id)?\s*=|\[[\"']{re.escape(field)}(?:_id)?[\"']\]\s*=(?!=)")
+        return any(sets.search(src) for src in self.index.user_sources(self.summary.module, qualname))
 
     def method_sources(self, node: cst.ClassDef, qualname: str) -> list[str]:
         """The source of every method of the class and of its project bases."""
