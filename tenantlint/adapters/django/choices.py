@@ -119,6 +119,8 @@ class _Choices:
         else:
             return
         read_only = set(_strings(values.get("read_only_fields")))
+        if isinstance(values.get("read_only_fields"), cst.Name) and values["read_only_fields"].value == "fields":
+            read_only |= {f for f, _ in chosen}  # `read_only_fields = fields`: every listed field
         extra = values.get("extra_kwargs")
         if isinstance(extra, cst.Dict):
             read_only |= {string_value(el.key) for el in extra.elements if isinstance(el, cst.DictElement)}
