@@ -15,6 +15,7 @@ index (is every call site of a function inside a tenant context?).
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 from collections import defaultdict
@@ -52,6 +53,25 @@ def _call_arguments(source: str, callee: str) -> list[str]:
     return out
 
 
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_LINE_STARTS: dict = {}  # source -> offset of each line (ast.get_source_segment splits the source on every call)
+
+
+def _segment(source: str, node) -> str | None:
+    """ast.get_source_segment(source, node), for many nodes of one source."""
+    first, last = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+    if first is None or last is None or first != last:
+        return ast.get_source_segment(source, node)
+    starts = _LINE_STARTS.get(source)
+    if starts is None:
+        if len(_LINE_STARTS) > 256:
+            _LINE_STARTS.clear()
+        starts = [0] + [m.end() for m in _NEWLINE.finditer(source)]  # as the parser counts lines (no form feeds)
+        _LINE_STARTS[source] = starts
+    line = source[starts[first - 1] : starts[first]] if first < len(starts) else source[starts[first - 1] :]
+    return line.encode("utf-8")[node.col_offset : node.end_col_offset].decode("utf-8", "replace")
+
+
 @dataclass(frozen=True, slots=True)
 class Resolved:
     """A call resolved to a definition; `bound` is the class named at the call (`Model` in `Model.get_by_id()`),
@@ -85,6 +105,7 @@ class ProjectIndex:
     _subclasses: dict | None = None  # (module, class) -> [(module, class)] of its direct project subclasses
     _scopes_off: str | None = None  # scopes_off_middleware()
     _held_classes: dict | None = None  # (module, class) -> [(module, holder class, attribute)]: `form_class = X`
+    _trees: dict = field(default_factory=dict)  # (file, function) -> (dedented source, ast) for constructor_bindings()
     _constructed: dict = field(default_factory=dict)  # (module, class) -> constructor_bindings() answer
 
     @classmethod
@@ -263,10 +284,16 @@ class ProjectIndex:
         calls = self._calls_of_classes()
         for kmod, kqual in self._family(module, cls):
             for s, fn in calls.get((kmod, kqual), ()):
-                source = dedent_source(fn.source or "")
-                try:
-                    tree = ast.parse(source)
-                except (SyntaxError, ValueError, RecursionError):
+                parsed = self._trees.get((s.rel, fn.qualname))
+                if parsed is None:  # a caller of several classes is parsed once
+                    source = dedent_source(fn.source or "")
+                    try:
+                        parsed = (source, ast.parse(source))
+                    except (SyntaxError, ValueError, RecursionError):
+                        parsed = (source, None)
+                    self._trees[(s.rel, fn.qualname)] = parsed
+                source, tree = parsed
+                if tree is None:
                     continue
                 for node in ast.walk(tree):
                     if not isinstance(node, ast.Call) or node.func is None:
@@ -274,8 +301,8 @@ class ProjectIndex:
                     name = dotted(node.func)
                     if name is None or self.class_named(s.module, name) != (kmod, kqual):
                         continue
-                    pos = [ast.get_source_segment(source, a) for a in node.args if not isinstance(a, ast.Starred)]
-                    kws = [(k.arg, ast.get_source_segment(source, k.value)) for k in node.keywords if k.arg]
+                    pos = [_segment(source, a) for a in node.args if not isinstance(a, ast.Starred)]
+                    kws = [(k.arg, _segment(source, k.value)) for k in node.keywords if k.arg]
                     binds = self._bind_chain(kmod, kqual, pos, kws, 0)
                     if binds:
                         out.append((s.module, binds, s.rel, fn.line + node.lineno - 1))
