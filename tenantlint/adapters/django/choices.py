@@ -184,12 +184,15 @@ class _Choices:
         return target if target is not None and target.is_root else None
 
     def set_by_users(self, node: cst.ClassDef, qualname: str, field: str) -> bool:
-        """Whether the code that uses the serializer sets the tenant itself: `serializer.save(project=...)`,
-        `serializer.save(project_id=...)`, `validated_data["project"] = ...`."""
+        """Whether the class, or the code that uses it, sets the tenant itself: `serializer.save(project=...)`,
+        `validated_data["project"] = ...`, `obj = form.save(commit=False)` then `obj.organization = ...`,
+        `self.instance.organization = ...` in the form."""
         if self.index is None or self.summary is None:
             return True
-        sets = re.compile(rf"\.save\([^)]*\b{re.escape(field)}(?:_id)?\s*=|\[[\"']{re.escape(field)}(?:_id)?[\"']\]\s*=(?!=)")
-        return any(sets.search(src) for src in self.index.user_sources(self.summary.module, qualname))
+        sets = re.compile(rf"\.save\([^)]*\b{re.escape(field)}(?:_id)?\s*=|\[[\"']{re.escape(field)}(?:_id)?[\"']\]\s*=(?!=)"
+                          rf"|\.{re.escape(field)}(?:_id)?\s*=(?!=)")  # `obj = form.save(commit=False); obj.organization = ...`
+        sources = self.index.user_sources(self.summary.module, qualname) + self.method_sources(node, qualname)
+        return any(sets.search(src) for src in sources)
 
     def method_sources(self, node: cst.ClassDef, qualname: str) -> list[str]:
         """The source of every method of the class and of its project bases."""
