@@ -148,8 +148,8 @@ class _Choices:
                     yield QuerySite(SiteKind.TENANT_VALUE, None, Restriction(Scope.SCOPED, (field,), reason), f"{qualname}.Meta.fields", anchor,
                                     f"{qualname}.Meta\0{field}\0tenant", qualname, value_source="request", entry=operator_entry(self.module.path))
                 continue
-            if target.scoped_managers and not unscoped:
-                continue
+            if (target.scoped_managers and not unscoped) or (kind != "filter set" and self.set_by_users(node, qualname, field, assigned=False)):
+                continue  # scoped by django-scopes; or the code that saves the row sets the field itself
             when = " (built when the class is declared, inside scopes_disabled())" if target.scoped_managers else ""
             effect = "the answer tells whether it exists there" if kind == "filter set" else "the saved row then points at that tenant's data"
             reason = (f"the {kind}'s choices for `{field}` are every {target.name} of every tenant{when}: "
@@ -183,14 +183,16 @@ class _Choices:
         target = self.schema.model(rel.target) if rel is not None else None
         return target if target is not None and target.is_root else None
 
-    def set_by_users(self, node: cst.ClassDef, qualname: str, field: str) -> bool:
+    def set_by_users(self, node: cst.ClassDef, qualname: str, field: str, assigned: bool = True) -> bool:
         """Whether the class, or the code that uses it, sets the tenant itself: `serializer.save(project=...)`,
         `validated_data["project"] = ...`, `obj = form.save(commit=False)` then `obj.organization = ...`,
         `self.instance.organization = ...` in the form."""
         if self.index is None or self.summary is None:
             return True
-        sets = re.compile(rf"\.save\([^)]*\b{re.escape(field)}(?:_id)?\s*=|\[[\"']{re.escape(field)}(?:_id)?[\"']\]\s*=(?!=)"
-                          rf"|\.{re.escape(field)}(?:_id)?\s*=(?!=)")  # `obj = form.save(commit=False); obj.organization = ...`
+        pattern = rf"\.save\([^)]*\b{re.escape(field)}(?:_id)?\s*=|\[[\"']{re.escape(field)}(?:_id)?[\"']\]\s*=(?!=)"
+        if assigned:  # `obj = form.save(commit=False); obj.organization = ...`: the tenant, whatever else the code does
+            pattern += rf"|\.{re.escape(field)}(?:_id)?\s*=(?!=)"
+        sets = re.compile(pattern)
         sources = self.index.user_sources(self.summary.module, qualname) + self.method_sources(node, qualname)
         return any(sets.search(src) for src in sources)
 
