@@ -187,7 +187,10 @@ class TextSpans:
         in the file; failing that, the same within `lines` (first, last: the function the node is in). A
         parenthesized expression's span starts inside its parentheses, as libcst's positions do."""
         if getattr(node, "lpar", None):
-            node = node.with_changes(lpar=(), rpar=())
+            try:
+                node = node.with_changes(lpar=(), rpar=())
+            except cst.CSTValidationError:  # `()`: an empty tuple is its parentheses
+                pass
         code = self._code(node)
         if not code:
             return None

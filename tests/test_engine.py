@@ -89,3 +89,13 @@ def test_broken_migration_is_a_notification_and_other_tables_still_count(tmp_pat
     result = engine.run([tmp_path], Config(root=tmp_path))
     assert result.schema.table("b").is_tenant_table
     assert any(path == "supabase/migrations/1.sql" and msg.startswith("line 1: cannot parse") for path, msg in result.notifications)
+
+
+def test_the_span_of_an_empty_tuple_is_its_parentheses():
+    # a parenthesized expression is searched without its parentheses; `()` cannot lose them (libcst refuses)
+    from tenantlint.python_module import PythonModule
+
+    module = PythonModule.parse("forms.py", "x = 1\nexclude = ()\n")
+    node = module.tree.body[1].body[0].value
+    span = module.span_of(node)
+    assert (span.start_line, span.start_col, span.end_line, span.end_col) == (2, 11, 2, 13)

@@ -113,8 +113,8 @@ class _Choices:
             chosen = [(string_value(el.value), el.value) for el in getattr(fields, "elements", ()) if string_value(el.value)]
         elif fields is not None and string_value(fields) == "__all__":
             chosen = [(r.field, fields) for r in model.relations if r.field not in exclude]
-        elif fields is None and (kind == "serializer" or exclude):
-            anchor = values.get("exclude") or model_node  # every field but the excluded ones
+        elif fields is None and (kind == "serializer" or values.get("exclude") is not None):
+            anchor = model_node  # every field of the model but the excluded ones
             chosen = [(r.field, anchor) for r in model.relations if r.field not in exclude]
         else:
             return
