@@ -252,15 +252,7 @@ class HelperCalls:
         that defines that method (single chains; Python's MRO otherwise)."""
         module, _, qual = function_id.partition(":")
         owner = qual.rpartition(".")[0]
-        if not owner:
-            return None
-        for base_file, base in self.index.class_chain(module, owner)[1:]:
-            if name in base.methods:
-                found = self.index.function(f"{base_file.module}:{base.qualname}.{name}")
-                if found is not None:
-                    return Resolved(found[1], found[0], (base_file.module, base.qualname))
-                return None
-        return None
+        return self.index.method(module, owner, name, bases_only=True) if owner else None
 
     def helper_call(self, node: cst.Call, env):
         from tenantlint.adapters.values import _SEQ, DictKeys, QVal, StarArgs

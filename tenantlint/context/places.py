@@ -44,4 +44,3 @@ REQUEST_PARTS = frozenset({
     "GET", "POST", "data", "query_params", "DATA", "QUERY_PARAMS", "FILES", "headers", "META", "COOKIES", "args", "form",
     "json", "values", "cookies", "query", "body", "path_params",
 })
-

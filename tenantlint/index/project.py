@@ -242,8 +242,9 @@ class ProjectIndex:
                 return hop[0].module, hop[1]
         return None
 
-    def method(self, module: str, cls: str, name: str) -> Resolved | None:
-        for s, c in self.class_chain(module, cls):
+    def method(self, module: str, cls: str, name: str, bases_only: bool = False) -> Resolved | None:
+        """`name` of the class or its nearest project base defining it; with `bases_only`, of a base (`super().name`)."""
+        for s, c in self.class_chain(module, cls)[1 if bases_only else 0 :]:
             if name in c.methods:
                 return Resolved(s.functions[f"{c.qualname}.{name}"], s, (module, cls))
         return None
@@ -357,13 +358,25 @@ class ProjectIndex:
                         return self._scopes_off
         return self._scopes_off
 
+    def _holders(self) -> dict:
+        """(module, class) -> [(module, holder class, attribute)] for every `*_class = X` of a project class."""
+        if self._held_classes is None:
+            self._held_classes = defaultdict(list)
+            for s in self.files.values():
+                for qual, c in s.classes.items():
+                    for attr, value in c.attrs:
+                        if attr.endswith("_class") and value[:1].isalpha():
+                            found = self.class_named(s.module, value.strip())
+                            if found is not None:
+                                self._held_classes[found].append((s.module, qual, attr))
+        return self._held_classes
+
     def holder_sources(self, module: str, cls: str) -> list[str]:
         """The method sources of every view that names this class in a `*_class` attribute, bases included: where a
         view checks what the serializer it uses was given (`if obj.status.project != obj.project: raise`)."""
-        self.takes_input(module, cls)  # builds the holders
         out = []
         for m, q in self._family(module, cls):
-            for hm, hq, _ in self._held_classes.get((m, q), ()):
+            for hm, hq, _ in self._holders().get((m, q), ()):
                 for f, c in self.class_chain(hm, hq):
                     out += [fn.source or "" for qn, fn in f.functions.items() if qn.rpartition(".")[0] == c.qualname]
         return out
@@ -380,21 +393,12 @@ class ProjectIndex:
         (`IssueSerializer(data=request.data)`), or a view attribute that names it and takes input (`form_class`,
         `validator_class`, or a `serializer_class` of a view that creates or updates). Only rendered (`X(obj).data`),
         a serializer's relation fields never receive an id."""
-        if self._held_classes is None:
-            self._held_classes = defaultdict(list)  # (module, class) -> [(module, holder class, attribute)]
-            for s in self.files.values():
-                for qual, c in s.classes.items():
-                    for attr, value in c.attrs:
-                        if attr.endswith("_class") and value[:1].isalpha():
-                            found = self.class_named(s.module, value.strip())
-                            if found is not None:
-                                self._held_classes[found].append((s.module, qual, attr))
         for m, q in self._family(module, cls):
             name = q.rsplit(".", 1)[-1]
             for _, fn in self._calls_of_classes().get((m, q), ()):
                 if any(_INPUT_ARGUMENT.search(args) for args in _call_arguments(fn.source or "", rf"\b{re.escape(name)}")):
                     return True
-            for hm, hq, attr in self._held_classes.get((m, q), ()):
+            for hm, hq, attr in self._holders().get((m, q), ()):
                 if attr != "serializer_class":
                     return True
                 chain = self.class_chain(hm, hq)

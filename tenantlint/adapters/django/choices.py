@@ -23,10 +23,12 @@ Not reported, field by field, when the project says otherwise:
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Iterable, Iterator
 
 import libcst as cst
 
+from tenantlint.adapters.django.querysets import tenant_relation_names
 from tenantlint.config import Config
 from tenantlint.python_module import PythonModule, dotted_name, operator_entry, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
@@ -131,7 +133,7 @@ class _Choices:
         if any(_LOOP.search(src) for src in methods):
             return  # a base or the class narrows the choices of its fields itself
         views = self.index.holder_sources(self.summary.module, qualname) if self.index is not None and self.summary is not None else []
-        tenant = "|".join(sorted(map(re.escape, self.tenant_names())))
+        tenant = "|".join(sorted(map(re.escape, self.tenant_names)))
         for field, anchor in chosen:
             if field in declared or field in read_only or any(f'"{field}"' in src or f"'{field}'" in src or f"_{field}(" in src for src in methods):
                 continue
@@ -157,16 +159,10 @@ class _Choices:
             yield QuerySite(SiteKind.REFERENCE, target, Restriction(Scope.UNSCOPED, (), reason), f"{qualname}.Meta.fields", anchor,
                             f"{qualname}.Meta\0{field}", qualname, value_source="request", entry=operator_entry(self.module.path))
 
-    def tenant_names(self) -> set[str]:
-        """The names a row's tenant goes by in this schema: relations straight to a tenant root, tenant columns."""
-        names = set()
-        for info in self.schema.models.values():
-            t = info.tenant
-            if t is not None and info.source == "django":
-                names.update(p[0] for p in t.tenant_paths if len(p) == 1)
-                if t.tenant_column:
-                    names.add(t.tenant_column.removesuffix("_id"))
-        return names
+    @cached_property
+    def tenant_names(self) -> frozenset[str]:
+        """The names a row's tenant goes by in this schema, without `_id` (the check's pattern adds it back)."""
+        return frozenset(n.removesuffix("_id") for n in tenant_relation_names(self.schema, {"django"}))
 
     def target(self, model: ModelInfo, field: str) -> ModelInfo | None:
         """The tenant-owned model a foreign key or many-to-many field of `model` points at."""

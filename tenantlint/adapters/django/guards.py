@@ -7,7 +7,7 @@ import libcst as cst
 from tenantlint.context.entry import RAISING_PERMISSION_CHECKS
 from tenantlint.python_module import dotted_name, names_in
 from tenantlint.adapters.syntax import _body, _code, _is_none, _calls, _exits, _negated_equality
-from tenantlint.adapters.django.lookups import _is_requesting_user
+from tenantlint.adapters.django.lookups import _is_requesting_user, _privileged_test
 
 
 class Guards:
@@ -137,7 +137,7 @@ def _principal_shortcut(stmt, name: str) -> bool:
     if not isinstance(stmt, cst.If) or stmt.orelse is not None or not _exits(_body(stmt.body)):
         return False
     test = stmt.test
-    if isinstance(test, cst.Attribute) and _is_requesting_user(test.value) and test.attr.value in ("is_superuser", "is_staff"):
+    if isinstance(test, cst.Attribute) and _privileged_test(test):
         return True
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is)):
         sides = (test.left, test.comparisons[0].comparator)

@@ -304,6 +304,16 @@ def _principal_of(lookups, node: cst.BaseExpression) -> bool:
     return rep is not base and _is_requesting_user(rep)
 
 
+def _privileged_test(test: cst.BaseExpression) -> bool:
+    """`request.user.is_superuser`, `request.user.is_authenticated and request.user.is_staff`: a test that holds only
+    for an install-wide administrator (not for a tenant's own admins)."""
+    if isinstance(test, cst.Attribute):
+        return test.attr.value in ("is_superuser", "is_staff") and _is_requesting_user(test.value)
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _privileged_test(test.left) or _privileged_test(test.right)
+    return False
+
+
 def _is_requesting_user(node: cst.BaseExpression) -> bool:
     """`request.user`, `self.request.user.id`: the authenticated principal, narrower than a tenant."""
     text = dotted_name(node) or ""

@@ -353,14 +353,7 @@ class Querysets:
         """The names that say whose a row is, across this schema: tenant columns (`space_id`) and relations
         straight to the tenant (`space`)."""
         if self._tenant_relations is None:
-            names = {c.lower() for c in self.config.tenant_columns}
-            for info in self.schema.models.values():
-                t = info.tenant
-                if t is not None and info.source in self.SOURCES:
-                    names.update(p[0] for p in t.tenant_paths if len(p) == 1)
-                    if t.tenant_column:
-                        names.add(t.tenant_column)
-            self._tenant_relations = tuple(sorted(names))
+            self._tenant_relations = tenant_relation_names(self.schema, self.SOURCES, self.config.tenant_columns)
         return self._tenant_relations
 
     def tenant_key_names(self) -> frozenset[str]:
@@ -545,3 +538,16 @@ class Querysets:
     def _visit_args(self, node: cst.Call, env: Env) -> None:
         for a in node.args:
             self.expr(a.value, env)
+
+
+def tenant_relation_names(schema, sources, tenant_columns=()) -> tuple[str, ...]:
+    """The names that say whose a row is, across a schema's models of `sources`: tenant columns (`space_id`, and the
+    configured ones) and relations straight to the tenant (`space`)."""
+    names = {c.lower() for c in tenant_columns}
+    for info in schema.models.values():
+        t = info.tenant
+        if t is not None and info.source in sources:
+            names.update(p[0] for p in t.tenant_paths if len(p) == 1)
+            if t.tenant_column:
+                names.add(t.tenant_column)
+    return tuple(sorted(names))

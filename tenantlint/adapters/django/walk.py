@@ -14,7 +14,7 @@ from tenantlint.index.project import ProjectIndex
 from tenantlint.python_module import PythonModule, dotted_name, operator_entry, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
 from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
-from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr
+from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
 from tenantlint.context.entry import ADMIN_ONLY, staff_class, staff_decorator
 
@@ -537,13 +537,3 @@ def _open_function_view(node: cst.FunctionDef) -> bool:
         if name.endswith("_required") or name in ("user_passes_test", "api_view", "permission_classes", "authentication_classes"):
             return False
     return True
-
-
-def _privileged_test(test: cst.BaseExpression) -> bool:
-    """`request.user.is_superuser`, `request.user.is_authenticated and request.user.is_staff`: a test that holds only
-    for an install-wide administrator (not for a tenant's own admins)."""
-    if isinstance(test, cst.Attribute):
-        return test.attr.value in ("is_superuser", "is_staff") and _is_requesting_user(test.value)
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-        return _privileged_test(test.left) or _privileged_test(test.right)
-    return False
