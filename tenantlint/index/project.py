@@ -371,15 +371,15 @@ class ProjectIndex:
                                 self._held_classes[found].append((s.module, qual, attr))
         return self._held_classes
 
+    def method_sources(self, module: str, cls: str, bases_only: bool = False) -> list[str]:
+        """The source of every method of the class and of its project bases (of the bases alone with `bases_only`)."""
+        return [fn.source or "" for f, c in self.class_chain(module, cls)[1 if bases_only else 0 :]
+                for qn, fn in f.functions.items() if qn.rpartition(".")[0] == c.qualname]
+
     def holder_sources(self, module: str, cls: str) -> list[str]:
         """The method sources of every view that names this class in a `*_class` attribute, bases included: where a
         view checks what the serializer it uses was given (`if obj.status.project != obj.project: raise`)."""
-        out = []
-        for m, q in self._family(module, cls):
-            for hm, hq, _ in self._holders().get((m, q), ()):
-                for f, c in self.class_chain(hm, hq):
-                    out += [fn.source or "" for qn, fn in f.functions.items() if qn.rpartition(".")[0] == c.qualname]
-        return out
+        return [src for m, q in self._family(module, cls) for hm, hq, _ in self._holders().get((m, q), ()) for src in self.method_sources(hm, hq)]
 
     def user_sources(self, module: str, cls: str) -> list[str]:
         """holder_sources() and the source of every function that builds the class or a subclass by name."""
@@ -401,11 +401,9 @@ class ProjectIndex:
             for hm, hq, attr in self._holders().get((m, q), ()):
                 if attr != "serializer_class":
                     return True
-                chain = self.class_chain(hm, hq)
-                if any(_WRITING_VIEW.search(b) for _, c in chain for b in c.bases):
+                if any(_WRITING_VIEW.search(b) for _, c in self.class_chain(hm, hq) for b in c.bases):
                     return True
-                sources = [fn.source or "" for f, c in chain for qn, fn in f.functions.items() if qn.rpartition(".")[0] == c.qualname]
-                if any(_INPUT_ARGUMENT.search(args) for src in sources for args in _call_arguments(src, _VIEW_SERIALIZER)):
+                if any(_INPUT_ARGUMENT.search(args) for src in self.method_sources(hm, hq) for args in _call_arguments(src, _VIEW_SERIALIZER)):
                     return True  # `self.get_serializer(data=request.data)`, `self.serializer_class(data=...)`
         return False
 

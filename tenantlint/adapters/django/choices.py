@@ -196,8 +196,7 @@ class _Choices:
         """The source of every method of the class and of its project bases."""
         out = [self.module.tree.code_for_node(s) for s in _body(node) if isinstance(s, cst.FunctionDef)]
         if self.index is not None and self.summary is not None:
-            for file, cls in self.index.class_chain(self.summary.module, qualname)[1:]:
-                out += [fn.source or "" for q, fn in file.functions.items() if q.rpartition(".")[0] == cls.qualname]
+            out += self.index.method_sources(self.summary.module, qualname, bases_only=True)
         return out
 
 
