@@ -107,6 +107,7 @@ class ProjectIndex:
     _held_classes: dict | None = None  # (module, class) -> [(module, holder class, attribute)]: `form_class = X`
     _trees: dict = field(default_factory=dict)  # (file, function) -> (dedented source, ast) for constructor_bindings()
     _constructed: dict = field(default_factory=dict)  # (module, class) -> constructor_bindings() answer
+    memo: dict = field(default_factory=dict)  # answers of passes that read the index (context.permissions), per run
 
     @classmethod
     def build(cls, summaries: list[FileSummary]) -> "ProjectIndex":
@@ -357,6 +358,19 @@ class ProjectIndex:
                         self._scopes_off = f"{s.rel}:{fn.line} ({fn.qualname})"
                         return self._scopes_off
         return self._scopes_off
+
+    def permission_digest(self) -> str:
+        """The project's permission classes as far as context.permissions reads them (bases, `has_permission`), and
+        the settings' default ones: once per run."""
+        if "permission_digest" not in self.memo:
+            h = hashlib.sha256(repr(self.setting_entry("REST_FRAMEWORK", "DEFAULT_PERMISSION_CLASSES")).encode())
+            for s in sorted(self.files.values(), key=lambda f: f.rel):
+                for qual, c in s.classes.items():
+                    fn = s.functions.get(f"{qual}.has_permission")
+                    if fn is not None or "has_object_permission" in c.methods or any(b.endswith("Permission") for b in c.bases):
+                        h.update(repr((s.rel, qual, c.bases, fn.source if fn is not None else None)).encode("utf-8", "surrogatepass"))
+            self.memo["permission_digest"] = h.hexdigest()
+        return self.memo["permission_digest"]
 
     def _holders(self) -> dict:
         """(module, class) -> [(module, holder class, attribute)] for every `*_class = X` of a project class."""
@@ -623,6 +637,8 @@ class ProjectIndex:
                 h.update(f"input {qual}\n".encode())
                 h.update("\0".join(self.user_sources(s.module, qual)).encode("utf-8", "surrogatepass"))
         h.update(f"scopes off {self.scopes_off_middleware()}\n".encode("utf-8", "surrogatepass"))
+        if self.scopes_off_middleware():  # whether a view lets requests in without a login (context.permissions)
+            h.update(self.permission_digest().encode())
         for qual, c in sorted(s.classes.items()):  # inherited methods and attributes come from the bases' files
             for base_file, base in self.class_chain(s.module, qual)[1:]:
                 h.update(repr((base_file.rel, base)).encode("utf-8", "surrogatepass"))

@@ -22,6 +22,8 @@ class ClassBasedViews:
         self.class_stack.append(info)
         try:
             env = Env()
+            if info.get("scopes_off"):
+                env["__scopes_disabled__"] = info["scopes_off"]
             body = _body(node.body)
             methods = {s.name.value for s in body if isinstance(s, cst.FunctionDef)}
             for stmt in body:
@@ -29,6 +31,8 @@ class ClassBasedViews:
                     a = stmt.body[0]
                     if len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name) and a.targets[0].target.value == "queryset":
                         value = self.expr(a.value, env, assign=True, function=node.name.value)
+                        if value is None and isinstance(a.value, cst.Attribute) and self.model_named(a.value.value) is not None:
+                            value = self.view_manager(a.value, env)  # `queryset = Recipe.objects`: DRF calls .all() on it
                         if isinstance(value, QVal):
                             info["queryset"] = value
                             inherited = self.walk_base_method(node, "get_queryset") if "get_queryset" not in methods else None
@@ -67,6 +71,15 @@ class ClassBasedViews:
             self.judge_constructor_models(node, self.class_qualname())
         finally:
             self.class_stack.pop()
+
+    def view_manager(self, node: cst.Attribute, env: Env) -> QVal | None:
+        mark = len(self.origins)
+        value = self._manager_or_query(node, env)
+        for origin, _ in self.origins[mark:]:
+            if origin.anchor is None:
+                origin.anchor = node
+                origin.api = f"{origin.api} (the view's queryset)"  # named as written, not after a method applied later
+        return value
 
     def apply_filter_backends(self, origins: list[Origin]) -> None:
         """The view's queryset and get_queryset() reads pass through its filter backends (DRF's filter_queryset)."""

@@ -17,6 +17,7 @@ from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
 from tenantlint.context.entry import ADMIN_ONLY, staff_class, staff_decorator
+from tenantlint.context.permissions import view_admission
 
 
 class Walker(HelperCalls):
@@ -386,6 +387,12 @@ class Walker(HelperCalls):
             middleware = self.index.scopes_off_middleware()
             if middleware:  # the anonymous requests this view serves run with django-scopes off
                 env["__scopes_disabled__"] = f"django-scopes may be off here: the view requires no login, and the middleware at {middleware} hands some requests on inside scopes_disabled()"
+        elif not self.class_stack and not self.frame.inline and self.index is not None and _is_api_view(node) and self.index.scopes_off_middleware():
+            admits = view_admission(self.index, self.module_id, None, _permission_decorator(node))
+            if admits:
+                env["__scopes_disabled__"] = _admitted_off(admits, self.index.scopes_off_middleware())
+        elif len(self.class_stack) == 1 and not self.frame.inline and self.class_stack[0].get("scopes_off"):
+            env["__scopes_disabled__"] = self.class_stack[0]["scopes_off"]
         saved_models, self.local_models = self.local_models, {}
         saved_kinds, self.param_kinds = self.param_kinds, _param_kinds(node)
         saved_defaults, self.required_params = self.required_params, _required_params(node)
@@ -438,6 +445,11 @@ class Walker(HelperCalls):
         """What the walk keeps of a class while in its body; a class only install-wide staff reach (Django admin,
         DRF IsAdminUser) makes its own statements admin-only too."""
         info = {"name": node.name.value, "queryset": None, "node": node, "staff": staff_class(node, self.module.imports.qualify)}
+        if not self.class_stack and not self.frame.inline and self.DRF_VIEWS and self.index is not None and self.index.scopes_off_middleware():
+            if _drf_view_class(self.index, self.module_id, node.name.value):
+                admits = view_admission(self.index, self.module_id, node.name.value)
+                if admits:  # the view's anonymous requests run with django-scopes off: its scoped managers filter nothing
+                    info["scopes_off"] = _admitted_off(admits, self.index.scopes_off_middleware())
         if info["staff"] and not self.entry:
             self.function_entries[node.name.value] = ADMIN_ONLY  # the class's own `queryset = ...`
         return info
@@ -524,6 +536,35 @@ def _optional_filter(body_env: Env, skipped: Env, subject: str) -> Env:
             states.append(st)
         out[key] = QVal(tuple(states))
     return out
+
+
+def _is_api_view(node: cst.FunctionDef) -> bool:
+    """A REST framework function view: `@api_view([...])`."""
+    return any((dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").rsplit(".", 1)[-1] == "api_view" for d in node.decorators)
+
+
+def _permission_decorator(node: cst.FunctionDef) -> str | None:
+    """The source of `@permission_classes(<this>)` on a function view, or None."""
+    for d in node.decorators:
+        call = d.decorator
+        if isinstance(call, cst.Call) and (dotted_name(call.func) or "").rsplit(".", 1)[-1] == "permission_classes" and call.args:
+            return cst.Module(body=[]).code_for_node(call.args[0].value)
+    return None
+
+
+def _drf_view_class(index: ProjectIndex, module: str, cls: str) -> bool:
+    """A REST framework view: its class chain sets `permission_classes` or derives from one of the framework's views."""
+    if index.class_attr(module, cls, "permission_classes") is not None:
+        return True
+    for _, c in index.class_chain(module, cls):
+        for base in c.bases:
+            if base.startswith("rest_framework.") and "View" in base.rsplit(".", 1)[-1]:
+                return True
+    return False
+
+
+def _admitted_off(admits: str, middleware: str) -> str:
+    return f"django-scopes may be off here: the view lets requests in without a login ({admits}), and the middleware at {middleware} hands some requests on inside scopes_disabled()"
 
 
 def _open_function_view(node: cst.FunctionDef) -> bool:
