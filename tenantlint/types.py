@@ -72,6 +72,7 @@ class ModelFacts:
     derived: tuple[str, ...] = ()  # fields the model's own code fills in when a row is saved (`self.workspace = ...` in save())
     scoped_managers: tuple[str, ...] = ()  # managers that filter by the tenant themselves (django-scopes ScopedManager)
     plain_managers: tuple[str, ...] = ()  # other managers the class assigns: they replace inherited scoped ones
+    generic_keys: tuple[str, ...] = ()  # "content_type:object_id" of each GenericForeignKey the class declares
     declares_fields: bool = False  # the body declares the framework's fields (`models.ForeignKey(...)`): a model whatever its bases
     owner_via: tuple[str, ...] = ()  # relations that carry the tenant even when nullable (an association_proxy of the tenant column)
     through_of: str | None = None  # the table Django creates for a many-to-many field of this model
@@ -109,6 +110,7 @@ class ModelInfo:
     opaque: bool = False  # a target whose tables cannot be seen (a stored procedure called by RPC)
     derived: tuple[str, ...] = ()  # fields filled in by the model's own save(), inherited from bases
     scoped_managers: tuple[str, ...] = ()  # managers that add the tenant filter themselves, inherited from bases
+    generic_keys: tuple[str, ...] = ()  # "content_type:object_id": the two fields of a GenericForeignKey, inherited too
 
     @property
     def is_tenant_table(self) -> bool:

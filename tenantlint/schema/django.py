@@ -127,6 +127,7 @@ class DjangoSchemaSource:
         derived: set[str] = set()
         scoped: list[str] = []
         plain: list[str] = []
+        generic: list[str] = []
         m2m: list[tuple[str, str]] = []
         declares_fields = False
         for stmt in body:
@@ -153,6 +154,13 @@ class DjangoSchemaSource:
                     plain.append(target)  # replaces a scoped manager of the same name inherited from a base
                     continue
                 cls = _field_class(value)
+                if cls == "GenericForeignKey":
+                    names = [_string(a.value) for a in value.args if a.keyword is None][:2]
+                    ct_kw, fk_kw = _kwarg(value, "ct_field"), _kwarg(value, "fk_field")
+                    ct = (_string(ct_kw) if ct_kw is not None else None) or (names[0] if names else None) or "content_type"
+                    fk = (_string(fk_kw) if fk_kw is not None else None) or (names[1] if len(names) > 1 else None) or "object_id"
+                    generic.append(f"{ct}:{fk}")
+                    continue
                 if cls is None or not (cls.endswith("Field") or cls in _RELATION_FIELDS or cls.endswith("Key")) or cls in _NOT_COLUMNS:
                     continue
                 if (module.imports.qualify(value.func) or "").startswith("django.db.models."):
@@ -218,6 +226,7 @@ class DjangoSchemaSource:
             derived=tuple(sorted(derived)),
             scoped_managers=tuple(scoped),
             plain_managers=tuple(plain),
+            generic_keys=tuple(generic),
             declares_fields=declares_fields,
         )
 

@@ -289,6 +289,7 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
             is_shared=name.lower() in shared or table.lower() in shared,
             derived=tuple(sorted(derived_of(f))),
             scoped_managers=tuple(sorted(derived_of(f, attr="scoped_managers"))),
+            generic_keys=tuple(sorted(derived_of(f, attr="generic_keys"))),
         )
         models[name] = info
         for r in resolved_rels[name]:

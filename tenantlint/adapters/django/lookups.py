@@ -45,6 +45,7 @@ class Lookups:
             model = base.states[0].origin.model
         term = Term(N)
         first = True
+        keys = {a.keyword.value.split("__")[0] for a in args if a.keyword is not None}
         for a in args:
             if a.star == "**":
                 v = self.value(a.value, env)
@@ -72,6 +73,8 @@ class Lookups:
                 sub = self.expr(a.value, env)
                 value = self.held_keys(a.value, env)
                 t = self.rows_keys_term(a.keyword.value, value, env) or self.row_key_term(value, self.kw_term(model, a.keyword.value, value), env)
+                if t.status != S and model.generic_keys:
+                    t = self.generic_key_term(model, a.keyword.value, value, keys) or t
                 if t.status == N and isinstance(sub, QVal) and sub.states and all(s.term.status == S for s in sub.states):
                     # id__in=<a tenant-scoped subquery>: the rows are linked to that tenant's rows
                     t = Term(S, (f"{a.keyword.value}=<scoped subquery>",), "values from a tenant-scoped subquery", null_only=True)
@@ -83,6 +86,16 @@ class Lookups:
             term = t if first else t_and(term, t)
             first = False
         return term
+
+    def generic_key_term(self, model: ModelInfo, key: str, value: cst.BaseExpression, keys: set[str]) -> Term | None:
+        """`Watched.objects.filter(content_type=ct, object_id=obj.id)`: the rows a GenericForeignKey attaches to an object
+        in hand belong to its tenant. The content type must be filtered too: an id alone matches rows of every model."""
+        value = self.subst_node(value)
+        for pair in model.generic_keys:
+            ct, _, fk = pair.partition(":")
+            if key in (fk, f"{fk}__exact") and (ct in keys or f"{ct}_id" in keys) and _is_loaded_object_id(value):
+                return Term(S, (f"{key}={_short(self.module, value)}",), "rows a generic relation attaches to an object in hand", null_only=True)
+        return None
 
     @staticmethod
     def held_keys(node: cst.BaseExpression, env: Env) -> cst.BaseExpression:
