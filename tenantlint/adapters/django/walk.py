@@ -331,6 +331,10 @@ class Walker(HelperCalls):
             obj = target.value
             if isinstance(obj, cst.Name) and isinstance(env.get(obj.value), NewObject):
                 env[obj.value].keys.add(target.attr.value)
+            if isinstance(value, QVal) and "__drf_base__" in env and target.attr.value == "queryset" and isinstance(obj, cst.Name) and obj.value == "self":
+                # `self.queryset = self.queryset.filter(...)` in get_queryset(): refined, and judged where it is returned
+                env["__drf_base__"] = value
+                return
             self.observe_value(value)
         elif isinstance(target, cst.Subscript):
             base = target.value
