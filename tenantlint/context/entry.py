@@ -8,6 +8,10 @@ Queries there reach every tenant on purpose, like a management command's; they a
 - its class is a Django admin class (`admin.ModelAdmin`, inlines, `AdminSite`), or a DRF view whose
   `permission_classes` are `IsAdminUser` alone.
 A tenant's own administrators (`is_realm_admin`, `is_owner`, a role) are no such staff: their views stay requests.
+
+Code only a scheduler runs is the same kind of entry ("(in an unattended scheduled task)"): a task a Celery beat
+schedule names, a function decorated as a periodic task, and a function whose every call in the project comes from
+such code (`ProjectIndex.scheduled_only`). A task that requests queue with arguments (`task.delay(org_id)`) is not one.
 """
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ import libcst as cst
 from tenantlint.python_module import dotted_name
 
 ADMIN_ONLY = "admin-only view"
+# code only a scheduler runs (a Celery beat task, a periodic task, and what only they call): across tenants on purpose
+SCHEDULED = "unattended scheduled task"
 # `if not request.user.is_staff:` / `if not user.is_superuser:` followed by leaving, in a decorator's text
 _STAFF_TEST = re.compile(r"\bif\s+not\s+[\w.]*\b(?:is_staff|is_superuser)\s*:")
 _STAFF_DECORATORS = {"staff_member_required", "superuser_required"}

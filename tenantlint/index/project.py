@@ -359,6 +359,51 @@ class ProjectIndex:
                         return self._scopes_off
         return self._scopes_off
 
+    def scheduled_tasks(self) -> frozenset[str]:
+        """Ids of the functions a scheduler runs on its own: the tasks a Celery beat schedule names, and functions
+        decorated as periodic tasks (Celery's `periodic_task`, Huey's `periodic_task` / `db_periodic_task`)."""
+        if "scheduled" not in self.memo:
+            ids = set()
+            for s in self.files.values():
+                for name in s.scheduled:
+                    split = self.split_qualified(name)
+                    if split is not None and ".".join(split[1]) in split[0].functions:
+                        ids.add(f"{split[0].module}:{'.'.join(split[1])}")
+                for fn in s.functions.values():
+                    if any(d.rsplit(".", 1)[-1] in ("periodic_task", "db_periodic_task") for d in fn.decorators):
+                        ids.add(f"{s.module}:{fn.qualname}")
+            self.memo["scheduled"] = frozenset(ids)
+        return self.memo["scheduled"]
+
+    def scheduled_only(self, function_id: str, depth: int = 0) -> bool:
+        """Whether only the scheduler runs this function: it is a scheduled task, or every call of its name in the
+        project resolves to it from a function that only the scheduler runs. A call the index cannot resolve keeps
+        the function a request's, as does a function nobody calls."""
+        tasks = self.scheduled_tasks()
+        if not tasks or depth > INLINE_DEPTH + 2:
+            return False
+        if function_id in tasks:
+            return True
+        callers = {(rel, q) for rel, q, _ in self._callers.get(function_id, ())}
+        if not callers:
+            return False
+        name = function_id.rpartition(":")[2].rpartition(".")[2]
+        if self._name_calls().get(name, 0) > len(callers):
+            return False  # called by that name somewhere the index did not resolve to this function
+        return all(f"{self.by_rel[rel].module}:{q}" != function_id and self.scheduled_only(f"{self.by_rel[rel].module}:{q}", depth + 1)
+                   for rel, q in callers)
+
+    def _name_calls(self) -> dict[str, int]:
+        """How many functions of the project call each name."""
+        if "name_calls" not in self.memo:
+            counts: dict[str, int] = defaultdict(int)
+            for s in self.files.values():
+                for fn in s.functions.values():
+                    for n in fn.called:
+                        counts[n] += 1
+            self.memo["name_calls"] = counts
+        return self.memo["name_calls"]
+
     def permission_digest(self) -> str:
         """The project's permission classes as far as context.permissions reads them (bases, `has_permission`), and
         the settings' default ones: once per run."""
@@ -637,6 +682,9 @@ class ProjectIndex:
                 h.update(f"input {qual}\n".encode())
                 h.update("\0".join(self.user_sources(s.module, qual)).encode("utf-8", "surrogatepass"))
         h.update(f"scopes off {self.scopes_off_middleware()}\n".encode("utf-8", "surrogatepass"))
+        for qual in sorted(s.functions):  # whether only the scheduler runs its functions
+            if self.scheduled_only(f"{s.module}:{qual}"):
+                h.update(f"scheduled {qual}\n".encode())
         if self.scopes_off_middleware():  # whether a view lets requests in without a login (context.permissions)
             h.update(self.permission_digest().encode())
         for qual, c in sorted(s.classes.items()):  # inherited methods and attributes come from the bases' files

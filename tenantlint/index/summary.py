@@ -56,6 +56,12 @@ class ClassSummary:
     methods: tuple[str, ...]
 
 
+# a Celery beat schedule: `beat_schedule = {"name": {"task": "app.tasks.purge", "schedule": ...}}` (also the settings'
+# CELERY_BEAT_SCHEDULE / CELERYBEAT_SCHEDULE, and `app.conf.beat_schedule[...] = {...}`)
+_BEAT = re.compile(r"beat_schedule|BEAT_SCHEDULE", re.IGNORECASE)
+_BEAT_TASK = re.compile(r"[\"']task[\"']\s*:\s*[\"']([\w.]+)[\"']")
+
+
 @dataclass(frozen=True, slots=True)
 class FileSummary:
     rel: str
@@ -66,6 +72,7 @@ class FileSummary:
     constants: tuple[tuple[str, str], ...] = ()  # (name, source) of module-level `NAME = value`
     parse_error: bool = False
     constant_spans: tuple[tuple[str, int, int, int, int], ...] = ()  # (name, line, col, end line, end col) of each value, 1-based
+    scheduled: tuple[str, ...] = ()  # dotted task names a Celery beat schedule in this file runs ("app.tasks.purge")
 
     def lines_of(self, qualname: str) -> tuple[int, int] | None:
         """(first line, last line) of a function of this file, decorators included; None for any other name."""
@@ -321,7 +328,8 @@ def summarize(rel: str, text: str) -> FileSummary:
                 constants.append((stmt.targets[0].id, seg))
                 v = stmt.value
                 constant_spans.append((stmt.targets[0].id, v.lineno, _column(lines, v.lineno, v.col_offset), v.end_lineno or v.lineno, _column(lines, v.end_lineno or v.lineno, v.end_col_offset or 0)))
-    return FileSummary(rel, module, imports, functions, classes, tuple(constants), constant_spans=tuple(constant_spans))
+    scheduled = tuple(dict.fromkeys(_BEAT_TASK.findall(text))) if _BEAT.search(text) else ()
+    return FileSummary(rel, module, imports, functions, classes, tuple(constants), constant_spans=tuple(constant_spans), scheduled=scheduled)
 
 
 def _column(lines: list[str], line: int, byte_offset: int) -> int:

@@ -16,7 +16,7 @@ from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, S
 from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
-from tenantlint.context.entry import ADMIN_ONLY, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_ONLY, SCHEDULED, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
 
@@ -408,6 +408,8 @@ class Walker(HelperCalls):
             cls is not None and cls.get("staff") or any(staff_decorator(d, self.module_id, self.index) for d in node.decorators)
         ):
             self.function_entries[name] = ADMIN_ONLY  # install-wide staff run it, across tenants on purpose
+        elif not self.entry and not self.frame.inline and self.index is not None and self.index.scheduled_only(f"{self.module_id}:{name}"):
+            self.function_entries[name] = SCHEDULED  # a scheduler runs it, over every tenant on purpose
         if cls is not None and cls.get("queryset") is not None and node.name.value in ("get_queryset", "get_object"):
             env["__drf_base__"] = cls["queryset"]
         saved = self.class_stack
