@@ -149,3 +149,75 @@ def status(session, document_id):
     index = _index({"app/helpers.py": helpers, "app/models.py": MODELS})
     assert index.model_param_functions == {"app.helpers:ids_for", "app.helpers:by_pk"}
     assert "app.helpers:status" in index.query_functions
+
+
+TYPED_REPOS = '''
+from functools import cached_property
+from typing import Optional
+
+class Recipes:
+    def by_slug(self, group_id, slug):
+        ...
+
+class Repos:
+    @cached_property
+    def recipes(self) -> "Recipes":
+        return Recipes()
+
+    @property
+    def maybe(self) -> Optional[Recipes]:
+        return None
+
+    def plain(self) -> Recipes:
+        return Recipes()
+
+def get_repos(session):
+    if session is None:
+        return Repos()
+    return Repos()
+
+def either(flag):
+    if flag:
+        return Repos()
+    return Recipes()
+'''
+TYPED_ROUTES = '''
+from app.repos import Recipes, Repos, either, get_repos
+
+def built(session, slug):
+    db = get_repos(session)
+    return db.recipes.by_slug(1, slug)
+
+def annotated(repos: Repos, slug):
+    return repos.maybe.by_slug(1, slug)
+
+def twice(session, slug):
+    db = get_repos(session)
+    db = object()
+    return db.recipes.by_slug(1, slug)
+
+def unknown(flag, slug):
+    db = either(flag)
+    return db.recipes.by_slug(1, slug)
+
+def method_not_property(session, slug):
+    db = get_repos(session)
+    return db.plain.by_slug(1, slug)
+'''
+
+
+def test_calls_on_locals_resolve_through_returned_classes_and_properties():
+    index = ProjectIndex.build([summarize("app/repos.py", TYPED_REPOS), summarize("app/routes.py", TYPED_ROUTES)])
+    repos = index.files["app.repos"]
+    assert repos.functions["get_repos"].returns == "Repos"  # every return builds it
+    assert repos.functions["either"].returns is None  # two classes: no one type
+    assert repos.functions["Repos.recipes"].returns == '"Recipes"'
+    assert index.local_type("app.routes", "built", "db") == ("app.repos", "Repos")
+    assert index.local_type("app.routes", "annotated", "repos") == ("app.repos", "Repos")
+    assert index.attribute_type(("app.repos", "Repos"), "maybe") == ("app.repos", "Recipes")  # Optional[...] unwrapped
+    assert index.resolve_typed_call("app.routes", "built", "db.recipes.by_slug").id == "app.repos:Recipes.by_slug"
+    assert index.resolve_typed_call("app.routes", "annotated", "repos.maybe.by_slug").id == "app.repos:Recipes.by_slug"
+    # assigned twice, built by a function returning either of two classes, or a plain method: not resolved
+    assert index.resolve_typed_call("app.routes", "twice", "db.recipes.by_slug") is None
+    assert index.resolve_typed_call("app.routes", "unknown", "db.recipes.by_slug") is None
+    assert index.resolve_typed_call("app.routes", "method_not_property", "db.plain.by_slug") is None

@@ -56,7 +56,7 @@ _SET_CONFIG = re.compile(r"set_config\s*\(\s*'([^']*)'\s*,\s*[^,]+?,\s*([^)\s]+)
 # (SQL keywords in capitals: "set role" and "set foo.bar" are common English and Python in comments)
 _SETTINGS_OR_BYPASS = re.compile(r"(?i:row_security|set_config|search_path|service_role|scopes_disabled)|\bSET\s+(?:LOCAL\s+|SESSION\s+)?(?:ROLE\b|[a-z_]+\.[a-z_]+\s*(?:=|TO\b))")
 _WANTS = re.compile(
-    r"request\.|Header\(|Query\(|Cookie\(|Body\(|Form\(|\bor\s+[\"'\dA-Z]|getattr\(|\.get\(\s*[\"'][^\"']*[\"']\s*,|\bif\b.+\belse\s+[\"'\d]"
+    r"@\w+\.(?:get|post|put|patch|delete|route|api_route)\(|request\.|Header\(|Query\(|Cookie\(|Body\(|Form\(|\bor\s+[\"'\dA-Z]|getattr\(|\.get\(\s*[\"'][^\"']*[\"']\s*,|\bif\b.+\belse\s+[\"'\d]"
     r"|row_security|set_config|search_path|service_role|scopes_disabled|SET\s+(?:LOCAL\s+|SESSION\s+)?(?:ROLE\b|[a-z_]+\.[a-z_])"
     r"|validated_data|cleaned_data",
     re.IGNORECASE,
@@ -200,7 +200,9 @@ class _Analysis:
         route = any(is_route(d) for d in fs.decorators)
         if not (fs.hints or route or "scopes_disabled" in fs.decorators):
             return False
-        if self.interesting.isdisjoint(fs.called) and not self.index.calls_query_function(f"{self.summary.module}:{qualname}"):
+        if self.interesting.isdisjoint(fs.called) and not self.index.calls_query_function(f"{self.summary.module}:{qualname}") and not any(
+                r is not None and r.id in self.index.query_functions
+                for r in (self.index.resolve_typed_call(self.summary.module, qualname, c) for c in fs.calls if "." in c)):
             return False
         # its text names a tenant column or relation, writes a `<relation>_id`, or binds or bypasses a context
         text = "".join(self.lines[fs.first_line - 1 : fs.end_line])
@@ -306,8 +308,10 @@ class _Analysis:
         if sql is not None and last in ("execute", "executemany", "exec_driver_sql", "raw", "fetch", "fetchrow", "fetchval", "mogrify"):
             self.sql_text(call, sql, env)
             return
-        if name and self.index is not None:
-            self.root_to_helper(call, name, env)
+        if self.index is not None:
+            if name:
+                self.root_to_helper(call, name, env)
+            self.value_to_helper(call, name, env)
         if last in _WRITES or last in self.models:
             self.references(call, name, last, env)
         if last in _QUERY_METHODS or last in self.models or (name in self.models):
@@ -338,6 +342,47 @@ class _Analysis:
             return
         for value in picked:
             self.value_use(call, value, env, f"it is handed to {name}(), a project function that runs queries")
+
+    def resolve(self, name: str, call: cst.Call | None = None):
+        """The project function a call runs: by its name, through the class of the local it is called on, or a method
+        of an object built in place (`Repository(session).get_by_slug(...)`)."""
+        if self.summary is None:
+            return None
+        func = call.func if call is not None else None
+        if not name and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+            cls = self.index.class_named(self.summary.module, dotted_name(func.value.func) or "")
+            r = self.index.method(cls[0], cls[1], func.attr.value) if cls is not None else None
+            return r
+        if not name:
+            return None
+        owner = self.function.rpartition(".")[0]
+        resolved = self.index.resolve_call(self.summary.module, owner if owner in self.summary.classes else None, name)
+        if resolved is None and "." in name:
+            resolved = self.index.resolve_typed_call(self.summary.module, self.function, name)
+        return resolved
+
+    def value_to_helper(self, call: cst.Call, name: str, env: dict) -> None:
+        """`repo.get_by_slug(group_id, slug)` where `group_id` is a path parameter and the method filters its rows by
+        that parameter (`Recipe.group_id == group_id`): the caller's request value is the tenant of the helper's
+        query (TL105, as a filter by it in place would be)."""
+        candidates = [a for a in call.args if a.star == "" and (v := self.classify(a.value, env)) is not None and not v.root]  # roots: root_to_helper
+        if not candidates or any(_is_principal(a.value) for a in call.args):
+            return
+        resolved = self.resolve(name, call)
+        if resolved is None or resolved.id not in self.index.query_functions or not resolved.function.source:
+            return
+        fn = resolved.function
+        params = list(fn.params)
+        if fn.kind in ("method", "classmethod") and isinstance(call.func, cst.Attribute):
+            params = params[1:]  # bound: `self` / `cls` is the object called on
+        used = _tenant_parameters(fn.source, params + list(fn.kwonly), self.keys)
+        position = 0
+        for a in call.args:
+            param = a.keyword.value if a.keyword is not None else (params[position] if position < len(params) else None)
+            if a.keyword is None:
+                position += 1
+            if a in candidates and param in used:
+                self.value_use(call, a.value, env, f"it is handed to {resolved.function.qualname}(), which filters by it as {used[param]}")
 
     def comparison(self, node: cst.Comparison, call: cst.CSTNode, env: dict) -> None:
         """`Model.org_id == value` inside a query call: reported on that call."""
@@ -572,6 +617,21 @@ def _executed_code(tree: cst.Module, body: cst.CSTNode) -> str:
 def _is_scopes_disabled(node: cst.BaseExpression) -> bool:
     target = node.func if isinstance(node, cst.Call) else node
     return (dotted_name(target) or "").rsplit(".", 1)[-1] == "scopes_disabled"
+
+
+def _tenant_parameters(source: str, params: list[str], keys: set[str]) -> dict[str, str]:
+    """{parameter: tenant key} for the parameters a function's text compares with a tenant key or passes as one
+    (`Recipe.group_id == group_id`, `filter(group_id=group_id)`, `group_id == Recipe.group_id`)."""
+    out: dict[str, str] = {}
+    if not keys:
+        return out
+    key = "|".join(sorted(map(re.escape, keys)))
+    for p in params:
+        q = re.escape(p)
+        m = re.search(rf"(?<![\w])(?:\w+\.)?({key})\s*(?:==|=(?!=))\s*{q}\b|\b{q}\s*==\s*\w+\.({key})\b", source, re.IGNORECASE)
+        if m:
+            out[p] = m.group(1) or m.group(2)
+    return out
 
 
 def _tenant_keys(schema: Schema, tenant_columns) -> set[str]:

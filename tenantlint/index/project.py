@@ -518,6 +518,69 @@ class ProjectIndex:
                 return self.method(target.module, owner, meth)
         return None
 
+    def returned_class(self, module: str, fn: FunctionSummary) -> tuple[str, str] | None:
+        """The project class a function returns (its return annotation, or the class every `return` builds), written
+        in `module`: (module, qualname), or None."""
+        return self.annotated_class(module, fn.returns or "")
+
+    def annotated_class(self, module: str, annotation: str) -> tuple[str, str] | None:
+        """The one project class an annotation written in `module` names (`X`, `"X"`, `X | None`, `Optional[X]`)."""
+        text = annotation.strip().strip("\"'")
+        for wrapper in ("Optional[", "typing.Optional["):
+            if text.startswith(wrapper) and text.endswith("]"):
+                text = text[len(wrapper):-1]
+        parts = [p.strip().strip("\"'") for p in text.split("|") if p.strip() not in ("None", "")]
+        if len(parts) != 1 or not re.fullmatch(r"[A-Za-z_][\w.]*", parts[0]):
+            return None
+        return self.class_named(module, parts[0])
+
+    def local_type(self, module: str, function: str, name: str) -> tuple[str, str] | None:
+        """The project class of a local of `function`: a parameter annotated with it, or a name assigned once from a
+        call that builds it (`db = get_repositories(session)` where get_repositories returns AllRepositories)."""
+        s = self.files.get(module)
+        fn = s.functions.get(function) if s is not None else None
+        if fn is None:
+            return None
+        for param, annotation in fn.annotations:
+            if param == name:
+                return self.annotated_class(module, annotation)
+        assigned = re.findall(rf"^[ \t]*{re.escape(name)}[ \t]*(?::[ \t]*([^=\n]+?))?[ \t]*=[ \t]*([\w.]+)\(", fn.source or "", re.MULTILINE)
+        if len(assigned) != 1:
+            return None  # never, or more than once: not one type
+        annotation, callee = assigned[0]
+        if annotation:
+            return self.annotated_class(module, annotation)
+        cls = self.class_named(module, callee)
+        if cls is not None:
+            return cls
+        owner = function.rpartition(".")[0] if fn.kind != "function" else None
+        r = self.resolve_call(module, owner, callee)
+        return self.returned_class(r.file.module, r.function) if r is not None else None
+
+    def attribute_type(self, owner: tuple[str, str], attr: str) -> tuple[str, str] | None:
+        """The project class of `obj.attr` for an object of class `owner`: a property (`@property`, `@cached_property`)
+        whose return annotation, or the class it builds, names one."""
+        r = self.method(owner[0], owner[1], attr)
+        if r is None or not any(d.rsplit(".", 1)[-1] in ("property", "cached_property") for d in r.function.decorators):
+            return None
+        return self.returned_class(r.file.module, r.function)
+
+    def resolve_typed_call(self, module: str, function: str, callee: str) -> Resolved | None:
+        """`db.recipes.get_by_slug` called in `function`, where `db` is a local of a known project class and each
+        attribute a property of one: the method that runs. None when any step is not known (counted, not guessed)."""
+        parts = callee.split(".")
+        if len(parts) < 2 or parts[0] in ("self", "cls", "super()"):
+            return None
+        owner = self.local_type(module, function, parts[0])
+        for attr in parts[1:-1]:
+            if owner is None:
+                return None
+            owner = self.attribute_type(owner, attr)
+        if owner is None:
+            return None
+        r = self.method(owner[0], owner[1], parts[-1])
+        return Resolved(r.function, r.file, owner) if r is not None else None
+
     def setting(self, name: str) -> str | None:
         """A string constant of the project's settings (`AUTH_USER_MODEL = "accounts.User"`), from a module whose
         name says it holds settings; None when no such module sets it."""
@@ -682,6 +745,12 @@ class ProjectIndex:
                 h.update(f"input {qual}\n".encode())
                 h.update("\0".join(self.user_sources(s.module, qual)).encode("utf-8", "surrogatepass"))
         h.update(f"scopes off {self.scopes_off_middleware()}\n".encode("utf-8", "surrogatepass"))
+        for qual, fn in sorted(s.functions.items()):  # methods called on locals of a known class (tenant-context pass)
+            if fn.hints or any(d.rsplit(".", 1)[-1] in ("get", "post", "put", "patch", "delete", "route", "api_route") for d in fn.decorators):
+                for c in fn.calls:
+                    r = self.resolve_typed_call(s.module, qual, c) if "." in c and c.partition(".")[0] not in s.imports else None
+                    if r is not None:
+                        h.update(f"typed {qual} {c} {r.id}\0{r.function.source}\n".encode("utf-8", "surrogatepass"))
         for qual in sorted(s.functions):  # whether only the scheduler runs its functions
             if self.scheduled_only(f"{s.module}:{qual}"):
                 h.update(f"scheduled {qual}\n".encode())

@@ -45,6 +45,9 @@ class FunctionSummary:
     # `super().__init__(...)`: positional parameter names (None for anything else) and (keyword, parameter) pairs
     init_binds: tuple[tuple[str, str], ...] = ()
     super_init: tuple[tuple, tuple] | None = None
+    # what it returns, as written: the return annotation (`-> RepositoryRecipes`), else the class every `return`
+    # builds (`return AllRepositories(session)` -> "AllRepositories"); None when neither says
+    returns: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +231,7 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines
     if end - node.lineno < MAX_HELPER_LINES:
         source = "".join(lines[node.lineno - 1 : end])  # as written: dedented only when it is parsed (dedent_source)
     first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    returns = _segment(lines, node.returns) if node.returns is not None else _built_class(node) if _RETURNS_BUILT.search(body_text) else None
     return FunctionSummary(
         qualname=qualname,
         line=node.lineno,
@@ -249,7 +253,28 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines
         cross_tenant=inline_marker(lines[node.lineno - 1]) if "cross-tenant" in lines[node.lineno - 1] else None,
         init_binds=init_binds,
         super_init=super_init,
+        returns=returns,
     )
+
+
+_RETURNS_BUILT = re.compile(r"\breturn\s+(?:[a-z_]\w*\.)*[A-Z]\w*\(")
+
+
+def _built_class(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """`X` when every `return` of the function (nested definitions aside) returns `X(...)` with X capitalised."""
+    built: set[str] = set()
+    stack = list(node.body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(n, ast.Return):
+            name = dotted(n.value.func) if isinstance(n.value, ast.Call) else None
+            if name is None or not name.rsplit(".", 1)[-1][:1].isupper():
+                return None
+            built.add(name)
+        stack.extend(ast.iter_child_nodes(n))
+    return built.pop() if len(built) == 1 else None
 
 
 def _init_binds(node: ast.FunctionDef | ast.AsyncFunctionDef, params: set[str]) -> tuple[tuple, tuple | None]:
