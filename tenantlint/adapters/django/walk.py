@@ -8,7 +8,7 @@ import libcst as cst
 
 from tenantlint.adapters.flow import D, N, ROW_KEY, S, U, Term, t_and, t_or
 from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, merge_envs
-from tenantlint.adapters.helpers import HelperCalls, _assigned_names, _required_params, param_names
+from tenantlint.adapters.helpers import HelperCalls, _assigned_names, _memo, _required_params, param_names, snippet
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
 from tenantlint.python_module import PythonModule, dotted_name, operator_entry, string_value
@@ -196,7 +196,7 @@ class Walker(HelperCalls):
                     self.kind_chain.pop()
             else:
                 b = self.block(_body(stmt.orelse.body), env.copy(), self.function)
-            if b is not None and _privileged_test(stmt.test):
+            if b is not None and (_privileged_test(stmt.test) or _privileged_none_test(stmt.test, env)):
                 # `if request.user.is_superuser: qs = qs`: what an install-wide administrator may see is no tenant's
                 # business; the values go on from the other paths (the branch's own queries are still judged)
                 return b
@@ -323,6 +323,10 @@ class Walker(HelperCalls):
             else:
                 env[target.value] = value
             env.pop(f"__key__{target.value}", None)
+            env.pop(f"__privileged_none__{target.value}", None)
+            if isinstance(node, cst.Call) and self.none_only_when_privileged(node):
+                # `project_ids = self.get_project_ids(request, view)`, None only for an install-wide administrator
+                env[f"__privileged_none__{target.value}"] = True
             if isinstance(node, cst.Attribute) and _is_loaded_object_id(node) or _key_comprehension(node):
                 # `stream_id = message.recipient.type_id`: a key copied from an object in hand is still its key;
                 # `ids = {row["user_id"] for row in rows}`: the keys of rows, as bound as the query that read them
@@ -349,6 +353,27 @@ class Walker(HelperCalls):
             self.observe_value(value)
         else:
             self.observe_value(value)
+
+    def none_only_when_privileged(self, call: cst.Call) -> bool:
+        """Whether the project function called answers None only on a branch an install-wide administrator takes
+        (`if request.user.is_superuser: return None`), and a value on every other path."""
+        if self.index is None:
+            return False
+        name = dotted_name(call.func) or ""
+        if name.startswith("self.") and name.count(".") == 1 and self.frame.self_class is not None:
+            r = self.index.method(*self.frame.self_class, name[5:])
+        elif name and "." not in name and name not in self.frame.local_names:
+            r = self.index.resolve_call(self.frame.module, None, name)
+        else:
+            return False
+        if r is None or r.function.source is None or "None" not in r.function.source and "return\n" not in r.function.source:
+            return False
+        key = ("privileged none", r.id)
+        memo = _memo(self.schema)
+        if key not in memo:
+            snip = snippet(r)
+            memo[key] = snip is not None and _none_only_when_privileged(_body(snip.fdef.body))
+        return memo[key]
 
     def aug_assign(self, node: cst.AugAssign, env: Env) -> None:
         target = node.target
@@ -516,6 +541,48 @@ def _kind_test(test: cst.BaseExpression) -> tuple[str, str] | None:
     if func.startswith("is_") and len(test.args) == 1:
         return name, func[3:].replace("_", "")
     return None
+
+
+def _privileged_none_test(test: cst.BaseExpression, env: Env) -> bool:
+    """`if project_ids is None:` where the value is None only for an install-wide administrator."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.Is):
+        left, right = test.left, test.comparisons[0].comparator
+        name = left if isinstance(left, cst.Name) and _is_none(right) else right if isinstance(right, cst.Name) and _is_none(left) else None
+        return name is not None and env.get(f"__privileged_none__{name.value}") is True
+    return False
+
+
+def _none_only_when_privileged(body: list, privileged: bool = False) -> bool:
+    """Every `return None` (or bare `return`) of a body sits under a privileged test, at least one does, and the body
+    ends in a `return` of something else (no fall-through to an implicit None)."""
+    found = False
+
+    def visit(stmts: list, under: bool) -> bool:
+        nonlocal found
+        for stmt in stmts:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Return) and (small.value is None or _is_none(small.value)):
+                        if not under:
+                            return False
+                        found = True
+            elif isinstance(stmt, cst.If):
+                inner = under or _privileged_test(stmt.test)
+                if not visit(_body(stmt.body), inner):
+                    return False
+                orelse = stmt.orelse
+                if orelse is not None and not visit([orelse] if isinstance(orelse, cst.If) else _body(orelse.body), under):
+                    return False
+            elif isinstance(stmt, (cst.For, cst.While, cst.With, cst.Try)):
+                if not visit(_body(stmt.body), under):
+                    return False
+            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                continue
+        return True
+
+    last = body[-1] if body else None
+    ends = isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Return) and last.body[-1].value is not None and not _is_none(last.body[-1].value)
+    return ends and visit(body, privileged) and found
 
 
 def _truth_subject(test: cst.BaseExpression) -> str:
