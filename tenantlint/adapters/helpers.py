@@ -527,6 +527,7 @@ class HelperCalls:
         if self.index is None or model is None:
             return None
         names: list[tuple[str, str]] = []
+        unknown = ""
         found = self.index.class_attr(self.module_id, qualname, "filter_backends")
         if found is not None:
             import ast
@@ -540,9 +541,12 @@ class HelperCalls:
                 from tenantlint.index.summary import dotted as ast_dotted
 
                 names = [(file.module, n) for n in (ast_dotted(e) for e in tree.elts) if n]
+                built = [e for e in tree.elts if ast_dotted(e) is None]
+                if built:  # `custom_filter_class(Backend, param="x")`: a class built by a call, not read
+                    unread = ast.unparse(built[0])
+                    unknown = unread if len(unread) <= 60 else unread[:57] + "..."
         else:
             names = [("", n) for n in self.index.setting_entry("REST_FRAMEWORK", "DEFAULT_FILTER_BACKENDS")]
-        unknown = ""
         for module, name in names:
             qualified = name
             if module:
