@@ -113,7 +113,8 @@ class Querysets:
             if model is not None:
                 base_text = dotted_name(node.value) or "obj"
                 origin = self.new_origin(model, f"{base_text}.{attr}")
-                if _is_requesting_user(node.value) or _is_requesting_user(self.subst_node(node.value)):  # also a helper's `user`
+                held = isinstance(node.value, cst.Name) and f"__principal__{node.value.value}" in env  # `user = user_or_id`
+                if held or _is_requesting_user(node.value) or _is_requesting_user(self.subst_node(node.value)):  # also a helper's `user`
                     return QVal((QState(origin, Term(S, (f"{base_text}.{attr}",), "rows of the requesting user", null_only=True)),))
                 bound = self.tenant_bound_owner(attr, base_text)
                 if bound is None:

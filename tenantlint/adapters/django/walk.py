@@ -272,8 +272,9 @@ class Walker(HelperCalls):
             for t in small.targets:
                 self.bind(t.target, value, env, small.value)
                 if isinstance(t.target, cst.Name):
-                    if _is_requesting_user(small.value):  # `owner = self.request.user`: handed on, it is still the principal
-                        env[f"__principal__{t.target.value}"] = small.value
+                    principal = self.principal_value(small.value, env)
+                    if principal is not None:  # `owner = self.request.user`: handed on, it is still the principal
+                        env[f"__principal__{t.target.value}"] = principal
                     else:
                         env.pop(f"__principal__{t.target.value}", None)
                     if row is not None:
@@ -353,6 +354,29 @@ class Walker(HelperCalls):
             self.observe_value(value)
         else:
             self.observe_value(value)
+
+    def principal_value(self, value: cst.BaseExpression, env: Env) -> cst.BaseExpression | None:
+        """The requesting user a value stands for: `request.user` itself, a local or (in a helper) a parameter holding
+        it, or the user re-fetched by its id (`get_user_model().objects.get(id=user_or_id)` handed the principal)."""
+        if _is_requesting_user(value):
+            return value
+        if isinstance(value, cst.Name) and f"__principal__{value.value}" in env:
+            return env[f"__principal__{value.value}"]
+        held = self.subst_node(value)
+        if held is not value and _is_requesting_user(held):
+            return held
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get" \
+                and len(value.args) == 1 and value.args[0].keyword is not None and value.args[0].keyword.value in ("id", "pk"):
+            manager = value.func.value
+            model = manager.value if isinstance(manager, cst.Attribute) else None
+            user_model = isinstance(model, cst.Call) and (dotted_name(model.func) or "").endswith("get_user_model") or \
+                (dotted_name(model) or "").rsplit(".", 1)[-1] == "User" if model is not None else False
+            key = self.subst_node(value.args[0].value)
+            if isinstance(key, cst.Attribute) and key.attr.value in ("id", "pk"):
+                key = key.value
+            if user_model and _is_requesting_user(key):
+                return key
+        return None
 
     def none_only_when_privileged(self, call: cst.Call) -> bool:
         """Whether the project function called answers None only on a branch an install-wide administrator takes
