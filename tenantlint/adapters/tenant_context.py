@@ -32,7 +32,7 @@ from tenantlint.context.entry import RAISING_PERMISSION_CHECKS
 from tenantlint.context.places import REQUEST_PARTS, configured
 from tenantlint.context.reachability import is_route
 from tenantlint.python_module import PythonModule, api_name, descendants, dotted_name, names_in, operator_entry, short_code as _code, string_value
-from tenantlint.types import QuerySite, Restriction, Schema, Scope, SiteKind
+from tenantlint.types import QuerySite, Restriction, Schema, Scope, SiteKind, Span
 
 _QUERY_METHODS = {
     "filter", "get", "aget", "exclude", "create", "acreate", "get_or_create", "aget_or_create", "update_or_create",
@@ -382,7 +382,11 @@ class _Analysis:
             if a.keyword is None:
                 position += 1
             if a in candidates and param in used:
-                self.value_use(call, a.value, env, f"it is handed to {resolved.function.qualname}(), which filters by it as {used[param]}")
+                key, offset, length = used[param]
+                line = fn.line + fn.source.count("\n", 0, offset)
+                col = offset - (fn.source.rfind("\n", 0, offset) + 1) + 1
+                where = (resolved.file.rel, Span(line, col, line, col + length), f"the filter in {fn.qualname}()")
+                self.value_use(call, a.value, env, f"it is handed to {fn.qualname}(), which filters by it as {key}", (where,))
 
     def comparison(self, node: cst.Comparison, call: cst.CSTNode, env: dict) -> None:
         """`Model.org_id == value` inside a query call: reported on that call."""
@@ -536,7 +540,7 @@ class _Analysis:
                 return _Value("fallback", node, _code(node))
         return None
 
-    def value_use(self, anchor: cst.CSTNode, value: cst.BaseExpression, env: dict, how: str) -> None:
+    def value_use(self, anchor: cst.CSTNode, value: cst.BaseExpression, env: dict, how: str, also: tuple = ()) -> None:
         v = self.classify(value, env)
         if v is None or v.guarded or _of_the_principal(anchor):
             return
@@ -555,7 +559,7 @@ class _Analysis:
                 anchor,
                 f"{_code(anchor)}\0{v.source}",
                 self.function,
-                related=((self.module.path, span, where),) if span is not None and span != self.module.span_of(anchor) else (),
+                related=(((self.module.path, span, where),) if span is not None and span != self.module.span_of(anchor) else ()) + also,
                 value_source=v.source,
                 cross_tenant=self.cross,
             )
@@ -620,9 +624,9 @@ def _is_scopes_disabled(node: cst.BaseExpression) -> bool:
 
 
 def _tenant_parameters(source: str, params: list[str], keys: set[str]) -> dict[str, str]:
-    """{parameter: tenant key} for the parameters a function's text compares with a tenant key or passes as one
+    """{parameter: (tenant key, offset, length)} for the parameters a function's text compares with a tenant key or passes as one
     (`Recipe.group_id == group_id`, `filter(group_id=group_id)`, `group_id == Recipe.group_id`)."""
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, int, int]] = {}
     if not keys:
         return out
     key = "|".join(sorted(map(re.escape, keys)))
@@ -630,7 +634,7 @@ def _tenant_parameters(source: str, params: list[str], keys: set[str]) -> dict[s
         q = re.escape(p)
         m = re.search(rf"(?<![\w])(?:\w+\.)?({key})\s*(?:==|=(?!=))\s*{q}\b|\b{q}\s*==\s*\w+\.({key})\b", source, re.IGNORECASE)
         if m:
-            out[p] = m.group(1) or m.group(2)
+            out[p] = (m.group(1) or m.group(2), m.start(), m.end() - m.start())
     return out
 
 
