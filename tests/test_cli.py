@@ -299,3 +299,16 @@ def test_an_unverifiable_query_points_at_the_part_it_cannot_read() -> None:
                   and f["start"]["line"] > 250]
     assert finding["message"].endswith("filter_by(**filters) is built elsewhere")
     assert [(r["start"]["line"], r["message"]) for r in finding["related"]] == [(finding["start"]["line"] + 3, "the part that cannot be read")]
+
+
+def test_a_request_tenant_handed_to_a_repository_method_points_at_its_filter() -> None:
+    # the route reads org_id from its path and hands it to a method found through a property's return annotation
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "context_fastapi"
+    result = invoke("check", str(fixture), "--no-cache", "--format", "json", "--select", "TL105")
+    data = json.loads(result.output)
+    (finding,) = [f for f in data["findings"] if f["path"] == "app/lookups.py" and f["start"]["line"] == 19]
+    assert "handed to ProjectRepository.by_name(), which filters by it as org_id" in finding["message"]
+    assert [(r["path"], r["start"]["line"], r["start"]["column"], r["message"]) for r in finding["related"]] == [
+        ("app/lookups.py", 17, 21, "the request is read here"),
+        ("app/repos.py", 15, 38, "the filter in ProjectRepository.by_name()"),
+    ]
