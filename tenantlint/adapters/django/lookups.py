@@ -14,7 +14,7 @@ from tenantlint.context.places import REQUEST_PARTS
 from tenantlint.python_module import PythonModule, dotted_name, string_value
 from tenantlint.types import ModelInfo, Schema
 from tenantlint.adapters.django.vocabulary import _OPERATORS, _TENANT_KEYS, _ID_NAME
-from tenantlint.adapters.syntax import _code, _short, _is_none
+from tenantlint.adapters.syntax import _body, _code, _short, _is_none
 
 
 class Lookups:
@@ -325,6 +325,48 @@ def _privileged_test(test: cst.BaseExpression) -> bool:
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return _privileged_test(test.left) or _privileged_test(test.right)
     return False
+
+
+def _privileged_none_test(test: cst.BaseExpression, env: Env) -> bool:
+    """`if project_ids is None:` where the value is None only for an install-wide administrator."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.Is):
+        left, right = test.left, test.comparisons[0].comparator
+        name = left if isinstance(left, cst.Name) and _is_none(right) else right if isinstance(right, cst.Name) and _is_none(left) else None
+        return name is not None and env.get(f"__privileged_none__{name.value}") is True
+    return False
+
+
+def _none_only_when_privileged(body: list, privileged: bool = False) -> bool:
+    """Every `return None` (or bare `return`) of a body sits under a privileged test, at least one does, and the body
+    ends in a `return` of something else (no fall-through to an implicit None)."""
+    found = False
+
+    def visit(stmts: list, under: bool) -> bool:
+        nonlocal found
+        for stmt in stmts:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Return) and (small.value is None or _is_none(small.value)):
+                        if not under:
+                            return False
+                        found = True
+            elif isinstance(stmt, cst.If):
+                inner = under or _privileged_test(stmt.test)
+                if not visit(_body(stmt.body), inner):
+                    return False
+                orelse = stmt.orelse
+                if orelse is not None and not visit([orelse] if isinstance(orelse, cst.If) else _body(orelse.body), under):
+                    return False
+            elif isinstance(stmt, (cst.For, cst.While, cst.With, cst.Try)):
+                if not visit(_body(stmt.body), under):
+                    return False
+            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                continue
+        return True
+
+    last = body[-1] if body else None
+    ends = isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Return) and last.body[-1].value is not None and not _is_none(last.body[-1].value)
+    return ends and visit(body, privileged) and found
 
 
 def _is_requesting_user(node: cst.BaseExpression) -> bool:

@@ -14,7 +14,7 @@ from tenantlint.index.project import ProjectIndex
 from tenantlint.python_module import PythonModule, dotted_name, operator_entry, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
 from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
-from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _privileged_test
+from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
 from tenantlint.context.entry import ADMIN_ONLY, SCHEDULED, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
@@ -369,8 +369,10 @@ class Walker(HelperCalls):
                 and len(value.args) == 1 and value.args[0].keyword is not None and value.args[0].keyword.value in ("id", "pk"):
             manager = value.func.value
             model = manager.value if isinstance(manager, cst.Attribute) else None
-            user_model = isinstance(model, cst.Call) and (dotted_name(model.func) or "").endswith("get_user_model") or \
-                (dotted_name(model) or "").rsplit(".", 1)[-1] == "User" if model is not None else False
+            if isinstance(model, cst.Call):  # get_user_model().objects
+                user_model = (dotted_name(model.func) or "").rsplit(".", 1)[-1] == "get_user_model"
+            else:  # User.objects, auth.User.objects
+                user_model = model is not None and (dotted_name(model) or "").rsplit(".", 1)[-1] == "User"
             key = self.subst_node(value.args[0].value)
             if isinstance(key, cst.Attribute) and key.attr.value in ("id", "pk"):
                 key = key.value
@@ -565,48 +567,6 @@ def _kind_test(test: cst.BaseExpression) -> tuple[str, str] | None:
     if func.startswith("is_") and len(test.args) == 1:
         return name, func[3:].replace("_", "")
     return None
-
-
-def _privileged_none_test(test: cst.BaseExpression, env: Env) -> bool:
-    """`if project_ids is None:` where the value is None only for an install-wide administrator."""
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.Is):
-        left, right = test.left, test.comparisons[0].comparator
-        name = left if isinstance(left, cst.Name) and _is_none(right) else right if isinstance(right, cst.Name) and _is_none(left) else None
-        return name is not None and env.get(f"__privileged_none__{name.value}") is True
-    return False
-
-
-def _none_only_when_privileged(body: list, privileged: bool = False) -> bool:
-    """Every `return None` (or bare `return`) of a body sits under a privileged test, at least one does, and the body
-    ends in a `return` of something else (no fall-through to an implicit None)."""
-    found = False
-
-    def visit(stmts: list, under: bool) -> bool:
-        nonlocal found
-        for stmt in stmts:
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, cst.Return) and (small.value is None or _is_none(small.value)):
-                        if not under:
-                            return False
-                        found = True
-            elif isinstance(stmt, cst.If):
-                inner = under or _privileged_test(stmt.test)
-                if not visit(_body(stmt.body), inner):
-                    return False
-                orelse = stmt.orelse
-                if orelse is not None and not visit([orelse] if isinstance(orelse, cst.If) else _body(orelse.body), under):
-                    return False
-            elif isinstance(stmt, (cst.For, cst.While, cst.With, cst.Try)):
-                if not visit(_body(stmt.body), under):
-                    return False
-            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                continue
-        return True
-
-    last = body[-1] if body else None
-    ends = isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Return) and last.body[-1].value is not None and not _is_none(last.body[-1].value)
-    return ends and visit(body, privileged) and found
 
 
 def _truth_subject(test: cst.BaseExpression) -> str:
