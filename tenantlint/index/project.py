@@ -21,6 +21,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from tenantlint.context.reachability import is_route
 from tenantlint.index.summary import ClassSummary, FileSummary, FunctionSummary
 
 MAX_BASES_DEPTH = 8
@@ -746,7 +747,7 @@ class ProjectIndex:
                 h.update("\0".join(self.user_sources(s.module, qual)).encode("utf-8", "surrogatepass"))
         h.update(f"scopes off {self.scopes_off_middleware()}\n".encode("utf-8", "surrogatepass"))
         for qual, fn in sorted(s.functions.items()):  # methods called on locals of a known class (tenant-context pass)
-            if fn.hints or any(d.rsplit(".", 1)[-1] in ("get", "post", "put", "patch", "delete", "route", "api_route") for d in fn.decorators):
+            if fn.hints or any(is_route(d) for d in fn.decorators):
                 for c in fn.calls:
                     r = self.resolve_typed_call(s.module, qual, c) if "." in c and c.partition(".")[0] not in s.imports else None
                     if r is not None:
