@@ -28,7 +28,7 @@ from typing import Iterable
 import libcst as cst
 
 from tenantlint.config import Config
-from tenantlint.context.entry import RAISING_PERMISSION_CHECKS
+from tenantlint.context.entry import ADMIN_ONLY, RAISING_PERMISSION_CHECKS, staff_class, staff_decorator
 from tenantlint.context.places import REQUEST_PARTS, configured
 from tenantlint.context.reachability import is_route
 from tenantlint.python_module import PythonModule, api_name, descendants, dotted_name, names_in, operator_entry, short_code as _code, string_value
@@ -116,6 +116,7 @@ class _Analysis:
         self.sites: list[QuerySite] = []
         self.function = "<module>"
         self.cross = ""
+        self.entry = ""  # "admin-only view" inside a Django admin class or an admin action
         self.keys = _tenant_keys(schema, config.tenant_columns)
         self.roots = {name.rsplit(".", 1)[-1] for name, info in schema.models.items() if info.is_root}
         self.key_words = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, self.keys | self.roots))) + r")\b|\w_id\s*=", re.IGNORECASE)
@@ -145,11 +146,13 @@ class _Analysis:
             self.function_def(stmt)
             return env
         if isinstance(stmt, cst.ClassDef):
-            saved = self.function
+            saved, saved_entry = self.function, self.entry
             self.function = stmt.name.value if saved == "<module>" else f"{saved}.{stmt.name.value}"
+            if staff_class(stmt, self.module.imports.qualify):
+                self.entry = ADMIN_ONLY  # a Django admin class, a DRF view for IsAdminUser alone
             for s in stmt.body.body:
                 self.statement(s, {}, None)
-            self.function = saved
+            self.function, self.entry = saved, saved_entry
             return env
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
@@ -215,6 +218,9 @@ class _Analysis:
             self.function = saved
             return
         self.cross = _declared_cross_tenant(self.config, self.module.path, self.function, self.summary) or saved_cross
+        saved_entry = self.entry
+        if any(staff_decorator(d, self.summary.module if self.summary is not None else "", self.index) for d in node.decorators):
+            self.entry = ADMIN_ONLY
         env: dict = {}
         params = node.params
         route = any(_is_route(d.decorator) for d in node.decorators)
@@ -227,7 +233,7 @@ class _Analysis:
                 self.scopes_disabled(d.decorator, node.body)
             self.expr(d.decorator, {}, None)
         self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], env, node)
-        self.function, self.cross = saved, saved_cross
+        self.function, self.cross, self.entry = saved, saved_cross, saved_entry
 
     def param_value(self, p: cst.Param, route: bool) -> _Value | None:
         default = p.default
@@ -443,7 +449,7 @@ class _Analysis:
             reason = f"{key} is an id from the request ({v.text}): nothing checks that the {target.name} belongs to this tenant"
             self.sites.append(QuerySite(SiteKind.REFERENCE, target, Restriction(Scope.UNSCOPED, (v.text,), reason), _api(call), call,
                                         f"{_code(call)}\0{key}", self.function, value_source="request", cross_tenant=self.cross,
-                                        entry=operator_entry(self.module.path)))
+                                        entry=self.entry or operator_entry(self.module.path)))
 
     def reference_target(self, model, key: str):
         """The tenant-owned model a `<relation>_id` key points at: through the written model's relation, or, when
@@ -583,7 +589,7 @@ class _Analysis:
     def bypass(self, anchor: cst.CSTNode, reason: str) -> None:
         api = f"{_api(anchor)}()" if isinstance(anchor, cst.Call) and not anchor.args else _api(anchor)
         self.sites.append(QuerySite(SiteKind.BYPASS, None, Restriction(Scope.UNSCOPED, (), reason), api, anchor, f"{_code(anchor)}\0bypass", self.function,
-                                    cross_tenant=self.cross, entry=operator_entry(self.module.path)))
+                                    cross_tenant=self.cross, entry=self.entry or operator_entry(self.module.path)))
 
     def setting(self, anchor: cst.CSTNode, reason: str) -> None:
         self.sites.append(QuerySite(SiteKind.SETTING, None, Restriction(Scope.UNSCOPED, (), reason), _api(anchor), anchor, f"{_code(anchor)}\0{reason}", self.function, cross_tenant=self.cross))

@@ -2,8 +2,8 @@
 
 Queries there reach every tenant on purpose, like a management command's; they are reported at note level, with
 "(in an admin-only view)" in the message. A view is admin-only when
-- a decorator lets only staff or superusers through: Django admin's `staff_member_required`, `user_passes_test(lambda
-  u: u.is_superuser)`, or a project decorator whose text leaves unless the user `is_staff` / `is_superuser`
+- a decorator lets only staff or superusers through: Django admin's `staff_member_required` and `@admin.action` (an
+  action of the admin site), `user_passes_test(lambda u: u.is_superuser)`, or a project decorator whose text leaves unless the user `is_staff` / `is_superuser`
   (`if not request.user.is_staff: return redirect(...)`);
 - its class is a Django admin class (`admin.ModelAdmin`, inlines, `AdminSite`), or a DRF view whose
   `permission_classes` are `IsAdminUser` alone.
@@ -41,6 +41,8 @@ def staff_decorator(decorator: cst.Decorator, module_id: str, index) -> bool:
     last = name.rsplit(".", 1)[-1]
     if last in _STAFF_DECORATORS:
         return True
+    if last == "action" and (name == "admin.action" or (index is not None and index.qualify(module_id, name) == "django.contrib.admin.action")):
+        return True  # a Django admin action: only the admin site's staff run it
     if last == "user_passes_test" and isinstance(node, cst.Call) and node.args:
         test = node.args[0].value
         if isinstance(test, cst.Lambda):
@@ -55,11 +57,19 @@ def staff_decorator(decorator: cst.Decorator, module_id: str, index) -> bool:
 
 
 def staff_class(node: cst.ClassDef, qualify) -> bool:
-    """A Django admin class, or a DRF view whose permission classes are `IsAdminUser` alone."""
+    """A Django admin class (registered with `@admin.register(...)`, or derived from an admin class of Django's:
+    `ModelAdmin`, inlines, `UserAdmin` of django.contrib.auth.admin), or a DRF view whose permission classes are
+    `IsAdminUser` alone."""
+    for d in node.decorators:
+        target = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+        if (qualify(target) or dotted_name(target) or "") in ("django.contrib.admin.register", "admin.register"):
+            return True
     for base in node.bases:
         q = qualify(base.value) or dotted_name(base.value) or ""
         if q.rsplit(".", 1)[-1] in _ADMIN_BASES and ("admin" in q.split(".")[:-1] or q.startswith("django.contrib.admin")):
             return True
+        if q.startswith("django.contrib.") and ".admin." in f"{q}." and q.rsplit(".", 1)[-1].endswith("Admin"):
+            return True  # django.contrib.auth.admin.UserAdmin, GroupAdmin
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
     for stmt in body:
         if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
