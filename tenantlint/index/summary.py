@@ -264,16 +264,18 @@ def _built_class(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     """`X` when every `return` of the function (nested definitions aside) returns `X(...)` with X capitalised."""
     built: set[str] = set()
     stack = list(node.body)
-    while stack:
+    while stack:  # statements only: a `return` is never inside an expression
         n = stack.pop()
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
         if isinstance(n, ast.Return):
             name = dotted(n.value.func) if isinstance(n.value, ast.Call) else None
             if name is None or not name.rsplit(".", 1)[-1][:1].isupper():
                 return None
             built.add(name)
-        stack.extend(ast.iter_child_nodes(n))
+            continue
+        for part in ("body", "orelse", "finalbody", "handlers", "cases"):
+            stack.extend(getattr(n, part, ()))
     return built.pop() if len(built) == 1 else None
 
 

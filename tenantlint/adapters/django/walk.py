@@ -2,6 +2,7 @@
 queries held in variables followed to where they run."""
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 import libcst as cst
@@ -18,6 +19,10 @@ from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_request
 from tenantlint.adapters.django.rows import _key_comprehension
 from tenantlint.context.entry import ADMIN_ONLY, SCHEDULED, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
+
+
+# what a helper's text must hold to answer None only to an install-wide administrator
+_PRIVILEGED_WORDS = re.compile(r"\b(?:is_superuser|is_staff)\b")
 
 
 class Walker(HelperCalls):
@@ -387,17 +392,16 @@ class Walker(HelperCalls):
             return False
         name = dotted_name(call.func) or ""
         if name.startswith("self.") and name.count(".") == 1 and self.frame.self_class is not None:
-            r = self.index.method(*self.frame.self_class, name[5:])
+            key = ("privileged none", self.frame.self_class, name)
         elif name and "." not in name and name not in self.frame.local_names:
-            r = self.index.resolve_call(self.frame.module, None, name)
+            key = ("privileged none", self.frame.module, name)
         else:
             return False
-        if r is None or r.function.source is None or "None" not in r.function.source and "return\n" not in r.function.source:
-            return False
-        key = ("privileged none", r.id)
         memo = _memo(self.schema)
         if key not in memo:
-            snip = snippet(r)
+            r = self.index.method(*self.frame.self_class, name[5:]) if name.startswith("self.") else self.index.resolve_call(self.frame.module, None, name)
+            source = r.function.source if r is not None else None
+            snip = snippet(r) if source and _PRIVILEGED_WORDS.search(source) else None
             memo[key] = snip is not None and _none_only_when_privileged(_body(snip.fdef.body))
         return memo[key]
 
