@@ -221,3 +221,26 @@ def test_calls_on_locals_resolve_through_returned_classes_and_properties():
     assert index.resolve_typed_call("app.routes", "twice", "db.recipes.by_slug") is None
     assert index.resolve_typed_call("app.routes", "unknown", "db.recipes.by_slug") is None
     assert index.resolve_typed_call("app.routes", "method_not_property", "db.plain.by_slug") is None
+
+
+def test_digest_of_a_route_follows_the_methods_it_calls_on_typed_locals():
+    route = '''
+from fastapi import APIRouter
+from app.repos import get_repos
+
+router = APIRouter()
+
+@router.get("/groups/{group_id}/recipes")
+def recipes(group_id: int, slug: str, session=None):
+    db = get_repos(session)
+    return db.recipes.by_slug(group_id, slug)
+'''
+    files = {"app/repos.py": TYPED_REPOS, "app/routes.py": route}
+    before = _index(files).dependency_digest("app/routes.py")
+    # what the method does decides the route's TL105: its text is part of the route's cached findings' key
+    edited = dict(files, **{"app/repos.py": TYPED_REPOS.replace("def by_slug(self, group_id, slug):\n        ...", "def by_slug(self, group_id, slug):\n        return group_id")})
+    assert edited["app/repos.py"] != TYPED_REPOS
+    assert _index(edited).dependency_digest("app/routes.py") != before
+    # a change the route cannot reach leaves it alone
+    unrelated = dict(files, **{"app/repos.py": TYPED_REPOS + "\nX = 1\n"})
+    assert _index(unrelated).dependency_digest("app/routes.py") == before
