@@ -244,3 +244,40 @@ def recipes(group_id: int, slug: str, session=None):
     # a change the route cannot reach leaves it alone
     unrelated = dict(files, **{"app/repos.py": TYPED_REPOS + "\nX = 1\n"})
     assert _index(unrelated).dependency_digest("app/routes.py") == before
+
+
+def test_scheduled_only_follows_beat_schedules_and_resolved_callers():
+    tasks = '''
+from app.models import Note
+
+def count_notes():
+    return Note.objects.count()
+
+def nightly():
+    return count_notes()
+
+def also_from_a_view():
+    return Note.objects.count()
+
+def weekly():
+    return also_from_a_view()
+
+def view(request):
+    return also_from_a_view()
+'''
+    celery = '''
+app.conf.beat_schedule = {
+    "nightly": {"task": "app.tasks.nightly", "schedule": 86400},
+    "weekly": {"task": "app.tasks.weekly", "schedule": 604800},
+}
+'''
+    files = {"app/models.py": MODELS, "app/tasks.py": tasks, "app/celery.py": celery}
+    index = _index(files)
+    assert index.scheduled_tasks() == {"app.tasks:nightly", "app.tasks:weekly"}
+    assert index.scheduled_only("app.tasks:nightly") and index.scheduled_only("app.tasks:count_notes")
+    assert not index.scheduled_only("app.tasks:also_from_a_view")  # a view calls it too
+    assert not index.scheduled_only("app.tasks:view")
+    # the schedule lives in another file: dropping a task changes what the tasks file's findings depend on
+    before = index.dependency_digest("app/tasks.py")
+    dropped = dict(files, **{"app/celery.py": celery.replace('    "nightly": {"task": "app.tasks.nightly", "schedule": 86400},\n', "")})
+    assert _index(dropped).dependency_digest("app/tasks.py") != before
