@@ -165,7 +165,11 @@ class _Analysis:
             self.expr(stmt.test, env, func)
             if _exits(stmt.body):
                 env = _guard(env, stmt.test, checks_only=True)
+            saved_entry = self.entry
+            if self.index is not None and _admin_path_test(stmt.test, self.index.admin_prefixes()):
+                self.entry = ADMIN_ONLY  # `if request.path.startswith("/admin/"):` in a middleware: the admin site's requests
             self.block(stmt.body.body, dict(env), func)
+            self.entry = saved_entry
             if stmt.orelse is not None:
                 self.statement(stmt.orelse, dict(env), func) if isinstance(stmt.orelse, cst.If) else self.block(stmt.orelse.body.body, dict(env), func)
             return env
@@ -627,6 +631,17 @@ def _executed_code(tree: cst.Module, body: cst.CSTNode) -> str:
 def _is_scopes_disabled(node: cst.BaseExpression) -> bool:
     target = node.func if isinstance(node, cst.Call) else node
     return (dotted_name(target) or "").rsplit(".", 1)[-1] == "scopes_disabled"
+
+
+def _admin_path_test(test: cst.BaseExpression, prefixes: frozenset[str]) -> bool:
+    """`request.path.startswith(prefix + "/admin/")` where the URLconf mounts the admin site at "admin/"."""
+    if not prefixes or not (isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and test.func.attr.value == "startswith"):
+        return False
+    if (dotted_name(test.func.value) or "").rsplit(".", 1)[-1] not in ("path", "path_info") or not test.args:
+        return False
+    texts = [n.value for n in descendants(test.args[0].value) if isinstance(n, cst.FormattedStringText)]
+    texts += [v for v in (string_value(n) for n in descendants(test.args[0].value) if isinstance(n, cst.SimpleString)) if v]
+    return any(f"/{p}" in f"/{t.lstrip('/')}" and t.rstrip("/").endswith(p.rstrip("/")) for t in texts for p in prefixes)
 
 
 def _tenant_parameters(source: str, params: list[str], keys: set[str]) -> dict[str, str]:

@@ -33,6 +33,9 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # a name used as a model: `select(model.id)`, `session.query(model)`, `model.objects`, `get_object_or_404(model, ...)`
 _AS_MODEL = re.compile(r"(?:(?<![\w.])(?:update|delete|insert)|\b(?:select|aliased)|\.query|_or_404)\(\s*([A-Za-z_]\w*)|\b([A-Za-z_]\w*)\.(?:objects|_default_manager|_base_manager|query\b(?!\s*\())")
 
+# `path("admin/", admin.site.urls)`, `re_path(r"^admin/", admin.site.urls)`, `path(f"{prefix}admin/", admin.site.urls)`
+_ADMIN_MOUNT = re.compile(r"""(?:re_)?path\(\s*[rf]?["'](?:\{[^}]*\})?([^"'{}]*)["']\s*,\s*admin\.site\.urls""")
+
 # request data handed to a serializer: `X(data=request.data)`, `X(instance, request.data)`
 _INPUT_ARGUMENT = re.compile(r"\bdata\s*=(?!=)|request\.(?:data|DATA|POST)\b")
 # a view whose serializer takes input: DRF's create and update views and viewsets
@@ -405,6 +408,17 @@ class ProjectIndex:
             self.memo["name_calls"] = counts
         return self.memo["name_calls"]
 
+    def admin_prefixes(self) -> frozenset[str]:
+        """Where the project's URLconf mounts the Django admin site: "admin/" for `path("admin/", admin.site.urls)`."""
+        if "admin_prefixes" not in self.memo:
+            found = set()
+            for s in self.files.values():
+                for name, value in s.constants:
+                    if name == "urlpatterns" and "admin.site.urls" in value:
+                        found.update(p.lstrip("^") for p in _ADMIN_MOUNT.findall(value))
+            self.memo["admin_prefixes"] = frozenset(p for p in found if p)
+        return self.memo["admin_prefixes"]
+
     def permission_digest(self) -> str:
         """The project's permission classes as far as context.permissions reads them (bases, `has_permission`), and
         the settings' default ones: once per run."""
@@ -745,7 +759,7 @@ class ProjectIndex:
             if self.takes_input(s.module, qual):
                 h.update(f"input {qual}\n".encode())
                 h.update("\0".join(self.user_sources(s.module, qual)).encode("utf-8", "surrogatepass"))
-        h.update(f"scopes off {self.scopes_off_middleware()}\n".encode("utf-8", "surrogatepass"))
+        h.update(f"scopes off {self.scopes_off_middleware()} admin at {sorted(self.admin_prefixes())}\n".encode("utf-8", "surrogatepass"))
         for qual, fn in sorted(s.functions.items()):  # methods called on locals of a known class (tenant-context pass)
             if fn.hints or any(is_route(d) for d in fn.decorators):
                 for c in fn.calls:
