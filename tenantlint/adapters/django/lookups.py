@@ -87,6 +87,26 @@ class Lookups:
             first = False
         return term
 
+    def object_key_call(self, node: cst.BaseExpression) -> bool:
+        """`make_key_from_model_object(obj)`: a project function handed only objects in hand whose text formats an
+        object's type and primary key into one string (`"{0}:{1}".format(typename, obj.pk)`): the key names that one
+        row, as a generic relation's content type and object id do."""
+        if self.index is None or not isinstance(node, cst.Call) or not node.args:
+            return False
+        if not all(a.keyword is None and a.star == "" and _is_object_like(self.subst_node(a.value)) and not isinstance(self.subst_node(a.value), cst.Call)
+                   for a in node.args):
+            return False
+        name = dotted_name(node.func) or ""
+        if not name or name.split(".", 1)[0] in ("self", "cls") or name.split(".", 1)[0] in self.frame.local_names:
+            return False
+        key = ("object key", self.frame.module, name)
+        memo = _memo_of(self.schema)
+        if key not in memo:
+            r = self.index.resolve_call(self.frame.module, None, name)
+            source = r.function.source if r is not None else None
+            memo[key] = bool(source) and bool(_TYPED_KEY_TYPE.search(source)) and bool(_TYPED_KEY_ID.search(source))
+        return memo[key]
+
     def generic_key_term(self, model: ModelInfo, key: str, value: cst.BaseExpression, keys: set[str]) -> Term | None:
         """`Watched.objects.filter(content_type=ct, object_id=obj.id)`: the rows a GenericForeignKey attaches to an object
         in hand belong to its tenant. The content type must be filtered too: an id alone matches rows of every model."""
@@ -106,8 +126,8 @@ class Lookups:
                 and len(node.args) == 1:
             name = node.args[0].value
         held = env.get(f"__key__{name.value}") if isinstance(name, cst.Name) else None
-        if isinstance(held, cst.Attribute) and name is node:
-            return held
+        if isinstance(held, (cst.Attribute, cst.Call)) and name is node:
+            return held  # a Call only when it builds a key from an object in hand (walk.bind)
         if isinstance(held, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and isinstance(env.get(held.for_in.iter.value), (Rows, QVal)):
             return held  # keys of rows a query in this function read: judged by that query
         return node
@@ -198,6 +218,9 @@ class Lookups:
             return Term(S, (text,), "a key read from an object in hand", null_only=True)
         if op == "exact" and self.is_principal(value):
             return Term(S, (text,), "rows of the requesting user", null_only=True)
+        if op == "exact" and isinstance(value, cst.Call) and self.object_key_call(value):
+            # key=make_key_from_model_object(obj): the rows keyed by one object in hand (its type and id)
+            return Term(S, (text,), "a key built from an object in hand (its type and id)", null_only=True)
         if len(path) == 1 and path[0] in ("pk", "id") and op == "exact" and _is_loaded_object_id(value):
             return Term(S, (text,), "re-fetch of an object already loaded", null_only=True)
         if op == "in" and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("values_list", "values"):
@@ -325,6 +348,17 @@ def _privileged_test(test: cst.BaseExpression) -> bool:
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return _privileged_test(test.left) or _privileged_test(test.right)
     return False
+
+
+# a function that formats an object's type and primary key into one string (`"{0}:{1}".format(typename, obj.pk)`)
+_TYPED_KEY_TYPE = re.compile(r"__class__|_meta\b|typename|content_type|get_for_model")
+_TYPED_KEY_ID = re.compile(r"(?:\.format\(|f[\"']|%)[^\n]*\b\w+\.(?:pk|id)\b")
+
+
+def _memo_of(schema) -> dict:
+    from tenantlint.adapters.helpers import _memo
+
+    return _memo(schema)
 
 
 def _privileged_none_test(test: cst.BaseExpression, env: Env) -> bool:

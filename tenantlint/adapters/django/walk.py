@@ -333,7 +333,7 @@ class Walker(HelperCalls):
             if isinstance(node, cst.Call) and self.none_only_when_privileged(node):
                 # `project_ids = self.get_project_ids(request, view)`, None only for an install-wide administrator
                 env[f"__privileged_none__{target.value}"] = True
-            if isinstance(node, cst.Attribute) and _is_loaded_object_id(node) or _key_comprehension(node):
+            if isinstance(node, cst.Attribute) and _is_loaded_object_id(node) or _key_comprehension(node) or self.object_key_call(node):
                 # `stream_id = message.recipient.type_id`: a key copied from an object in hand is still its key;
                 # `ids = {row["user_id"] for row in rows}`: the keys of rows, as bound as the query that read them
                 env[f"__key__{target.value}"] = node
