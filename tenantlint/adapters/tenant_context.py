@@ -346,28 +346,26 @@ class _Analysis:
         picked = [a.value for a in call.args if isinstance(a.value, cst.Name) and getattr(env.get(a.value.value), "root", False)]
         if not picked or self.summary is None or any(_is_principal(a.value) for a in call.args):
             return  # `is_project_admin(request.user, project)`: the check of the pick, not a use of it
-        owner = self.function.rpartition(".")[0]
-        resolved = self.index.resolve_call(self.summary.module, owner if owner in self.summary.classes else None, name)
+        resolved = self.resolve(name, typed=False)
         if resolved is None or resolved.id not in self.index.query_functions:
             return
         for value in picked:
             self.value_use(call, value, env, f"it is handed to {name}(), a project function that runs queries")
 
-    def resolve(self, name: str, call: cst.Call | None = None):
-        """The project function a call runs: by its name, through the class of the local it is called on, or a method
-        of an object built in place (`Repository(session).get_by_slug(...)`)."""
+    def resolve(self, name: str, call: cst.Call | None = None, typed: bool = True):
+        """The project function a call runs: by its name, and with `typed` also through the class of the local it is
+        called on, or a method of an object built in place (`Repository(session).get_by_slug(...)`)."""
         if self.summary is None:
             return None
         func = call.func if call is not None else None
-        if not name and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+        if typed and not name and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
             cls = self.index.class_named(self.summary.module, dotted_name(func.value.func) or "")
-            r = self.index.method(cls[0], cls[1], func.attr.value) if cls is not None else None
-            return r
+            return self.index.method(cls[0], cls[1], func.attr.value) if cls is not None else None
         if not name:
             return None
         owner = self.function.rpartition(".")[0]
         resolved = self.index.resolve_call(self.summary.module, owner if owner in self.summary.classes else None, name)
-        if resolved is None and "." in name:
+        if resolved is None and typed and "." in name:
             resolved = self.index.resolve_typed_call(self.summary.module, self.function, name)
         return resolved
 
@@ -644,9 +642,9 @@ def _admin_path_test(test: cst.BaseExpression, prefixes: frozenset[str]) -> bool
     return any(f"/{p}" in f"/{t.lstrip('/')}" and t.rstrip("/").endswith(p.rstrip("/")) for t in texts for p in prefixes)
 
 
-def _tenant_parameters(source: str, params: list[str], keys: set[str]) -> dict[str, str]:
-    """{parameter: (tenant key, offset, length)} for the parameters a function's text compares with a tenant key or passes as one
-    (`Recipe.group_id == group_id`, `filter(group_id=group_id)`, `group_id == Recipe.group_id`)."""
+def _tenant_parameters(source: str, params: list[str], keys: set[str]) -> dict[str, tuple[str, int, int]]:
+    """{parameter: (tenant key, offset, length of the match)} for the parameters a function's text compares with a
+    tenant key or passes as one (`Recipe.group_id == group_id`, `filter(group_id=group_id)`, `group_id == Recipe.group_id`)."""
     out: dict[str, tuple[str, int, int]] = {}
     if not keys:
         return out

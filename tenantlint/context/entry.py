@@ -3,10 +3,11 @@
 Queries there reach every tenant on purpose, like a management command's; they are reported at note level, with
 "(in an admin-only view)" in the message. A view is admin-only when
 - a decorator lets only staff or superusers through: Django admin's `staff_member_required` and `@admin.action` (an
-  action of the admin site), `user_passes_test(lambda u: u.is_superuser)`, or a project decorator whose text leaves unless the user `is_staff` / `is_superuser`
-  (`if not request.user.is_staff: return redirect(...)`);
-- its class is a Django admin class (`admin.ModelAdmin`, inlines, `AdminSite`), or a DRF view whose
-  `permission_classes` are `IsAdminUser` alone.
+  action of the admin site), `user_passes_test(lambda u: u.is_superuser)`, or a project decorator whose text leaves
+  unless the user `is_staff` / `is_superuser` (`if not request.user.is_staff: return redirect(...)`);
+- its class is a Django admin class (`admin.ModelAdmin`, inlines, `AdminSite`, `@admin.register(...)`, `UserAdmin`),
+  or a DRF view whose `permission_classes` are `IsAdminUser` alone;
+- it is a middleware branch taken only for the admin site's path (tenant_context's `_admin_path_test`).
 A tenant's own administrators (`is_realm_admin`, `is_owner`, a role) are no such staff: their views stay requests.
 
 Code only a scheduler runs is the same kind of entry ("(in an unattended scheduled task)"): a task a Celery beat

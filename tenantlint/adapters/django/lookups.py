@@ -15,6 +15,7 @@ from tenantlint.python_module import PythonModule, dotted_name, string_value
 from tenantlint.types import ModelInfo, Schema
 from tenantlint.adapters.django.vocabulary import _OPERATORS, _TENANT_KEYS, _ID_NAME
 from tenantlint.adapters.syntax import _body, _code, _short, _is_none
+from tenantlint.adapters.helpers import _memo
 
 
 class Lookups:
@@ -93,14 +94,16 @@ class Lookups:
         row, as a generic relation's content type and object id do."""
         if self.index is None or not isinstance(node, cst.Call) or not node.args:
             return False
-        if not all(a.keyword is None and a.star == "" and _is_object_like(self.subst_node(a.value)) and not isinstance(self.subst_node(a.value), cst.Call)
-                   for a in node.args):
+        if any(a.keyword is not None or a.star != "" for a in node.args):
+            return False
+        passed = [self.subst_node(a.value) for a in node.args]
+        if not all(_is_object_like(v) and not isinstance(v, cst.Call) for v in passed):
             return False
         name = dotted_name(node.func) or ""
         if not name or name.split(".", 1)[0] in ("self", "cls") or name.split(".", 1)[0] in self.frame.local_names:
             return False
         key = ("object key", self.frame.module, name)
-        memo = _memo_of(self.schema)
+        memo = _memo(self.schema)
         if key not in memo:
             r = self.index.resolve_call(self.frame.module, None, name)
             source = r.function.source if r is not None else None
@@ -355,12 +358,6 @@ _TYPED_KEY_TYPE = re.compile(r"__class__|_meta\b|typename|content_type|get_for_m
 _TYPED_KEY_ID = re.compile(r"(?:\.format\(|f[\"']|%)[^\n]*\b\w+\.(?:pk|id)\b")
 
 
-def _memo_of(schema) -> dict:
-    from tenantlint.adapters.helpers import _memo
-
-    return _memo(schema)
-
-
 def _privileged_none_test(test: cst.BaseExpression, env: Env) -> bool:
     """`if project_ids is None:` where the value is None only for an install-wide administrator."""
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.Is):
@@ -370,7 +367,7 @@ def _privileged_none_test(test: cst.BaseExpression, env: Env) -> bool:
     return False
 
 
-def _none_only_when_privileged(body: list, privileged: bool = False) -> bool:
+def _none_only_when_privileged(body: list) -> bool:
     """Every `return None` (or bare `return`) of a body sits under a privileged test, at least one does, and the body
     ends in a `return` of something else (no fall-through to an implicit None)."""
     found = False
@@ -400,7 +397,7 @@ def _none_only_when_privileged(body: list, privileged: bool = False) -> bool:
 
     last = body[-1] if body else None
     ends = isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Return) and last.body[-1].value is not None and not _is_none(last.body[-1].value)
-    return ends and visit(body, privileged) and found
+    return ends and visit(body, False) and found
 
 
 def _is_requesting_user(node: cst.BaseExpression) -> bool:
