@@ -11,7 +11,7 @@ import re
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -396,13 +396,23 @@ class FileChecker:
     def _findings(self, rel: str, verdicts: list[Verdict], locate) -> list[Finding]:
         findings: list[Finding] = []
         occurrences: Counter = Counter()
+        same: dict[tuple, int] = {}
         for v in verdicts:
             site = v.site
             span = site.span or locate(site.anchor, site.statement, site.function)
+            level = v.level or v.rule.level
+            key = (v.rule.code, level, span, v.message)
+            if key in same:
+                # One call of a helper that runs two queries the same way: one finding, a related location for each.
+                i = same[key]
+                extra = tuple(r for r in site.related if r not in findings[i].related)
+                findings[i] = replace(findings[i], related=findings[i].related + extra)
+                continue
+            same[key] = len(findings)
             base = _fingerprint(v.rule.code, rel, site.text, site.function)
             occurrences[base] += 1
             content = _fingerprint(v.rule.code, "", site.text, site.function)
-            findings.append(Finding(v.rule.code, v.rule.name, v.level or v.rule.level, rel, span, v.message, f"{base}:{occurrences[base]}", site.related, content))
+            findings.append(Finding(v.rule.code, v.rule.name, level, rel, span, v.message, f"{base}:{occurrences[base]}", site.related, content))
         return findings
 
     def _check_sql(self, file: SourceFile, text: str) -> _FileOutcome:

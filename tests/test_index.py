@@ -281,3 +281,24 @@ app.conf.beat_schedule = {
     before = index.dependency_digest("app/tasks.py")
     dropped = dict(files, **{"app/celery.py": celery.replace('    "nightly": {"task": "app.tasks.nightly", "schedule": 86400},\n', "")})
     assert _index(dropped).dependency_digest("app/tasks.py") != before
+
+
+TWO_QUERIES = '''
+from app.models import Note
+
+def last_two(key):
+    first = Note.objects.filter(id=key).first()
+    if first is None:
+        return Note.objects.filter(id=key).last()
+    return first
+'''
+
+
+def test_a_helper_running_two_unscoped_queries_is_one_finding_at_the_call_with_both_locations(tmp_path: Path):
+    (tmp_path / "app").mkdir()
+    views = "from app.services import last_two\n\ndef view(request, pk):\n    return last_two(pk)\n"
+    for rel, text in {"app/__init__.py": "", "app/models.py": MODELS, "app/services.py": TWO_QUERIES, "app/views.py": views}.items():
+        (tmp_path / rel).write_text(text)
+    findings = [f for f in run([tmp_path], Config(root=tmp_path)).findings if f.path == "app/views.py"]
+    assert [(f.code, f.span.start_line) for f in findings] == [("TL101", 4)]
+    assert [(path, span.start_line) for path, span, _ in findings[0].related] == [("app/services.py", 5), ("app/services.py", 7)]
