@@ -26,4 +26,6 @@ def check(site, ctx):
     if not site.filter_required:
         return  # a table judged by its tenant context (mode = "context")
     if site.table.is_tenant_table and site.restriction.scope is Scope.GUARDED:
-        yield ctx.finding(site, f"{site.api}: read of tenant table {site.target} without a tenant filter, checked afterwards ({site.guard}); filter in the query instead")
+        # "first in list(), retrieve(): <check>": a view's actions checked the row before its queryset re-reads it
+        when = f"checked first ({site.guard[6:]})" if site.guard.startswith("first in ") else f"checked afterwards ({site.guard})"
+        yield ctx.finding(site, f"{site.api}: read of tenant table {site.target} without a tenant filter, {when}; filter in the query instead")

@@ -591,11 +591,13 @@ class HelperCalls:
         memo[key] = bool(states) and all(st.term.status == S for st in states)
         return memo[key]
 
-    def judge_inherited_methods(self, node: cst.ClassDef, qualname: str) -> None:
+    def judge_inherited_methods(self, node: cst.ClassDef, qualname: str) -> dict[str, list]:
         """`resource_model = Epic` on a subclass: each base method that uses `self.resource_model` is judged with it,
-        and what it finds is reported at that assignment (the mixin's own body sees no model)."""
+        and what it finds is reported at that assignment (the mixin's own body sees no model). Returns the origins
+        each method walked started, by method name."""
+        walked: dict[str, list] = {}
         if self.index is None or self.frame.inline:
-            return
+            return walked
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         attrs: dict[str, cst.BaseExpression] = {}
         for stmt in body:
@@ -605,7 +607,7 @@ class HelperCalls:
                     if self.model_named(a.value) is not None:
                         attrs[a.targets[0].target.value] = a.value
         if not attrs:
-            return
+            return walked
         chain = self.index.class_chain(self.module_id, qualname)
         for base_file, base in chain[1:]:
             for m in base.methods:
@@ -624,9 +626,11 @@ class HelperCalls:
                         origin.via = Via(r.file.rel, r.function.qualname, origin.anchor, snip)
                     origin.api = f"{qualname}.{m}() with {used[0]} = {origin.model.name}"
                     origin.anchor = anchor
+                walked[m] = [o for o, _ in self.origins[mark:]]
                 if m == "get_queryset" and self.origins[mark:] and hasattr(self, "apply_filter_backends"):
                     # a view's inherited get_queryset() passes through this view's filter backends, as its own would
                     self.apply_filter_backends([o for o, _ in self.origins[mark:]])
+        return walked
 
     def judge_constructor_models(self, node: cst.ClassDef, qualname: str) -> None:
         """`Repository(session, ShoppingItem)` keeps its model in `self.model`: each method of the class that queries

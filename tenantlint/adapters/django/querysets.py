@@ -111,6 +111,8 @@ class Querysets:
         if models and len(models) == 1 and not self._is_model_class(node.value):
             model = self.schema.model(next(iter(models)))
             if model is not None:
+                if isinstance(node.value, (cst.Call, cst.Await)):
+                    self.expr(node.value, env)  # `Project.objects.get(pk=pk).task_set.all()`: the fetch runs first
                 base_text = dotted_name(node.value) or "obj"
                 origin = self.new_origin(model, f"{base_text}.{attr}")
                 held = isinstance(node.value, cst.Name) and f"__principal__{node.value.value}" in env  # `user = user_or_id`

@@ -2,6 +2,8 @@
 (in this module or, through the project index, another), and the view's filter backends."""
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from tenantlint.adapters.flow import N, S, U, Term, t_and
@@ -54,10 +56,12 @@ class ClassBasedViews:
                 # with a get_queryset() of its own, that is what get_object() reads, judged there
                 self.walk_base_method(node, "get_object")
             view_origins = [s.origin for s in info["queryset"].states] if info["queryset"] is not None else []
+            walked: dict[str, list[Origin]] = {}
             for stmt in body:
                 if isinstance(stmt, cst.FunctionDef):
                     mark = len(self.origins)
                     self.function_def(stmt)
+                    walked[stmt.name.value] = [o for o, _ in self.origins[mark:]]
                     if stmt.name.value == "get_queryset":
                         view_origins.extend(o for o, _ in self.origins[mark:])
             qs = info["queryset"]
@@ -67,10 +71,46 @@ class ClassBasedViews:
                         s.origin.observe(SiteKind.READ, s.term)
             if view_origins:
                 self.apply_filter_backends(view_origins)
-            self.judge_inherited_methods(node, self.class_qualname())
+            for name, origins in self.judge_inherited_methods(node, self.class_qualname()).items():
+                walked.setdefault(name, origins)
+            self.checked_parent(self.class_qualname(), walked)
             self.judge_constructor_models(node, self.class_qualname())
         finally:
             self.class_stack.pop()
+
+    def checked_parent(self, qualname: str, walked: dict[str, list[Origin]]) -> None:
+        """A nested view's get_queryset() / get_object() that re-reads the parent row named by the URL
+        (`self.resource_model.objects.get(pk=self.kwargs["resource_id"])`) runs only after the view's actions fetched
+        that row by the same URL argument and checked it (`self.check_permissions(request, "list", resource)`): the
+        read is the row already checked, a query-then-check (TL107) as the actions' own fetch is. Only when every
+        action the view exposes that reaches the queryset does so; an action of a base that the project does not
+        define, or a route that reaches the queryset unchecked, keeps the read a finding."""
+        if self.index is None or self.frame.inline:
+            return
+        targets = [(name, o) for name in ("get_queryset", "get_object") for o in walked.get(name, ())
+                   if not o.guard and (t := o.observed.get(SiteKind.READ)) is not None and t.status == N]
+        if not targets:
+            return
+        actions = _exposed_actions(self.index, self.module_id, qualname)
+        if not actions:
+            return
+        for name, o in targets:
+            source = self.index.method(self.module_id, qualname, name)
+            wanted = set(_URL_KWARG.findall(source.function.source or "")) if source is not None else set()
+            if not wanted:
+                continue  # not a row named by the URL
+            checks = []
+            for action, fn in actions.items():
+                if not _reaches_queryset(self.index, self.module_id, qualname, fn):
+                    continue
+                guard = next((g.guard for g in walked.get(action, ()) if g.guard and g.model == o.model), "")
+                if not guard or not wanted <= set(_URL_KWARG.findall(fn.source or "")):
+                    break
+                checks.append((action, guard))
+            else:
+                if checks:
+                    names = ", ".join(f"{a}()" for a, _ in checks)
+                    o.guard = f"first in {names}: {checks[0][1]}"
 
     def view_manager(self, node: cst.Attribute, env: Env) -> QVal | None:
         mark = len(self.origins)
@@ -141,3 +181,66 @@ class ClassBasedViews:
                 continue
             return last
         return None
+
+
+# the actions and handlers a view exposes; the ones REST framework's own classes define, by class name
+_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy", "get", "post", "put", "patch", "delete")
+_RETRIEVE, _UPDATE, _DESTROY = ("retrieve",), ("update", "partial_update"), ("destroy",)
+_LIBRARY_ACTIONS = {
+    "ListModelMixin": ("list",), "RetrieveModelMixin": _RETRIEVE, "CreateModelMixin": ("create",),
+    "UpdateModelMixin": _UPDATE, "DestroyModelMixin": _DESTROY,
+    "ModelViewSet": ("list", "create") + _RETRIEVE + _UPDATE + _DESTROY, "ReadOnlyModelViewSet": ("list",) + _RETRIEVE,
+    "GenericViewSet": (), "ViewSet": (), "ViewSetMixin": (), "GenericAPIView": (), "APIView": (), "View": (),
+    "ListAPIView": ("list",), "RetrieveAPIView": _RETRIEVE, "CreateAPIView": ("create",), "UpdateAPIView": _UPDATE,
+    "DestroyAPIView": _DESTROY, "ListCreateAPIView": ("list", "create"), "RetrieveUpdateAPIView": _RETRIEVE + _UPDATE,
+    "RetrieveDestroyAPIView": _RETRIEVE + _DESTROY, "RetrieveUpdateDestroyAPIView": _RETRIEVE + _UPDATE + _DESTROY,
+}
+_ROUTE_DECORATORS = ("action", "detail_route", "list_route")
+_URL_KWARG = re.compile(r"kwargs(?:\.get\(\s*|\[\s*)[\"'](\w+)[\"']")
+_REACHES = ("get_queryset", "get_object", "filter_queryset", "self.queryset", "super(")
+
+
+def _exposed_actions(index, module: str, qualname: str) -> dict | None:
+    """Action name -> the project function that serves it, for every action the view exposes; None when a base the
+    project does not define may expose one the project does not (an unknown library class, or one of REST
+    framework's whose action no project class overrides)."""
+    chain = index.class_chain(module, qualname)
+    library: set[str] = set()
+    for f, c in chain:
+        for base in c.bases:
+            if index._class_named(f.module, base) is not None:
+                continue
+            last = base.rsplit(".", 1)[-1]
+            if last == "object" or base.startswith("typing."):
+                continue
+            if not base.startswith(("rest_framework.", "django.views.")) or last not in _LIBRARY_ACTIONS:
+                return None
+            library.update(_LIBRARY_ACTIONS[last])
+    out: dict = {}
+    for name in _ACTIONS:
+        found = index.method(module, qualname, name)
+        if found is not None:
+            out[name] = found.function
+        elif name in library:
+            return None  # served by REST framework's own code, which reads the queryset unchecked
+    for f, c in chain:
+        for m in c.methods:
+            fn = f.functions.get(f"{c.qualname}.{m}")
+            if fn is not None and m not in out and any(d.rsplit(".", 1)[-1] in _ROUTE_DECORATORS for d in fn.decorators):
+                found = index.method(module, qualname, m)
+                out[m] = found.function if found is not None else fn
+    return out
+
+
+def _reaches_queryset(index, module: str, qualname: str, fn) -> bool:
+    """Whether an action may read the view's queryset: its text, or that of a method of the view it calls."""
+    if fn.source is None:
+        return True
+    if any(r in fn.source for r in _REACHES):
+        return True
+    for call in fn.calls:
+        if call.startswith("self."):
+            found = index.method(module, qualname, call[5:])
+            if found is not None and (found.function.source is None or any(r in found.function.source for r in _REACHES)):
+                return True
+    return False
