@@ -125,6 +125,7 @@ class Schema:
     diagnostics: tuple[str, ...] = ()
     unresolved: tuple[tuple[str, int, str], ...] = ()  # (path, line, what): classes and relation targets not followed
     by_app: Mapping[str, str] = field(default_factory=dict)  # "app.model" (lower case) -> key in models
+    user_model: str = ""  # the project's own user model (settings.AUTH_USER_MODEL), by class name
 
     def model(self, name: str) -> ModelInfo | None:
         return self.models.get(name)

@@ -314,4 +314,4 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
             if looks and missing:
                 unresolved.append((f.path, f.line, f"class {f.name}: base {', '.join(missing)} could not be followed, so it is not read as a model"))
     return Schema(models=models, tables=tables, reverse={k: dict(v) for k, v in reverse.items()}, diagnostics=diagnostics,
-                  unresolved=tuple(sorted(set(unresolved))), by_app=by_app)
+                  unresolved=tuple(sorted(set(unresolved))), by_app=by_app, user_model=user_model if auth_user_model else "")

@@ -118,6 +118,9 @@ class Querysets:
                 held = isinstance(node.value, cst.Name) and f"__principal__{node.value.value}" in env  # `user = user_or_id`
                 if held or _is_requesting_user(node.value) or _is_requesting_user(self.subst_node(node.value)):  # also a helper's `user`
                     return QVal((QState(origin, Term(S, (f"{base_text}.{attr}",), "rows of the requesting user", null_only=True)),))
+                if base_text == "self" and self.schema.user_model and self.enclosing_class() == self.schema.user_model:
+                    # a method of the project's user model: the rows of the user it is called on, as `request.user.x`
+                    return QVal((QState(origin, Term(S, (f"self.{attr}",), "rows of the user the method is called on", null_only=True)),))
                 bound = self.tenant_bound_owner(attr, base_text)
                 if bound is None:
                     self.origins.pop()  # `event.speakers` where Event has no such relation: a property, not this accessor
@@ -130,6 +133,13 @@ class Querysets:
                 # the rows of an object that is not one tenant's (a user of several workspaces): no tenant filter
                 return QVal((QState(origin, NONE_TERM),))
         return None
+
+    def enclosing_class(self) -> str | None:
+        """The class name `self` is an instance of here: the class a helper was inlined for, or the one walked."""
+        if self.frame.self_class is not None:
+            return self.frame.self_class[1].rsplit(".", 1)[-1]
+        stack = getattr(self, "class_stack", None)
+        return stack[-1]["name"] if stack else None
 
     def tenant_bound_owner(self, accessor: str, base_text: str) -> bool | None:
         """Whether `base.accessor` hangs off a row of one tenant. The base's name says which model it is when it names
