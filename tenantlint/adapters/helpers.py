@@ -384,6 +384,10 @@ class HelperCalls:
             if value is not None:
                 callee_env[param] = value
                 values.append(value)
+            held = env.get(f"__key__{arg.value}") if isinstance(arg, cst.Name) else None
+            if isinstance(held, (cst.Attribute, cst.Call)) and param not in snip.assigned:
+                # `namespace = build_namespace(project); get_timeline(project, namespace)`: the helper is handed the key
+                callee_env[f"__key__{param}"] = held
             if param not in snip.assigned and simple_argument(arg):
                 subst[param] = arg
         return callee_env, subst, values

@@ -107,7 +107,7 @@ class Lookups:
         if key not in memo:
             r = self.index.resolve_call(self.frame.module, None, name)
             source = r.function.source if r is not None else None
-            memo[key] = bool(source) and bool(_TYPED_KEY_TYPE.search(source)) and bool(_TYPED_KEY_ID.search(source))
+            memo[key] = bool(source) and (bool(_TYPED_KEY_TYPE.search(source)) and bool(_TYPED_KEY_ID.search(source)) or bool(_LABELLED_KEY.search(source)))
         return memo[key]
 
     def generic_key_term(self, model: ModelInfo, key: str, value: cst.BaseExpression, keys: set[str]) -> Term | None:
@@ -356,6 +356,13 @@ def _privileged_test(test: cst.BaseExpression) -> bool:
 # a function that formats an object's type and primary key into one string (`"{0}:{1}".format(typename, obj.pk)`)
 _TYPED_KEY_TYPE = re.compile(r"__class__|_meta\b|typename|content_type|get_for_model")
 _TYPED_KEY_ID = re.compile(r"(?:\.format\(|f[\"']|%)[^\n]*\b\w+\.(?:pk|id)\b")
+# a fixed word and the object's primary key: `"{0}:{1}".format("project", project.id)`, `"project:{}".format(p.id)`,
+# `f"project:{project.id}"`, `"project:%s" % project.id`
+_LABELLED_KEY = re.compile(
+    r"""\.format\(\s*["'][A-Za-z_]\w*["']\s*,\s*\w+\.(?:pk|id)\s*\)"""
+    r"""|["'][A-Za-z_]\w*[:./#-]\{\d*\}["']\s*\.format\(\s*\w+\.(?:pk|id)\s*\)"""
+    r"""|\bf["'][A-Za-z_]\w*[:./#-]\{\w+\.(?:pk|id)\}["']"""
+    r"""|["'][A-Za-z_]\w*[:./#-]%[sd]["']\s*%\s*\(?\s*\w+\.(?:pk|id)\b""")
 
 
 def _privileged_none_test(test: cst.BaseExpression, env: Env) -> bool:

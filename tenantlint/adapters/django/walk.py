@@ -123,13 +123,19 @@ class Walker(HelperCalls):
         finally:
             self.function = saved
 
-    def static_truth(self, test: cst.BaseExpression) -> bool | None:
-        """True / False when a test only reads parameters the caller passed as literals (None, True, False); else None."""
+    def static_truth(self, test: cst.BaseExpression, env: Env | None = None) -> bool | None:
+        """True / False when a test only reads parameters the caller passed as literals (None, True, False), or tests
+        for None a parameter the caller handed a key built from an object in hand (a string); else None."""
         if len(self.frames) < 2:
             return None
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-            inner = self.static_truth(test.expression)
+            inner = self.static_truth(test.expression, env)
             return None if inner is None else not inner
+        if env is not None and isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name) \
+                and _is_none(test.comparisons[0].comparator) and isinstance(env.get(f"__key__{test.left.value}"), cst.Call):
+            op = test.comparisons[0].operator
+            if isinstance(op, (cst.Is, cst.IsNot)):
+                return isinstance(op, cst.IsNot)
         if isinstance(test, cst.Name):
             value = self.subst_node(test)
             if value is not test and isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
@@ -176,7 +182,7 @@ class Walker(HelperCalls):
             return env
         if isinstance(stmt, cst.If):
             self.expr(stmt.test, env)
-            known = self.static_truth(stmt.test)
+            known = self.static_truth(stmt.test, env)
             if known is not None:  # a helper's branch on an argument the caller fixed (`if realm is not None:` given None)
                 if known:
                     return self.block(_body(stmt.body), env, self.function)
