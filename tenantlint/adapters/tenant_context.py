@@ -21,7 +21,9 @@ carry that on their sites; the rules decide what it exempts.
 """
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 from dataclasses import dataclass, replace
 from typing import Iterable
 
@@ -257,9 +259,12 @@ class _Analysis:
         if isinstance(small, cst.Assign):
             self.expr(small.value, env, func)
             value = self.classify(small.value, env) or self.classify_input(small.value, env) or self.chosen_root(small.value, env)
+            own = self.principal_rows(small.value, env)
             for t in small.targets:
                 if isinstance(t.target, cst.Name):
                     env = {**env, t.target.value: value} if value is not None else {k: v for k, v in env.items() if k != t.target.value}
+                    mark = _PRINCIPAL_ROWS + t.target.value
+                    env = {**env, mark: True} if own else {k: v for k, v in env.items() if k != mark}
             return env
         if isinstance(small, cst.AnnAssign) and small.value is not None:
             self.expr(small.value, env, func)
@@ -548,10 +553,28 @@ class _Analysis:
                 return _Value("fallback", node, _code(node))
         return None
 
+    def principal_rows(self, node: cst.BaseExpression, env: dict) -> bool:
+        """A query of the requesting user's own rows: `Settings.objects.filter(user=request.user)`, a refinement of
+        one held in a local (`qs.filter(...)`), or the view's `self.get_queryset()` when every row it returns is
+        filtered so (`return Settings.objects.filter(user=self.request.user)`; `.none()` returns no row)."""
+        if not isinstance(node, cst.Call):
+            return False
+        if _of_the_principal(node):
+            return True
+        n = node.func
+        while isinstance(n, (cst.Attribute, cst.Call)):
+            n = n.func if isinstance(n, cst.Call) else n.value
+        if isinstance(n, cst.Name) and env.get(_PRINCIPAL_ROWS + n.value):
+            return True
+        if dotted_name(node.func) != "self.get_queryset" or self.index is None or self.summary is None or "." not in self.function:
+            return False
+        found = self.index.method(self.summary.module, self.function.rsplit(".", 1)[0], "get_queryset")
+        return found is not None and _returns_principal_rows(found.function.source)
+
     def value_use(self, anchor: cst.CSTNode, value: cst.BaseExpression, env: dict, how: str, also: tuple = ()) -> None:
         v = self.classify(value, env)
-        if v is None or v.guarded or _of_the_principal(anchor):
-            return
+        if v is None or v.guarded or _of_the_principal(anchor) or self.principal_rows(anchor, env):
+            return  # the requesting user's own rows: a request value only narrows them
         span = self.module.span_of(v.node, v.statement, self.summary.lines_of(self.function) if self.summary is not None else None)
         where = "the request is read here" if v.source == "request" else "the fallback is written here"
         if v.source == "request":
@@ -744,6 +767,32 @@ def _of_the_principal(anchor: cst.CSTNode) -> bool:
             return True
         n = n.value
     return any(a.keyword is not None and _is_principal(a.value) for a in anchor.args)
+
+
+_PRINCIPAL_ROWS = "\0principal rows\0"  # env mark: the local holds a query of the requesting user's own rows
+
+
+def _returns_principal_rows(source: str | None) -> bool:
+    """Every `return` of the function hands back a query filtered by the requesting user, or `.none()`."""
+    if not source:
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return False
+    returns = [n.value for n in ast.walk(tree) if isinstance(n, ast.Return)]
+    if not returns or any(r is None for r in returns):
+        return False
+    for r in returns:
+        text = ast.unparse(r)
+        if text.endswith(".none()"):
+            continue
+        if not _PRINCIPAL_FILTER.search(text):
+            return False
+    return True
+
+
+_PRINCIPAL_FILTER = re.compile(r"\(\s*(?:[^()]*,\s*)?\w+=(?:self\.)?request\.user\b")
 
 
 def _is_principal(node: cst.BaseExpression) -> bool:
