@@ -308,7 +308,10 @@ class HelperCalls:
             for k, v in extra:
                 self.expr(v, env)
                 keys.add(k)
-                values.append((k, self.subst_node(v)))
+                held = self.held_keys(v, env) if hasattr(self, "held_keys") else v  # `pk=status_id`, a key held in a local
+                if hasattr(self, "pinned_field"):
+                    self.pinned_field(held, env)  # `pk=data["status_id"]` of a validator that checked it
+                values.append((k, self.subst_node(held)))
             complete = star is None
             if star is not None:
                 sv = self.expr(star, env, assign=True)
@@ -384,8 +387,10 @@ class HelperCalls:
             if value is not None:
                 callee_env[param] = value
                 values.append(value)
+            if hasattr(self, "pinned_field"):
+                self.pinned_field(arg, env)
             held = env.get(f"__key__{arg.value}") if isinstance(arg, cst.Name) else None
-            if isinstance(held, (cst.Attribute, cst.Call)) and param not in snip.assigned:
+            if isinstance(held, (cst.Attribute, cst.Call, cst.Subscript)) and param not in snip.assigned:
                 # `namespace = build_namespace(project); get_timeline(project, namespace)`: the helper is handed the key
                 callee_env[f"__key__{param}"] = held
             if param not in snip.assigned and simple_argument(arg):

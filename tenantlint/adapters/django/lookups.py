@@ -73,6 +73,7 @@ class Lookups:
             elif a.keyword is not None:
                 sub = self.expr(a.value, env)
                 value = self.held_keys(a.value, env)
+                self.pinned_field(value, env)  # `pk=data["status_id"]` of a validator that checked it
                 t = self.rows_keys_term(a.keyword.value, value, env) or self.row_key_term(value, self.kw_term(model, a.keyword.value, value), env)
                 if t.status != S and model.generic_keys:
                     t = self.generic_key_term(model, a.keyword.value, value, keys) or t
@@ -120,6 +121,51 @@ class Lookups:
                 return Term(S, (f"{key}={_short(self.module, value)}",), "rows a generic relation attaches to an object in hand", null_only=True)
         return None
 
+    def validator_class(self, node: cst.Call) -> tuple[str, str] | None:
+        """`UpdateOrderValidator(data=request.DATA)`: a project serializer or validator handed the request's data."""
+        if self.index is None or not any(a.keyword is not None and a.keyword.value == "data" for a in node.args):
+            return None
+        name = dotted_name(node.func)
+        return self.index.class_named(self.frame.module, name) if name else None
+
+    def pinned_field(self, node: cst.BaseExpression, env: Env) -> bool:
+        """`data["status_id"]` / `data.get("status_id")` of a validator's data, where the validator's
+        `validate_status_id()` looks the row up with a tenant key given with it (`TaskStatus.objects.filter(
+        project__id=attrs["project_id"], id=value)`) and raises when there is none: the id is that tenant's row."""
+        if id(node) in self.pinned:
+            return True
+        field, holder = None, None
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            field, holder = string_value(node.slice[0].slice.value), node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" and node.args:
+            field, holder = string_value(node.args[0].value), node.func.value
+        if not field or holder is None or self.index is None:
+            return False
+        cls = None
+        if isinstance(holder, cst.Name):
+            cls = env.get(f"__validated__{holder.value}")
+        elif isinstance(holder, cst.Attribute) and holder.attr.value in ("data", "validated_data") and isinstance(holder.value, cst.Name):
+            cls = env.get(f"__validator__{holder.value.value}")
+        if cls is None:
+            return False
+        found = self.index.method(cls[0], cls[1], f"validate_{field}")
+        source = found.function.source if found is not None else None
+        if not source or "raise" not in source or not _QUERY_TEXT.search(source) or not self.tenant_key_text().search(source):
+            return False
+        self.pinned[id(node)] = f"{cls[1]}.validate_{field}"
+        return True
+
+    def tenant_key_text(self) -> re.Pattern:
+        key = ("tenant key text",)
+        memo = _memo(self.schema)
+        if key not in memo:
+            words = {m.name.lower() for m in self.schema.models.values() if m.is_root}
+            words |= {m.tenant.tenant_column for m in self.schema.models.values() if m.tenant is not None and m.tenant.tenant_column}
+            # the first hop of a path to the tenant (`project` of a task owned through its project)
+            words |= {p[0] for m in self.schema.models.values() if m.tenant is not None for p in m.tenant.tenant_paths if p}
+            memo[key] = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words)) or ["$^"]) + r")(?:__id|__pk|_id)?\b[\"']?\s*[:=]") if words else re.compile("$^")
+        return memo[key]
+
     @staticmethod
     def held_keys(node: cst.BaseExpression, env: Env) -> cst.BaseExpression:
         """The expression a local key was copied from (`stream_id = message.recipient.type_id`, `ids = {r.id for r in
@@ -129,8 +175,8 @@ class Lookups:
                 and len(node.args) == 1:
             name = node.args[0].value
         held = env.get(f"__key__{name.value}") if isinstance(name, cst.Name) else None
-        if isinstance(held, (cst.Attribute, cst.Call)) and name is node:
-            return held  # a Call only when it builds a key from an object in hand (walk.bind)
+        if isinstance(held, (cst.Attribute, cst.Call, cst.Subscript)) and name is node:
+            return held  # a Call only when it builds a key from an object in hand or reads a checked field (walk.bind)
         if isinstance(held, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and isinstance(env.get(held.for_in.iter.value), (Rows, QVal)):
             return held  # keys of rows a query in this function read: judged by that query
         return node
@@ -221,6 +267,8 @@ class Lookups:
             return Term(S, (text,), "a key read from an object in hand", null_only=True)
         if op == "exact" and self.is_principal(value):
             return Term(S, (text,), "rows of the requesting user", null_only=True)
+        if op in ("exact", "in") and id(value) in self.pinned:
+            return Term(S, (text,), f"an id {self.pinned[id(value)]}() checked to be a row of the tenant given with it", null_only=True)
         if op == "exact" and isinstance(value, cst.Call) and self.object_key_call(value):
             # key=make_key_from_model_object(obj): the rows keyed by one object in hand (its type and id)
             return Term(S, (text,), "a key built from an object in hand (its type and id)", null_only=True)
@@ -354,6 +402,7 @@ def _privileged_test(test: cst.BaseExpression) -> bool:
 
 
 # a function that formats an object's type and primary key into one string (`"{0}:{1}".format(typename, obj.pk)`)
+_QUERY_TEXT = re.compile(r"\.(?:filter|get|exists)\(")
 _TYPED_KEY_TYPE = re.compile(r"__class__|_meta\b|typename|content_type|get_for_model")
 _TYPED_KEY_ID = re.compile(r"(?:\.format\(|f[\"']|%)[^\n]*\b\w+\.(?:pk|id)\b")
 # a fixed word and the object's primary key: `"{0}:{1}".format("project", project.id)`, `"project:{}".format(p.id)`,

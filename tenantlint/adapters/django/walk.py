@@ -51,6 +51,7 @@ class Walker(HelperCalls):
         self._tenant_relations: tuple[str, ...] | None = None
         self.required_params: frozenset[str] = frozenset()  # parameters of the walked function without a default
         self.current_statement: cst.CSTNode | None = None  # the statement being walked (of this module, not a helper's)
+        self.pinned: dict[int, str] = {}  # id() of `data["status_id"]` nodes a validator checked -> "Validator.validate_status_id"
 
     def run(self) -> list[QuerySite]:
         self.block(self.module.tree.body, Env(), "<module>")
@@ -336,6 +337,17 @@ class Walker(HelperCalls):
                 env[target.value] = value
             env.pop(f"__key__{target.value}", None)
             env.pop(f"__privileged_none__{target.value}", None)
+            env.pop(f"__validator__{target.value}", None)
+            env.pop(f"__validated__{target.value}", None)
+            if isinstance(node, cst.Call):
+                built = self.validator_class(node)
+                if built is not None:  # `validator = UpdateOrderValidator(data=request.DATA)`
+                    env[f"__validator__{target.value}"] = built
+            if isinstance(node, cst.Attribute) and node.attr.value in ("data", "validated_data") and isinstance(node.value, cst.Name) \
+                    and f"__validator__{node.value.value}" in env:
+                env[f"__validated__{target.value}"] = env[f"__validator__{node.value.value}"]  # `data = validator.data`
+            if node is not None and self.pinned_field(node, env):
+                env[f"__key__{target.value}"] = node  # `status_id = data.get("status_id")`, checked by validate_status_id
             if isinstance(node, cst.Call) and self.none_only_when_privileged(node):
                 # `project_ids = self.get_project_ids(request, view)`, None only for an install-wide administrator
                 env[f"__privileged_none__{target.value}"] = True
