@@ -40,8 +40,8 @@ _ADMIN_MOUNT = re.compile(r"""(?:re_)?path\(\s*[rf]?["'](?:\{[^}]*\})?([^"'{}]*)
 _INPUT_ARGUMENT = re.compile(r"\bdata\s*=(?!=)|request\.(?:data|DATA|POST)\b")
 # a view whose serializer takes input: DRF's create and update views and viewsets
 _WRITING_VIEW = re.compile(r"Create|Update|ModelViewSet|Crud|Writ")
-# how a view builds the serializer it holds: `self.get_serializer(...)`, `self.get_validator(...)`, `self.serializer_class(...)`
-_VIEW_SERIALIZER = r"\bself\.(?:get_\w+|\w+_class)"
+# how a view builds the classes it holds: `self.get_serializer(...)`, `self.get_validator(...)`, `self.serializer_class(...)`
+_VIEW_BUILDER = re.compile(r"\bself\.(?:get_([a-z]+)(?:_class\(\))?|([a-z]+)_class)\s*\(")
 
 
 def _call_arguments(source: str, callee: str) -> list[str]:
@@ -475,11 +475,28 @@ class ProjectIndex:
             for hm, hq, attr in self._holders().get((m, q), ()):
                 if attr != "serializer_class":
                     return True
-                if any(_WRITING_VIEW.search(b) for _, c in self.class_chain(hm, hq) for b in c.bases):
+                # a create or update view of a library (REST framework's): its own code hands the request to the
+                # serializer; a project's base view is read instead, below (it may write through another class)
+                if any(_WRITING_VIEW.search(b) and self._class_named(f.module, b) is None for f, c in self.class_chain(hm, hq) for b in c.bases):
                     return True
-                if any(_INPUT_ARGUMENT.search(args) for src in self.method_sources(hm, hq) for args in _call_arguments(src, _VIEW_SERIALIZER)):
-                    return True  # `self.get_serializer(data=request.data)`, `self.serializer_class(data=...)`
+                for name in self._input_builders(hm, hq):
+                    if name == "serializer":
+                        return True  # `self.get_serializer(data=request.data)`, `self.serializer_class(data=...)`
+                    held = self.class_attr(hm, hq, f"{name}_class")
+                    if held is None or held[2].strip() == "None":
+                        return True  # `self.get_validator(data=...)` with no validator_class: it may fall back to the serializer
         return False
+
+    def _input_builders(self, module: str, cls: str) -> set[str]:
+        """What the view's methods hand request data to: "serializer" for `self.get_serializer(data=...)` or
+        `self.serializer_class(data=...)`, "validator" for `self.get_validator(data=...)` / `self.validator_class(...)`."""
+        out: set[str] = set()
+        for src in self.method_sources(module, cls):
+            for name in set(_VIEW_BUILDER.findall(src)):
+                n = name[0] or name[1]
+                if n not in out and any(_INPUT_ARGUMENT.search(a) for a in _call_arguments(src, rf"\bself\.(?:get_{n}(?:_class\(\))?|{n}_class)")):
+                    out.add(n)
+        return out
 
     def _bind_chain(self, module: str, cls: str, pos: list, kws: list, depth: int) -> dict[str, str]:
         """{attribute: argument source} a constructor call binds, through `super().__init__(...)` hand-ons."""
