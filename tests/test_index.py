@@ -302,3 +302,23 @@ def test_a_helper_running_two_unscoped_queries_is_one_finding_at_the_call_with_b
     findings = [f for f in run([tmp_path], Config(root=tmp_path)).findings if f.path == "app/views.py"]
     assert [(f.code, f.span.start_line) for f in findings] == [("TL101", 4)]
     assert [(path, span.start_line) for path, span, _ in findings[0].related] == [("app/services.py", 5), ("app/services.py", 7)]
+
+
+DENY_SQL = '''
+from django.db.models.expressions import RawSQL
+
+def hidden_ids(flag):
+    return RawSQL("SELECT id FROM app_note WHERE pinned = %s", (flag,))
+'''
+
+
+def test_cached_findings_of_a_deny_list_change_when_a_caller_selects_by_it(tmp_path: Path):
+    (tmp_path / "app").mkdir()
+    views = "from app.models import Note\nfrom app.sql import hidden_ids\n\ndef view(request):\n    return Note.objects.filter(organization=request.org).{}(id__in=hidden_ids(True))\n"
+    for rel, text in {"app/__init__.py": "", "app/models.py": MODELS, "app/sql.py": DENY_SQL, "app/views.py": views.format("exclude")}.items():
+        (tmp_path / rel).write_text(text)
+    config = Config(root=tmp_path)
+    assert [f for f in run([tmp_path], config, use_cache=True).findings if f.path == "app/sql.py"] == []
+    (tmp_path / "app/views.py").write_text(views.format("filter"))
+    second = run([tmp_path], config, use_cache=True)
+    assert [(f.code, f.span.start_line) for f in second.findings if f.path == "app/sql.py"] == [("TL101", 5)]

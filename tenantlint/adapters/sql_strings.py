@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 import libcst as cst
@@ -107,6 +107,7 @@ class _Analysis:
         self.constants: dict[str, cst.BaseExpression] = {}
         self.class_constants: dict[str, dict[str, cst.BaseExpression]] = {}
         self.consumed: set[int] = set()  # builder calls whose text reached an execution call
+        self.excluded: set[int] = set()  # arguments of `.exclude(...)` calls: what they select only removes rows
         self.builders: list[tuple[cst.Call, str]] = []
         self.entry = operator_entry(module.path)
         self._resolving: set[str] = set()
@@ -161,10 +162,24 @@ class _Analysis:
         return not self.interesting.isdisjoint(summary.called)
 
     def flush_builders(self) -> None:
-        """Builders whose text no execution call here consumed: the SQL runs elsewhere, judge it here."""
+        """Builders whose text no execution call here consumed: the SQL runs elsewhere, judge it here. A builder
+        handed to `.exclude(...)` (here, or by every caller of the function that returns it) only removes rows from
+        that query: its tables are judged scoped, as a deny-list."""
+        deny_all = None
         for call, api, env in self.builders:
-            if id(call) not in self.consumed:  # a fragment (`SQL(", ")`) is no query: only SQL-looking text counts
-                self.judge(call, api, call, env, always=False)
+            if id(call) in self.consumed:
+                continue  # a fragment (`SQL(", ")`) is no query: only SQL-looking text counts
+            before = len(self.sites)
+            self.judge(call, api, call, env, always=False)
+            if len(self.sites) == before:
+                continue
+            if deny_all is None:
+                fid = f"{self.summary.module}:{self.function}" if self.summary is not None else ""
+                deny_all = bool(fid) and self.index is not None and self.index.deny_list_only(fid)
+            if id(call) in self.excluded or deny_all:
+                reason = "a deny-list: it only removes rows from the query it is excluded from"
+                self.sites[before:] = [replace(s, restriction=Restriction(Scope.SCOPED, s.restriction.predicates, reason))
+                                       if s.restriction.scope in (Scope.UNSCOPED, Scope.DEFEATED) else s for s in self.sites[before:]]
         self.builders = []
 
     def block(self, stmts, env: dict) -> dict:
@@ -308,6 +323,8 @@ class _Analysis:
         if last == "execute_values":
             self.judge(call, _api(name), _sql_arg(call, 1), env, always=True)
             return
+        if last == "exclude":
+            self.excluded |= {id(a.value) for a in call.args}  # `qs.exclude(id__in=RawSQL(...))`
         if last in ("RawSQL", "text") or (last == "SQL" and self.psycopg_sql(name)):
             if call.args:
                 self.builders.append((call, _api(name), env))

@@ -41,6 +41,7 @@ _INPUT_ARGUMENT = re.compile(r"\bdata\s*=(?!=)|request\.(?:data|DATA|POST)\b")
 # a view whose serializer takes input: DRF's create and update views and viewsets
 _WRITING_VIEW = re.compile(r"Create|Update|ModelViewSet|Crud|Writ")
 # how a view builds the classes it holds: `self.get_serializer(...)`, `self.get_validator(...)`, `self.serializer_class(...)`
+_SQL_BUILDERS = frozenset({"RawSQL", "text", "SQL"})
 _VIEW_BUILDER = re.compile(r"\bself\.(?:get_([a-z]+)(?:_class\(\))?|([a-z]+)_class)\s*\(")
 
 
@@ -744,6 +745,23 @@ class ProjectIndex:
         self._levels[fid] = level
         return level
 
+    def deny_list_only(self, function_id: str) -> bool:
+        """Whether every call of the function the index resolves hands its result to `.exclude(...)` of another query
+        (`qs.exclude(id__in=not_allowed_ids(user))`): what it selects only removes rows, whatever it reads."""
+        found = self.function(function_id)
+        callers = self.outside_callers(function_id)
+        if found is None or not callers:
+            return False
+        name = re.escape(found[1].qualname.rsplit(".", 1)[-1])
+        use = re.compile(rf"(?<![\w.])(?:[\w.]+\.)?{name}\s*\(")
+        inside = re.compile(rf"\.exclude\(\s*(?:\w+\s*=\s*)?(?:[\w.]+\.)?{name}\s*\(")
+        for caller in callers:
+            got = self.function(caller)
+            source = got[1].source if got is not None else None
+            if not source or len(use.findall(source)) != len(inside.findall(source)):
+                return False
+        return True
+
     def callers(self, function_id: str) -> list[tuple[str, str, bool]]:
         return self._callers.get(function_id, [])
 
@@ -783,6 +801,9 @@ class ProjectIndex:
                     r = self.resolve_typed_call(s.module, qual, c) if "." in c and c.partition(".")[0] not in s.imports else None
                     if r is not None:
                         h.update(f"typed {qual} {c} {r.id}\0{r.function.source}\n".encode("utf-8", "surrogatepass"))
+        for qual, fn in sorted(s.functions.items()):  # whether a builder's SQL only removes rows where it is used
+            if not _SQL_BUILDERS.isdisjoint(fn.called) and self.deny_list_only(f"{s.module}:{qual}"):
+                h.update(f"deny-list {qual}\n".encode())
         for qual in sorted(s.functions):  # whether only the scheduler runs its functions
             if self.scheduled_only(f"{s.module}:{qual}"):
                 h.update(f"scheduled {qual}\n".encode())
