@@ -7,12 +7,12 @@ from functools import reduce
 
 import libcst as cst
 
-from tenantlint.adapters.flow import N, NONE_TERM, S, U, Term, t_and, t_not, t_or
+from tenantlint.adapters.flow import N, NONE_TERM, S, U, Term, t_and, t_not, t_or, worst
 from tenantlint.adapters.values import DictKeys, Env, QTerm, QVal, Rows, StarArgs
 from tenantlint.config import Config
 from tenantlint.context.places import REQUEST_PARTS
 from tenantlint.python_module import PythonModule, dotted_name, string_value
-from tenantlint.types import ModelInfo, Schema
+from tenantlint.types import ModelInfo, Schema, SiteKind
 from tenantlint.adapters.django.vocabulary import _OPERATORS, _TENANT_KEYS, _ID_NAME
 from tenantlint.adapters.syntax import _body, _code, _short, _is_none
 from tenantlint.adapters.helpers import _memo
@@ -71,15 +71,30 @@ class Lookups:
                     self.expr(a.value, env)
                     t = Term(U, (), f"filter(*{_short(self.module, a.value)}) is built elsewhere", at=a.value)
             elif a.keyword is not None:
-                sub = self.expr(a.value, env)
+                nested = a.keyword.value.endswith("__in")
+                sub = self.expr(a.value, env, assign=nested)
                 value = self.held_keys(a.value, env)
                 self.pinned_field(value, env)  # `pk=data["status_id"]` of a validator that checked it
                 t = self.rows_keys_term(a.keyword.value, value, env) or self.row_key_term(value, self.kw_term(model, a.keyword.value, value), env)
                 if t.status != S and model.generic_keys:
                     t = self.generic_key_term(model, a.keyword.value, value, keys) or t
-                if t.status == N and isinstance(sub, QVal) and sub.states and all(s.term.status == S for s in sub.states):
-                    # id__in=<a tenant-scoped subquery>: the rows are linked to that tenant's rows
-                    t = Term(S, (f"{a.keyword.value}=<scoped subquery>",), "values from a tenant-scoped subquery", null_only=True)
+                scoped_sub = isinstance(sub, QVal) and bool(sub.states) and all(s.term.status == S for s in sub.states)
+                if nested and isinstance(sub, QVal) and sub.states and (t.status != S or t.reason == VALUES_OF_ANOTHER_QUERY):
+                    # `id__in=<a query>`: the subquery picks which of this query's rows come back and returns none of
+                    # its own: it is judged with this query (restricted when the subquery is), not on its own
+                    for st in sub.states:
+                        st.origin.observe(st.origin.kind or SiteKind.READ, Term(S, (), SUBQUERY, null_only=True))
+                    if scoped_sub:
+                        t = Term(S, (f"{a.keyword.value}=<scoped subquery>",), "values from a tenant-scoped subquery", null_only=True)
+                    else:  # as restricted as the subquery: not at all, or not readable
+                        t = reduce(worst, (st.term for st in sub.states))
+                        t = NONE_TERM if t.status == N else Term(t.status, (), t.reason, at=t.at)
+                else:
+                    if nested:
+                        self.observe_value(sub)  # `organization__in=<a query>`: the tenant values it reads are judged there
+                    if t.status == N and scoped_sub:
+                        # id__in=<a tenant-scoped subquery>: the rows are linked to that tenant's rows
+                        t = Term(S, (f"{a.keyword.value}=<scoped subquery>",), "values from a tenant-scoped subquery", null_only=True)
             else:
                 t = self.q_term(a.value, env, model)
                 if t is None:
@@ -275,7 +290,7 @@ class Lookups:
         if len(path) == 1 and path[0] in ("pk", "id") and op == "exact" and _is_loaded_object_id(value):
             return Term(S, (text,), "re-fetch of an object already loaded", null_only=True)
         if op == "in" and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("values_list", "values"):
-            return Term(S, (text,), "values of another query, judged where it starts", null_only=True)
+            return Term(S, (text,), VALUES_OF_ANOTHER_QUERY, null_only=True)
         if len(path) == 1 and op in ("exact", "iexact") and any((c.attr or c.name) == path[0] and c.unique for c in model.columns):
             return Term(N, (), f"the row is selected by its unique {path[0]}")
         return NONE_TERM
@@ -402,6 +417,8 @@ def _privileged_test(test: cst.BaseExpression) -> bool:
 
 
 # a function that formats an object's type and primary key into one string (`"{0}:{1}".format(typename, obj.pk)`)
+VALUES_OF_ANOTHER_QUERY = "values of another query, judged where it starts"
+SUBQUERY = "a subquery of another query's filter, judged with that query"
 _QUERY_TEXT = re.compile(r"\.(?:filter|get|exists)\(")
 _TYPED_KEY_TYPE = re.compile(r"__class__|_meta\b|typename|content_type|get_for_model")
 _TYPED_KEY_ID = re.compile(r"(?:\.format\(|f[\"']|%)[^\n]*\b\w+\.(?:pk|id)\b")
