@@ -672,7 +672,7 @@ def cross_tenant_places(config: Config, index: ProjectIndex, targets: list[Sourc
 
 
 def _schema_digest(schema: Schema, ddl_diags) -> str:
-    parts = [repr(info) for _, info in sorted(schema.models.items())] + [repr(sorted(schema.reverse.items())), repr(sorted(ddl_diags.items()))]
+    parts = [repr(info) for _, info in sorted(schema.models.items())] + [repr(sorted(schema.reverse.items())), repr(sorted(ddl_diags.items())), schema.user_model]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -322,3 +322,30 @@ def test_cached_findings_of_a_deny_list_change_when_a_caller_selects_by_it(tmp_p
     (tmp_path / "app/views.py").write_text(views.format("filter"))
     second = run([tmp_path], config, use_cache=True)
     assert [(f.code, f.span.start_line) for f in second.findings if f.path == "app/sql.py"] == [("TL101", 5)]
+
+
+VALIDATORS = '''
+from app.models import Note
+
+class PinValidator:
+    def __init__(self, data=None):
+        self.data = data
+
+    def validate_note_id(self, value):
+        if not Note.objects.filter(organization_id=self.data["organization_id"], id=value).exists():
+            raise ValueError("not this organization's note")
+        return value
+'''
+
+
+def test_cached_findings_of_a_view_change_when_only_its_validator_changes(tmp_path: Path):
+    (tmp_path / "app").mkdir()
+    views = ("from app.models import Note\nfrom app.validators import PinValidator\n\ndef view(request):\n"
+             "    validator = PinValidator(data=request.POST)\n    data = validator.data\n    return Note.objects.get(pk=data[\"note_id\"])\n")
+    for rel, text in {"app/__init__.py": "", "app/models.py": MODELS, "app/validators.py": VALIDATORS, "app/views.py": views}.items():
+        (tmp_path / rel).write_text(text)
+    config = Config(root=tmp_path)
+    assert [f for f in run([tmp_path], config, use_cache=True).findings if f.path == "app/views.py"] == []
+    (tmp_path / "app/validators.py").write_text(VALIDATORS.replace("organization_id=self.data[\"organization_id\"], ", ""))
+    second = run([tmp_path], config, use_cache=True)
+    assert [(f.code, f.span.start_line) for f in second.findings if f.path == "app/views.py"] == [("TL101", 7)]

@@ -745,6 +745,10 @@ class ProjectIndex:
         self._levels[fid] = level
         return level
 
+    def project_class(self, module: str, qualified: str) -> bool:
+        """Whether a base named in `module` (qualified through its imports) is a class of the project."""
+        return self._class_named(module, qualified) is not None
+
     def deny_list_only(self, function_id: str) -> bool:
         """Whether every call of the function the index resolves hands its result to `.exclude(...)` of another query
         (`qs.exclude(id__in=not_allowed_ids(user))`): what it selects only removes rows, whatever it reads."""
@@ -801,6 +805,14 @@ class ProjectIndex:
                     r = self.resolve_typed_call(s.module, qual, c) if "." in c and c.partition(".")[0] not in s.imports else None
                     if r is not None:
                         h.update(f"typed {qual} {c} {r.id}\0{r.function.source}\n".encode("utf-8", "surrogatepass"))
+        for qual, fn in sorted(s.functions.items()):  # what the serializers it hands request data check (validate_<field>)
+            if "data" in (fn.source or ""):
+                for c in fn.calls:
+                    found = self.class_named(s.module, c) if c.rpartition(".")[2][:1].isupper() else None
+                    for f, cls in self.class_chain(*found) if found is not None else ():
+                        for m in cls.methods:
+                            if m.startswith("validate_"):
+                                h.update(f"validates {c} {m}\0{f.functions[f'{cls.qualname}.{m}'].source}\n".encode("utf-8", "surrogatepass"))
         for qual, fn in sorted(s.functions.items()):  # whether a builder's SQL only removes rows where it is used
             if not _SQL_BUILDERS.isdisjoint(fn.called) and self.deny_list_only(f"{s.module}:{qual}"):
                 h.update(f"deny-list {qual}\n".encode())

@@ -208,7 +208,7 @@ def _exposed_actions(index, module: str, qualname: str) -> dict | None:
     library: set[str] = set()
     for f, c in chain:
         for base in c.bases:
-            if index._class_named(f.module, base) is not None:
+            if index.project_class(f.module, base):
                 continue
             last = base.rsplit(".", 1)[-1]
             if last == "object" or base.startswith("typing."):
