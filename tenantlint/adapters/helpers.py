@@ -334,6 +334,9 @@ class HelperCalls:
             # the same helper called with the same argument text judges the same: replay what it found
             memo_key = (type(self).__name__, len(self.inline_stack), r.id, self_class, tuple(sorted((a, m.name) for a, m in (attr_models or {}).items())),
                         tuple(sorted((p, _code(n)) for p, n in subst.items())),
+                        # what the caller knows of an argument beyond its text: a key it holds, an id a validator checked
+                        tuple(sorted((k, _code(v), id(v) in getattr(self, "pinned", ())) for k, v in callee_env.items() if k.startswith("__key__"))),
+                        tuple(sorted(p for p, n in subst.items() if id(n) in getattr(self, "pinned", ()))),
                         tuple(sorted((p, tuple(sorted(d.keys)), tuple(_code(v) for _, v in d.values), d.complete) for p, d in callee_env.items() if isinstance(d, DictKeys))),
                         tuple(sorted((p, tuple(_code(v) for v in d.values) if d.values is not None else None) for p, d in callee_env.items() if isinstance(d, StarArgs))))
             memo = _memo(self.schema)
@@ -387,9 +390,9 @@ class HelperCalls:
             if value is not None:
                 callee_env[param] = value
                 values.append(value)
-            if hasattr(self, "pinned_field"):
-                self.pinned_field(arg, env)
             held = env.get(f"__key__{arg.value}") if isinstance(arg, cst.Name) else None
+            if hasattr(self, "pinned_field") and self.pinned_field(arg, env) and held is None:
+                held = arg  # `helper(data["bulk_stories"])`: a list a validator checked, handed on
             if isinstance(held, (cst.Attribute, cst.Call, cst.Subscript)) and param not in snip.assigned:
                 # `namespace = build_namespace(project); get_timeline(project, namespace)`: the helper is handed the key
                 callee_env[f"__key__{param}"] = held

@@ -76,6 +76,9 @@ class Lookups:
                 value = self.held_keys(a.value, env)
                 self.pinned_field(value, env)  # `pk=data["status_id"]` of a validator that checked it
                 t = self.rows_keys_term(a.keyword.value, value, env) or self.row_key_term(value, self.kw_term(model, a.keyword.value, value), env)
+                checked = env.get(f"__pinned_node__{id(value)}")
+                if t.status != S and checked and a.keyword.value.rpartition("__")[2] not in _OPERATORS - {"in", "exact"}:
+                    t = Term(S, (f"{a.keyword.value}=…",), f"an id {checked}() checked to be a row of the tenant given with it", null_only=True)
                 if t.status != S and model.generic_keys:
                     t = self.generic_key_term(model, a.keyword.value, value, keys) or t
                 scoped_sub = isinstance(sub, QVal) and bool(sub.states) and all(s.term.status == S for s in sub.states)
@@ -148,6 +151,20 @@ class Lookups:
         `validate_status_id()` looks the row up with a tenant key given with it (`TaskStatus.objects.filter(
         project__id=attrs["project_id"], id=value)`) and raises when there is none: the id is that tenant's row."""
         if id(node) in self.pinned:
+            return True
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            # `[e["us_id"] for e in bulk_data]` over a list a validator checked: the ids of its elements
+            comp = node.for_in
+            if comp.inner_for_in is None and isinstance(comp.target, cst.Name) and isinstance(comp.iter, cst.Name) \
+                    and isinstance(node.elt, (cst.Subscript, cst.Attribute)) and isinstance(node.elt.value, cst.Name) \
+                    and node.elt.value.value == comp.target.value:
+                checked = self.pinned.get(id(self.held_keys(comp.iter, env)))
+                if checked:
+                    env[f"__pinned_node__{id(node)}"] = checked  # this walk's: a helper's node is walked once per call
+                    return True
+            return False
+        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name) and env.get(f"__pinned_elem__{node.value.value}"):
+            env[f"__pinned_node__{id(node)}"] = env[f"__pinned_elem__{node.value.value}"]  # `us_data["us_id"]` of such an element
             return True
         field, holder = None, None
         if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):

@@ -217,6 +217,9 @@ class Walker(HelperCalls):
             if isinstance(stmt, cst.For):
                 self.expr(stmt.iter, env)
                 self.bind(stmt.target, None, env)
+                checked = self.pinned.get(id(self.held_keys(stmt.iter, env)))
+                if checked and isinstance(stmt.target, cst.Name):
+                    env[f"__pinned_elem__{stmt.target.value}"] = checked  # `for e in data["bulk_stories"]:` a validator checked
             else:
                 self.expr(stmt.test, env)
             once = self.block(_body(stmt.body), env.copy(), self.function)
@@ -339,6 +342,7 @@ class Walker(HelperCalls):
             env.pop(f"__privileged_none__{target.value}", None)
             env.pop(f"__validator__{target.value}", None)
             env.pop(f"__validated__{target.value}", None)
+            env.pop(f"__pinned_elem__{target.value}", None)
             if isinstance(node, cst.Call):
                 built = self.validator_class(node)
                 if built is not None:  # `validator = UpdateOrderValidator(data=request.DATA)`
