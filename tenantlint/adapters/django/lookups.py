@@ -182,12 +182,15 @@ class Lookups:
             return False
         found = self.index.method(cls[0], cls[1], f"validate_{field}")
         source = found.function.source if found is not None else None
-        if not source or "raise" not in source or not _QUERY_TEXT.search(source) or not self.tenant_key_text().search(source):
+        if not source or "raise" not in source or not self.looks_up_by_tenant(source):
             return False
         self.pinned[id(node)] = f"{cls[1]}.validate_{field}"
         return True
 
-    def tenant_key_text(self) -> re.Pattern:
+    def looks_up_by_tenant(self, source: str) -> bool:
+        """Whether the text queries by a tenant key: a keyword of a `.filter(` / `.get(` call
+        (`filter(project__id=attrs["project_id"], id=value)`), or a key of a dict of lookups handed to one
+        (`filters = {"project__id": ...}`, a suffixed key only: a bare `"message":` is an error text's key)."""
         key = ("tenant key text",)
         memo = _memo(self.schema)
         if key not in memo:
@@ -195,8 +198,17 @@ class Lookups:
             words |= {m.tenant.tenant_column for m in self.schema.models.values() if m.tenant is not None and m.tenant.tenant_column}
             # the first hop of a path to the tenant (`project` of a task owned through its project)
             words |= {p[0] for m in self.schema.models.values() if m.tenant is not None for p in m.tenant.tenant_paths if p}
-            memo[key] = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words)) or ["$^"]) + r")(?:__id|__pk|_id)?\b[\"']?\s*[:=]") if words else re.compile("$^")
-        return memo[key]
+            alt = "|".join(sorted(map(re.escape, words))) or "$^"
+            memo[key] = (re.compile(rf"\b(?:{alt})(?:__\w+|_id)?\s*=(?!=)"), re.compile(rf"[\"'](?:{alt})(?:__id|__pk|_id)[\"']\s*:"))
+        keyword, dict_key = memo[key]
+        for m in _QUERY_TEXT.finditer(source):
+            depth, i = 1, m.end()
+            while i < len(source) and depth:
+                depth += {"(": 1, ")": -1}.get(source[i], 0)
+                i += 1
+            if keyword.search(source[m.end() : i - 1]):
+                return True
+        return bool(_QUERY_TEXT.search(source)) and bool(dict_key.search(source))
 
     @staticmethod
     def held_keys(node: cst.BaseExpression, env: Env) -> cst.BaseExpression:
@@ -436,7 +448,7 @@ def _privileged_test(test: cst.BaseExpression) -> bool:
 # a function that formats an object's type and primary key into one string (`"{0}:{1}".format(typename, obj.pk)`)
 VALUES_OF_ANOTHER_QUERY = "values of another query, judged where it starts"
 SUBQUERY = "a subquery of another query's filter, judged with that query"
-_QUERY_TEXT = re.compile(r"\.(?:filter|get|exists)\(")
+_QUERY_TEXT = re.compile(r"\.(?:filter|get|exists)\(")  # a query call, its arguments after the parenthesis
 _TYPED_KEY_TYPE = re.compile(r"__class__|_meta\b|typename|content_type|get_for_model")
 _TYPED_KEY_ID = re.compile(r"(?:\.format\(|f[\"']|%)[^\n]*\b\w+\.(?:pk|id)\b")
 # a fixed word and the object's primary key: `"{0}:{1}".format("project", project.id)`, `"project:{}".format(p.id)`,
