@@ -25,6 +25,7 @@ from typing import Iterable
 import libcst as cst
 
 from tenantlint.config import Config
+from tenantlint.index.project import SQL_BUILDERS
 from tenantlint.python_module import PythonModule, api_name as _api, dotted_name, operator_entry, short_code as _code, string_value
 from tenantlint.sql import judge_text, looks_like_query
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind, Span
@@ -33,7 +34,6 @@ MAX_ALTERNATIVES = 8
 # methods that run the SQL of their first argument; `fetch*` only when that argument is SQL text
 _RUN_METHODS = {"execute", "executemany", "mogrify", "fetch", "fetchrow", "fetchval", "exec_driver_sql", "executescript", "read_sql", "read_sql_query", "raw"}
 _ALWAYS_SQL = {"raw", "exec_driver_sql", "read_sql", "read_sql_query", "RawSQL", "text", "execute_values"}  # the argument can be nothing but SQL
-_BUILDERS = {"text", "RawSQL", "SQL"}
 _CURSOR_NAME = re.compile(r"(^|_)(cursor|cur|curs|conn|connection|db|database|pool)$", re.IGNORECASE)
 _WANTS = re.compile(r"\.(execute|executemany|mogrify|fetch|fetchrow|fetchval|exec_driver_sql|raw|read_sql|read_sql_query|executescript)\(|\b(text|RawSQL|SQL|execute_values|read_sql)\(")
 _SQL_STRING = re.compile(r"""(?:^|[\s"'(f])(?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|WITH|MERGE\s+INTO)\s""")
@@ -116,7 +116,7 @@ class _Analysis:
         self.extra_functions = tuple(f for f in config.sql_functions if not _is_method(f))
         self.extra_methods = {f.rsplit(".", 1)[-1] for f in config.sql_functions if _is_method(f)}
         self.summary = index.by_rel.get(module.path) if index is not None else None
-        self.interesting = _RUN_METHODS | _ALWAYS_SQL | _BUILDERS | self.extra_methods | {f.rsplit(".", 1)[-1] for f in self.extra_functions}
+        self.interesting = _RUN_METHODS | _ALWAYS_SQL | SQL_BUILDERS | self.extra_methods | {f.rsplit(".", 1)[-1] for f in self.extra_functions}
 
     # -- walking
 
@@ -629,7 +629,7 @@ class _Analysis:
         name = dotted_name(func) or ""
         last = name.rsplit(".", 1)[-1] if name else (func.attr.value if isinstance(func, cst.Attribute) else "")
         rec = lambda n: self._text(n, env, depth + 1)  # noqa: E731
-        if last in _BUILDERS and node.args and (last != "SQL" or isinstance(func, cst.Attribute) or "SQL" in self.module.imports.names):
+        if last in SQL_BUILDERS and node.args and (last != "SQL" or isinstance(func, cst.Attribute) or "SQL" in self.module.imports.names):
             got = rec(node.args[0].value)
             return [_Text(g.value, g.origins, g.unresolved, g.builders | {id(node)}) for g in got] if got else got
         if last in ("Identifier",) and node.args:

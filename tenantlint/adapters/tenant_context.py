@@ -573,7 +573,7 @@ class _Analysis:
 
     def value_use(self, anchor: cst.CSTNode, value: cst.BaseExpression, env: dict, how: str, also: tuple = ()) -> None:
         v = self.classify(value, env)
-        if v is None or v.guarded or _of_the_principal(anchor) or self.principal_rows(anchor, env):
+        if v is None or v.guarded or self.principal_rows(anchor, env):
             return  # the requesting user's own rows: a request value only narrows them
         span = self.module.span_of(v.node, v.statement, self.summary.lines_of(self.function) if self.summary is not None else None)
         where = "the request is read here" if v.source == "request" else "the fallback is written here"

@@ -40,12 +40,13 @@ _ADMIN_MOUNT = re.compile(r"""(?:re_)?path\(\s*[rf]?["'](?:\{[^}]*\})?([^"'{}]*)
 _INPUT_ARGUMENT = re.compile(r"\bdata\s*=(?!=)|request\.(?:data|DATA|POST)\b")
 # a view whose serializer takes input: DRF's create and update views and viewsets
 _WRITING_VIEW = re.compile(r"Create|Update|ModelViewSet|Crud|Writ")
+# the calls that build SQL to run elsewhere (`RawSQL(...)`, SQLAlchemy `text(...)`, psycopg `sql.SQL(...)`)
+SQL_BUILDERS = frozenset({"RawSQL", "text", "SQL"})
 # how a view builds the classes it holds: `self.get_serializer(...)`, `self.get_validator(...)`, `self.serializer_class(...)`
-_SQL_BUILDERS = frozenset({"RawSQL", "text", "SQL"})
 _VIEW_BUILDER = re.compile(r"\bself\.(?:get_([a-z]+)(?:_class\(\))?|([a-z]+)_class)\s*\(")
 
 
-def _call_arguments(source: str, callee: str) -> list[str]:
+def call_arguments(source: str, callee: str) -> list[str]:
     """The argument text of every call in `source` whose callee matches the pattern `callee` (parentheses balanced,
     strings not parsed)."""
     out = []
@@ -471,14 +472,14 @@ class ProjectIndex:
         for m, q in self._family(module, cls):
             name = q.rsplit(".", 1)[-1]
             for _, fn in self._calls_of_classes().get((m, q), ()):
-                if any(_INPUT_ARGUMENT.search(args) for args in _call_arguments(fn.source or "", rf"\b{re.escape(name)}")):
+                if any(_INPUT_ARGUMENT.search(args) for args in call_arguments(fn.source or "", rf"\b{re.escape(name)}")):
                     return True
             for hm, hq, attr in self._holders().get((m, q), ()):
                 if attr != "serializer_class":
                     return True
                 # a create or update view of a library (REST framework's): its own code hands the request to the
                 # serializer; a project's base view is read instead, below (it may write through another class)
-                if any(_WRITING_VIEW.search(b) and self._class_named(f.module, b) is None for f, c in self.class_chain(hm, hq) for b in c.bases):
+                if any(_WRITING_VIEW.search(b) and not self.project_class(f.module, b) for f, c in self.class_chain(hm, hq) for b in c.bases):
                     return True
                 for name in self._input_builders(hm, hq):
                     if name == "serializer":
@@ -495,7 +496,7 @@ class ProjectIndex:
         for src in self.method_sources(module, cls):
             for name in set(_VIEW_BUILDER.findall(src)):
                 n = name[0] or name[1]
-                if n not in out and any(_INPUT_ARGUMENT.search(a) for a in _call_arguments(src, rf"\bself\.(?:get_{n}(?:_class\(\))?|{n}_class)")):
+                if n not in out and any(_INPUT_ARGUMENT.search(a) for a in call_arguments(src, rf"\bself\.(?:get_{n}(?:_class\(\))?|{n}_class)")):
                     out.add(n)
         return out
 
@@ -814,7 +815,7 @@ class ProjectIndex:
                             if m.startswith("validate_"):
                                 h.update(f"validates {c} {m}\0{f.functions[f'{cls.qualname}.{m}'].source}\n".encode("utf-8", "surrogatepass"))
         for qual, fn in sorted(s.functions.items()):  # whether a builder's SQL only removes rows where it is used
-            if not _SQL_BUILDERS.isdisjoint(fn.called) and self.deny_list_only(f"{s.module}:{qual}"):
+            if not SQL_BUILDERS.isdisjoint(fn.called) and self.deny_list_only(f"{s.module}:{qual}"):
                 h.update(f"deny-list {qual}\n".encode())
         for qual in sorted(s.functions):  # whether only the scheduler runs its functions
             if self.scheduled_only(f"{s.module}:{qual}"):

@@ -16,6 +16,7 @@ from tenantlint.types import ModelInfo, Schema, SiteKind
 from tenantlint.adapters.django.vocabulary import _OPERATORS, _TENANT_KEYS, _ID_NAME
 from tenantlint.adapters.syntax import _body, _code, _short, _is_none
 from tenantlint.adapters.helpers import _memo
+from tenantlint.index.project import call_arguments
 
 
 class Lookups:
@@ -75,10 +76,8 @@ class Lookups:
                 sub = self.expr(a.value, env, assign=nested)
                 value = self.held_keys(a.value, env)
                 self.pinned_field(value, env)  # `pk=data["status_id"]` of a validator that checked it
-                t = self.rows_keys_term(a.keyword.value, value, env) or self.row_key_term(value, self.kw_term(model, a.keyword.value, value), env)
-                checked = env.get(f"__pinned_node__{id(value)}")
-                if t.status != S and checked and a.keyword.value.rpartition("__")[2] not in _OPERATORS - {"in", "exact"}:
-                    t = Term(S, (f"{a.keyword.value}=…",), f"an id {checked}() checked to be a row of the tenant given with it", null_only=True)
+                checked = env.get(f"__pinned_node__{id(value)}")  # an element's id of a checked list, in this walk
+                t = self.rows_keys_term(a.keyword.value, value, env) or self.row_key_term(value, self.kw_term(model, a.keyword.value, value, checked), env)
                 if t.status != S and model.generic_keys:
                     t = self.generic_key_term(model, a.keyword.value, value, keys) or t
                 scoped_sub = isinstance(sub, QVal) and bool(sub.states) and all(s.term.status == S for s in sub.states)
@@ -88,7 +87,7 @@ class Lookups:
                     for st in sub.states:
                         st.origin.observe(st.origin.kind or SiteKind.READ, Term(S, (), SUBQUERY, null_only=True))
                     if scoped_sub:
-                        t = Term(S, (f"{a.keyword.value}=<scoped subquery>",), "values from a tenant-scoped subquery", null_only=True)
+                        t = _scoped_subquery(a.keyword.value)
                     else:  # as restricted as the subquery: not at all, or not readable
                         t = reduce(worst, (st.term for st in sub.states))
                         t = NONE_TERM if t.status == N else Term(t.status, (), t.reason, at=t.at)
@@ -96,8 +95,7 @@ class Lookups:
                     if nested:
                         self.observe_value(sub)  # `organization__in=<a query>`: the tenant values it reads are judged there
                     if t.status == N and scoped_sub:
-                        # id__in=<a tenant-scoped subquery>: the rows are linked to that tenant's rows
-                        t = Term(S, (f"{a.keyword.value}=<scoped subquery>",), "values from a tenant-scoped subquery", null_only=True)
+                        t = _scoped_subquery(a.keyword.value)
             else:
                 t = self.q_term(a.value, env, model)
                 if t is None:
@@ -201,14 +199,8 @@ class Lookups:
             alt = "|".join(sorted(map(re.escape, words))) or "$^"
             memo[key] = (re.compile(rf"\b(?:{alt})(?:__\w+|_id)?\s*=(?!=)"), re.compile(rf"[\"'](?:{alt})(?:__id|__pk|_id)[\"']\s*:"))
         keyword, dict_key = memo[key]
-        for m in _QUERY_TEXT.finditer(source):
-            depth, i = 1, m.end()
-            while i < len(source) and depth:
-                depth += {"(": 1, ")": -1}.get(source[i], 0)
-                i += 1
-            if keyword.search(source[m.end() : i - 1]):
-                return True
-        return bool(_QUERY_TEXT.search(source)) and bool(dict_key.search(source))
+        arguments = call_arguments(source, _QUERY_CALL)
+        return any(keyword.search(a) for a in arguments) or bool(arguments) and bool(dict_key.search(source))
 
     @staticmethod
     def held_keys(node: cst.BaseExpression, env: Env) -> cst.BaseExpression:
@@ -253,7 +245,9 @@ class Lookups:
             return Term(U, (), f"Q object {node.value} is built elsewhere") if model is not None and node.value[:1].islower() else None
         return None
 
-    def kw_term(self, model: ModelInfo, key: str, value: cst.BaseExpression) -> Term:
+    def kw_term(self, model: ModelInfo, key: str, value: cst.BaseExpression, checked: str | None = None) -> Term:
+        """The term of one lookup; `checked` names the validator method that checked the value when only this walk
+        knows it (an element of a checked list), ids of the caller's checked fields are in `self.pinned`."""
         value = self.subst_node(value)
         tenant = model.tenant
         if tenant is None:
@@ -311,8 +305,9 @@ class Lookups:
             return Term(S, (text,), "a key read from an object in hand", null_only=True)
         if op == "exact" and self.is_principal(value):
             return Term(S, (text,), "rows of the requesting user", null_only=True)
-        if op in ("exact", "in") and id(value) in self.pinned:
-            return Term(S, (text,), f"an id {self.pinned[id(value)]}() checked to be a row of the tenant given with it", null_only=True)
+        checked = checked or self.pinned.get(id(value))
+        if op in ("exact", "in") and checked:
+            return Term(S, (text,), f"an id {checked}() checked to be a row of the tenant given with it", null_only=True)
         if op == "exact" and isinstance(value, cst.Call) and self.object_key_call(value):
             # key=make_key_from_model_object(obj): the rows keyed by one object in hand (its type and id)
             return Term(S, (text,), "a key built from an object in hand (its type and id)", null_only=True)
@@ -445,10 +440,10 @@ def _privileged_test(test: cst.BaseExpression) -> bool:
     return False
 
 
-# a function that formats an object's type and primary key into one string (`"{0}:{1}".format(typename, obj.pk)`)
 VALUES_OF_ANOTHER_QUERY = "values of another query, judged where it starts"
 SUBQUERY = "a subquery of another query's filter, judged with that query"
-_QUERY_TEXT = re.compile(r"\.(?:filter|get|exists)\(")  # a query call, its arguments after the parenthesis
+_QUERY_CALL = r"\.(?:filter|get|exists)(?=\()"  # a query call, for call_arguments(): the parenthesis right after the name
+# a function that formats an object's type and primary key into one string (`"{0}:{1}".format(typename, obj.pk)`)
 _TYPED_KEY_TYPE = re.compile(r"__class__|_meta\b|typename|content_type|get_for_model")
 _TYPED_KEY_ID = re.compile(r"(?:\.format\(|f[\"']|%)[^\n]*\b\w+\.(?:pk|id)\b")
 # a fixed word and the object's primary key: `"{0}:{1}".format("project", project.id)`, `"project:{}".format(p.id)`,
@@ -458,6 +453,11 @@ _LABELLED_KEY = re.compile(
     r"""|["'][A-Za-z_]\w*[:./#-]\{\d*\}["']\s*\.format\(\s*\w+\.(?:pk|id)\s*\)"""
     r"""|\bf["'][A-Za-z_]\w*[:./#-]\{\w+\.(?:pk|id)\}["']"""
     r"""|["'][A-Za-z_]\w*[:./#-]%[sd]["']\s*%\s*\(?\s*\w+\.(?:pk|id)\b""")
+
+
+def _scoped_subquery(key: str) -> Term:
+    """`id__in=<a tenant-scoped subquery>`: the rows are linked to that tenant's rows."""
+    return Term(S, (f"{key}=<scoped subquery>",), "values from a tenant-scoped subquery", null_only=True)
 
 
 def _privileged_none_test(test: cst.BaseExpression, env: Env) -> bool:
