@@ -121,3 +121,31 @@ def test_a_bad_baseline_is_a_usage_error(project: Path, content, needle) -> None
     result = CliRunner().invoke(main, ["check", str(project), "--baseline", str(baseline)])
     assert result.exit_code == 2
     assert needle in result.output and "Traceback" not in result.output
+
+
+RAW_SQL = textwrap.dedent(
+    """
+    from django.db import connection
+
+
+    def by_kind(pk, column):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT name FROM app_patient WHERE id = %s AND {column} IS NOT NULL", [pk])
+            return cursor.fetchone()
+    """
+)
+
+
+def test_a_sql_finding_built_from_an_unreadable_value_keeps_its_fingerprint(tmp_path: Path) -> None:
+    """The placeholder standing for `{column}` must not carry a number that depends on what else was read
+    before it (another file, an earlier run in the same process): the baseline would no longer match."""
+    (tmp_path / "tenantlint.toml").write_text('cache-dir = ""\n')
+    project = write_app(tmp_path, raw=RAW_SQL)
+    baseline = cli("baseline", "create", str(project))
+    assert "wrote 1 finding(s)" in baseline.output, baseline.output
+    # another file with holes of its own, read before raw.py, and a second run in this process
+    (project / "app" / "a_first.py").write_text(RAW_SQL.replace("def by_kind", "def other").replace("app_patient", "app_organization"))
+    result = _check(project, project / ".tenantlint-baseline.json")
+    report = json.loads(result.output)
+    assert [f["path"] for f in report["findings"]] == [], report["findings"]
+    assert "1 known finding(s) not shown, 0 new" in report["notifications"][-1]["message"]

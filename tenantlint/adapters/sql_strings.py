@@ -393,7 +393,7 @@ class _Analysis:
                         restriction=r,
                         api=api,
                         anchor=call,
-                        text=" ".join(t.value.split()) + f"\0{v.alias}\0{v.kind.value}",
+                        text=_numbered_by_position(" ".join(t.value.split())) + f"\0{v.alias}\0{v.kind.value}",
                         function=self.function,
                         related=self.related(t),
                         entry=self.entry,
@@ -738,7 +738,18 @@ _HOLES = iter(range(1 << 62))
 
 
 def _placeholder() -> str:
+    """A name unique in the process, so that two texts joined never share one; `_numbered_by_position` makes
+    the text a fingerprint is taken of independent of what was read before."""
     return f":{_UNRESOLVED}{next(_HOLES)}"
+
+
+_HOLE_NAME = re.compile(re.escape(_UNRESOLVED) + r"\d+")
+
+
+def _numbered_by_position(text: str) -> str:
+    """Placeholders renamed by their order in this text (`__tl_1`, `__tl_2`, ...)."""
+    names: dict[str, str] = {}
+    return _HOLE_NAME.sub(lambda m: names.setdefault(m.group(0), f"{_UNRESOLVED}{len(names) + 1}"), text)
 
 
 _FIELD = re.compile(r"\{(\w*)\}")
