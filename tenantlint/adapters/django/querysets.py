@@ -11,7 +11,7 @@ from tenantlint.python_module import dotted_name, keyword_arg, short_code, strin
 from tenantlint.types import ModelInfo, Scope, SiteKind, TenantTable
 from tenantlint.adapters.django.vocabulary import _PASS, _TERMINAL_READ, _WRITES, _CREATES, _QS_METHODS, _NOT_MANAGERS, _SHORTCUTS
 from tenantlint.adapters.syntax import _expr_children, _is_self_or_super
-from tenantlint.adapters.django.lookups import _is_field, _is_requesting_user, _mentions_tenant, _kw_keys
+from tenantlint.adapters.django.lookups import SUBQUERY, _is_field, _is_requesting_user, _mentions_tenant, _kw_keys
 
 
 class Querysets:
@@ -272,7 +272,7 @@ class Querysets:
                 return QVal(tuple(QState(s.origin, t_and(s.term, term), s.related) for s in base.states))
             base = self._manager_or_query(func.value, env)
             if base is None:
-                return None
+                return self.unknown_receiver_subqueries(method, node, env)
             return self.apply(method, node, base, env)
         # Model(...) constructor: an insert when saved in this function
         model = self.model_named(func)
@@ -282,6 +282,25 @@ class Querysets:
             origin = self.new_origin(model, f"{model.name}(...).save")
             return NewObject(origin, set(keys) | ({"**"} if not complete else set()))
         return None
+
+    def unknown_receiver_subqueries(self, method: str, node: cst.Call, env: Env) -> QVal | None:
+        """`queryset.filter(id__in=watched_ids)` on a queryset this function was handed (a filter backend's): the
+        subquery only picks which of those rows come back, and their restriction is judged where they were built.
+        A subquery of tenant values (`organization__in=...`) is judged on its own. None when no subquery is passed."""
+        if method not in ("filter", "exclude", "get", "aget"):
+            return None
+        tenant_keys = self.tenant_key_names()
+        picks = [a for a in node.args if a.keyword is not None and a.keyword.value.endswith("__in")
+                 and a.keyword.value.split("__")[0] not in tenant_keys
+                 and (isinstance(a.value, cst.Call) or isinstance(a.value, cst.Name) and isinstance(env.get(a.value.value), QVal))]
+        if not picks:
+            return None
+        for a in node.args:
+            sub = self.expr(a.value, env, assign=a in picks)
+            if a in picks and isinstance(sub, QVal):
+                for st in sub.states:
+                    st.origin.observe(st.origin.kind or SiteKind.READ, Term(S, (), SUBQUERY, null_only=True))
+        return QVal(())  # the receiver's rows: not known here
 
     def extra_where_term(self, node: cst.Call, model: ModelInfo) -> Term:
         """`extra(where=["org_id = %s"], params=[...])`: the SQL conditions, judged as the WHERE of a query on the
