@@ -337,7 +337,8 @@ class HelperCalls:
                         # what the caller knows of an argument beyond its text: a key it holds, an id a validator checked
                         tuple(sorted((k, _code(v), id(v) in getattr(self, "pinned", ())) for k, v in callee_env.items() if k.startswith("__key__"))),
                         tuple(sorted(p for p, n in subst.items() if id(n) in getattr(self, "pinned", ()))),
-                        tuple(sorted((p, tuple(sorted(d.keys)), tuple(_code(v) for _, v in d.values), d.complete) for p, d in callee_env.items() if isinstance(d, DictKeys))),
+                        tuple(sorted((p, tuple(sorted(d.keys)), tuple((_code(v), id(v) in getattr(self, "pinned", ())) for _, v in d.values), d.complete)
+                                     for p, d in callee_env.items() if isinstance(d, DictKeys))),
                         tuple(sorted((p, tuple(_code(v) for v in d.values) if d.values is not None else None) for p, d in callee_env.items() if isinstance(d, StarArgs))))
             memo = _memo(self.schema)
             if memo_key in memo:
