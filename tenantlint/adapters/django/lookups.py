@@ -150,17 +150,27 @@ class Lookups:
         project__id=attrs["project_id"], id=value)`) and raises when there is none: the id is that tenant's row."""
         if id(node) in self.pinned:
             return True
-        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
-            # `[e["us_id"] for e in bulk_data]` over a list a validator checked: the ids of its elements
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            # `[e["us_id"] for e in bulk_data]` over a list a validator checked: the ids of its elements (the keys of
+            # `{e["us_id"]: e["order"] for e in bulk_data}`)
             comp = node.for_in
+            elt = node.key if isinstance(node, cst.DictComp) else node.elt
             if comp.inner_for_in is None and isinstance(comp.target, cst.Name) and isinstance(comp.iter, cst.Name) \
-                    and isinstance(node.elt, (cst.Subscript, cst.Attribute)) and isinstance(node.elt.value, cst.Name) \
-                    and node.elt.value.value == comp.target.value:
+                    and isinstance(elt, (cst.Subscript, cst.Attribute)) and isinstance(elt.value, cst.Name) \
+                    and elt.value.value == comp.target.value:
                 checked = self.pinned.get(id(self.held_keys(comp.iter, env)))
                 if checked:
                     env[f"__pinned_node__{id(node)}"] = checked  # this walk's: a helper's node is walked once per call
                     return True
             return False
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "keys" and not node.args:
+            checked = self.checked_collection(node.func.value, env)  # `orders.keys()` of such a dict
+            if checked:
+                env[f"__pinned_node__{id(node)}"] = checked
+            return bool(checked)
+        if isinstance(node, cst.Name) and env.get(f"__pinned_elem__{node.value}"):
+            env[f"__pinned_node__{id(node)}"] = env[f"__pinned_elem__{node.value}"]  # `for us_id in checked_ids:`
+            return True
         if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name) and env.get(f"__pinned_elem__{node.value.value}"):
             env[f"__pinned_node__{id(node)}"] = env[f"__pinned_elem__{node.value.value}"]  # `us_data["us_id"]` of such an element
             return True
@@ -184,6 +194,14 @@ class Lookups:
             return False
         self.pinned[id(node)] = f"{cls[1]}.validate_{field}"
         return True
+
+    def checked_collection(self, node: cst.BaseExpression, env: Env) -> str | None:
+        """The validator method that checked the ids a collection holds: a field of the caller's validated data, or
+        the ids collected from one in this walk (held in a local)."""
+        held = self.held_keys(node, env)
+        if held is node and isinstance(node, cst.Name):
+            held = env.get(f"__key__{node.value}", node)  # `orders = {e["us_id"]: ... for e in bulk_data}`
+        return self.pinned.get(id(held)) or env.get(f"__pinned_node__{id(held)}")
 
     def looks_up_by_tenant(self, source: str) -> bool:
         """Whether the text queries by a tenant key: a keyword of a `.filter(` / `.get(` call

@@ -217,7 +217,7 @@ class Walker(HelperCalls):
             if isinstance(stmt, cst.For):
                 self.expr(stmt.iter, env)
                 self.bind(stmt.target, None, env)
-                checked = self.pinned.get(id(self.held_keys(stmt.iter, env)))
+                checked = self.checked_collection(stmt.iter, env)
                 if checked and isinstance(stmt.target, cst.Name):
                     env[f"__pinned_elem__{stmt.target.value}"] = checked  # `for e in data["bulk_stories"]:` a validator checked
             else:
