@@ -532,7 +532,7 @@ class HelperCalls:
 
     _PACKAGE_BACKENDS = ("rest_framework.", "django_filters.", "rest_framework_filters.", "drf_spectacular.")
 
-    def filter_backend_term(self, qualname: str, model) -> tuple | None:
+    def filter_backend_term(self, qualname: str, model, module: str | None = None) -> tuple | None:
         """DRF passes a viewset's queryset through `filter_queryset()`: a project backend in the view's
         `filter_backends` (or the settings' DEFAULT_FILTER_BACKENDS) whose `filter_queryset` restricts by tenant
         restricts the view's reads. (scoped?, text): scoped when one does, None when none is declared or all come
@@ -541,7 +541,7 @@ class HelperCalls:
             return None
         names: list[tuple[str, str]] = []
         unknown = ""
-        found = self.index.class_attr(self.module_id, qualname, "filter_backends")
+        found = self.index.class_attr(module or self.module_id, qualname, "filter_backends")
         if found is not None:
             import ast
 

@@ -336,6 +336,11 @@ class ProjectIndex:
             todo.extend(self._subclasses.get(k, ()))
         return out
 
+    def leaf_subclasses(self, module: str, cls: str) -> list[tuple[str, str]]:
+        """The project classes derived from the class, directly or not, that no project class derives from."""
+        family = self._family(module, cls)
+        return [k for k in family[1:] if not self._subclasses.get(k)]
+
     def _calls_of_classes(self) -> dict:
         """(module, class) -> [(file, function)] for every function with source that calls a project class by name."""
         if self._class_calls is None:

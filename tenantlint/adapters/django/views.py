@@ -124,6 +124,8 @@ class ClassBasedViews:
     def apply_filter_backends(self, origins: list[Origin]) -> None:
         """The view's queryset and get_queryset() reads pass through its filter backends (DRF's filter_queryset)."""
         backend = self.filter_backend_term(self.class_qualname(), origins[0].model)
+        if backend is None or not backend[0]:
+            backend = self.subclass_backends(origins[0].model) or backend
         if backend is None:
             return
         scoped, text = backend
@@ -132,6 +134,23 @@ class ClassBasedViews:
             term = o.observed.get(SiteKind.READ)
             if term is not None and term.status == N:
                 o.observed[SiteKind.READ] = t_and(term, extra)
+
+    def subclass_backends(self, model) -> tuple | None:
+        """A base view the project's views derive from (`model = Attachment` on it, `filter_backends` on each
+        subclass): its reads are served through those subclasses, restricted when each one's backends restrict."""
+        if self.index is None:
+            return None
+        leaves = self.index.leaf_subclasses(self.module_id, self.class_qualname())
+        if not leaves:
+            return None
+        names = []
+        for module, qualname in leaves:
+            backend = self.filter_backend_term(qualname, model, module)
+            if backend is None or not backend[0]:
+                return None
+            names.append(backend[1])
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        return True, f"{names[0]}{more} (set on every subclass)"
 
     def walk_base_method(self, node: cst.ClassDef, name: str) -> cst.FunctionDef | None:
         """Judge a base class's `name` (get_queryset, get_object) with this class's queryset: a base declared in this
