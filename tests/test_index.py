@@ -349,3 +349,50 @@ def test_cached_findings_of_a_view_change_when_only_its_validator_changes(tmp_pa
     (tmp_path / "app/validators.py").write_text(VALIDATORS.replace("organization_id=self.data[\"organization_id\"], ", ""))
     second = run([tmp_path], config, use_cache=True)
     assert [(f.code, f.span.start_line) for f in second.findings if f.path == "app/views.py"] == [("TL101", 7)]
+
+
+LONG_SERVICE = '''
+from app.models import Note
+
+
+def close_notes(bulk_notes):
+''' + "".join(f"    step_{i} = {i}  # what a long service does besides its query\n" for i in range(60)) + '''
+    for e in bulk_notes:
+        Note.objects.get(id=e["note_id"])
+'''
+CHECKING_VIEW = '''
+from rest_framework import serializers
+
+from app.models import Note
+from app.services import close_notes
+
+
+class CloseValidator(serializers.Serializer):
+    def validate_bulk_notes(self, value):
+        ids = [e["note_id"] for e in value]
+        if Note.objects.filter(organization__id=self.initial_data["organization_id"], id__in=ids).count() != len(ids):
+            raise serializers.ValidationError("notes of another organization")
+        return value
+
+
+def close(request):
+    validator = CloseValidator(data=request.data)
+    validator.is_valid(raise_exception=True)
+    data = validator.validated_data
+    close_notes(data["bulk_notes"])
+'''
+
+
+def test_cached_findings_of_a_long_function_change_when_only_its_caller_changes(tmp_path: Path):
+    """A function judged in its own body, whose every caller hands it a list a validator checked: the caller's
+    file decides whether its loop reads that tenant's rows, so editing the caller re-judges the function."""
+    (tmp_path / "app").mkdir()
+    for rel, text in {"app/__init__.py": "", "app/models.py": MODELS, "app/services.py": LONG_SERVICE, "app/views.py": CHECKING_VIEW}.items():
+        (tmp_path / rel).write_text(text)
+    config = Config(root=tmp_path)
+    loop = ("app/services.py", LONG_SERVICE.count("\n"))
+    first = run([tmp_path], config, use_cache=True)
+    assert loop not in {(f.path, f.span.start_line) for f in first.findings}
+    (tmp_path / "app/views.py").write_text(CHECKING_VIEW.replace('close_notes(data["bulk_notes"])', 'close_notes(request.data["bulk_notes"])'))
+    second = run([tmp_path], config, use_cache=True)
+    assert loop in {(f.path, f.span.start_line) for f in second.findings}

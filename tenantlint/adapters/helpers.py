@@ -394,7 +394,7 @@ class HelperCalls:
             held = env.get(f"__key__{arg.value}") if isinstance(arg, cst.Name) else None
             if hasattr(self, "pinned_field") and self.pinned_field(arg, env) and held is None:
                 held = arg  # `helper(data["bulk_stories"])`: a list a validator checked, handed on
-            if isinstance(held, (cst.Attribute, cst.Call, cst.Subscript)) and param not in snip.assigned:
+            if isinstance(held, (cst.Attribute, cst.Call, cst.Subscript, cst.Name)) and param not in snip.assigned:
                 # `namespace = build_namespace(project); get_timeline(project, namespace)`: the helper is handed the key
                 callee_env[f"__key__{param}"] = held
             if param not in snip.assigned and simple_argument(arg):

@@ -782,6 +782,19 @@ class ProjectIndex:
             return None
         return s, s.functions[qual]
 
+    def _validators_text(self, module: str, fn: FunctionSummary) -> str:
+        """The `validate_<field>()` methods of the project classes a function builds with request data."""
+        if "data" not in (fn.source or ""):
+            return ""
+        out = []
+        for c in fn.calls:
+            found = self.class_named(module, c) if c.rpartition(".")[2][:1].isupper() else None
+            for f, cls in self.class_chain(*found) if found is not None else ():
+                for m in cls.methods:
+                    if m.startswith("validate_"):
+                        out.append(f"validates {c} {m}\0{f.functions[f'{cls.qualname}.{m}'].source}\n")
+        return "".join(out)
+
     def dependency_digest(self, rel: str) -> str:
         """What a file's findings depend on in other files: the source of every helper it may inline (transitively)
         and which of its own functions have callers."""
@@ -812,13 +825,13 @@ class ProjectIndex:
                     if r is not None:
                         h.update(f"typed {qual} {c} {r.id}\0{r.function.source}\n".encode("utf-8", "surrogatepass"))
         for qual, fn in sorted(s.functions.items()):  # what the serializers it hands request data check (validate_<field>)
-            if "data" in (fn.source or ""):
-                for c in fn.calls:
-                    found = self.class_named(s.module, c) if c.rpartition(".")[2][:1].isupper() else None
-                    for f, cls in self.class_chain(*found) if found is not None else ():
-                        for m in cls.methods:
-                            if m.startswith("validate_"):
-                                h.update(f"validates {c} {m}\0{f.functions[f'{cls.qualname}.{m}'].source}\n".encode("utf-8", "surrogatepass"))
+            h.update(self._validators_text(s.module, fn).encode("utf-8", "surrogatepass"))
+        for qual, fn in sorted(s.functions.items()):  # what every caller of a module function hands it, and checked how
+            if fn.kind == "function" and fn.params and len(self.outside_callers(f"{s.module}:{qual}")) <= 20:
+                for caller in sorted(set(self.outside_callers(f"{s.module}:{qual}"))):
+                    got = self.function(caller)
+                    if got is not None:
+                        h.update(f"called by {caller}\0{got[1].source}\0{self._validators_text(got[0].module, got[1])}\n".encode("utf-8", "surrogatepass"))
         for qual, fn in sorted(s.functions.items()):  # whether a builder's SQL only removes rows where it is used
             if not SQL_BUILDERS.isdisjoint(fn.called) and self.deny_list_only(f"{s.module}:{qual}"):
                 h.update(f"deny-list {qual}\n".encode())

@@ -203,6 +203,103 @@ class Lookups:
             held = env.get(f"__key__{node.value}", node)  # `orders = {e["us_id"]: ... for e in bulk_data}`
         return self.pinned.get(id(held)) or env.get(f"__pinned_node__{id(held)}")
 
+    def checked_by_every_caller(self, function_id: str) -> dict[str, str]:
+        """Parameters of a module function that every call of it the project index resolves hands a value a
+        validator checked: `update_in_bulk(project, data["bulk_stories"])` after `data = validator.data`, where the
+        validator's `validate_bulk_stories()` looks the rows up by the tenant given with them and raises when one is
+        missing, or the caller's own parameter of that kind. Such a function is judged in its own body when it is
+        too long to be judged at each call; its parameter then holds those checked ids. param -> the check."""
+        key = ("checked by every caller", function_id)
+        memo = _memo(self.schema)
+        if key in memo:
+            return memo[key]
+        memo[key] = {}  # a recursive call sees no facts
+        memo[key] = self._checked_by_every_caller(function_id) if self.index is not None else {}
+        return memo[key]
+
+    def _checked_by_every_caller(self, function_id: str) -> dict[str, str]:
+        found = self.index.function(function_id)
+        if found is None or found[1].kind != "function" or not found[1].params:
+            return {}
+        callee = found[1]
+        callers = self.index.outside_callers(function_id)
+        if not callers or len(callers) > 20:
+            return {}
+        facts: dict[str, str] | None = None
+        for caller in set(callers):
+            got = self.index.function(caller)
+            if got is None or got[1].source is None:
+                return {}
+            site_facts = self._checked_in_caller(caller, got[0].module, got[1], function_id, callee)
+            if site_facts is None:
+                return {}
+            facts = site_facts if facts is None else {p: c for p, c in facts.items() if site_facts.get(p) == c}
+            if not facts:
+                return {}
+        return facts or {}
+
+    def _checked_in_caller(self, caller_id: str, module: str, fn, function_id: str, callee) -> dict[str, str] | None:
+        """What every call of `function_id` in the caller hands each parameter that a validator checked; None when
+        the caller's text cannot be read."""
+        import ast
+
+        from tenantlint.index.summary import dedent_source, dotted
+
+        try:
+            tree = ast.parse(dedent_source(fn.source))
+        except SyntaxError:
+            return None
+        validators: dict[str, tuple[str, str]] = {}
+        validated: dict[str, tuple[str, str]] = {}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                v = n.value
+                if isinstance(v, ast.Call) and any(k.arg == "data" for k in v.keywords) and dotted(v.func):
+                    cls = self.index.class_named(module, dotted(v.func))
+                    if cls is not None:
+                        validators[n.targets[0].id] = cls
+                elif isinstance(v, ast.Attribute) and v.attr in ("data", "validated_data") and isinstance(v.value, ast.Name) and v.value.id in validators:
+                    validated[n.targets[0].id] = validators[v.value.id]
+        own = self.checked_by_every_caller(caller_id)
+
+        def checked(arg: ast.expr) -> str | None:
+            if isinstance(arg, ast.Name):
+                return own.get(arg.id)  # the caller's own parameter, checked by every call of the caller
+            field, holder = None, None
+            if isinstance(arg, ast.Subscript) and isinstance(arg.slice, ast.Constant) and isinstance(arg.slice.value, str):
+                field, holder = arg.slice.value, arg.value
+            elif isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "get" and arg.args \
+                    and isinstance(arg.args[0], ast.Constant) and isinstance(arg.args[0].value, str):
+                field, holder = arg.args[0].value, arg.func.value
+            cls = None
+            if isinstance(holder, ast.Name):
+                cls = validated.get(holder.id)
+            elif isinstance(holder, ast.Attribute) and holder.attr in ("data", "validated_data") and isinstance(holder.value, ast.Name):
+                cls = validators.get(holder.value.id)
+            if cls is None or field is None:
+                return None
+            m = self.index.method(cls[0], cls[1], f"validate_{field}")
+            source = m.function.source if m is not None else None
+            if not source or "raise" not in source or not self.looks_up_by_tenant(source):
+                return None
+            return f"{cls[1]}.validate_{field}"
+
+        facts: dict[str, str] | None = None
+        cls_name = fn.qualname.rpartition(".")[0] or None
+        for n in ast.walk(tree):
+            if not isinstance(n, ast.Call) or not dotted(n.func):
+                continue
+            r = self.index.resolve_call(module, cls_name, dotted(n.func))
+            if r is None or r.id != function_id:
+                continue
+            if any(isinstance(a, ast.Starred) for a in n.args) or any(k.arg is None for k in n.keywords):
+                return None  # `helper(*args)`: which argument is which cannot be told
+            bound = dict(zip(callee.params, n.args))
+            bound.update({k.arg: k.value for k in n.keywords if k.arg in callee.params})
+            here = {p: c for p, a in bound.items() if (c := checked(a))}
+            facts = here if facts is None else {p: c for p, c in facts.items() if here.get(p) == c}
+        return facts if facts is not None else None
+
     def looks_up_by_tenant(self, source: str) -> bool:
         """Whether the text queries by a tenant key: a keyword of a `.filter(` / `.get(` call
         (`filter(project__id=attrs["project_id"], id=value)`), or a key of a dict of lookups handed to one
@@ -229,8 +326,10 @@ class Lookups:
                 and len(node.args) == 1:
             name = node.args[0].value
         held = env.get(f"__key__{name.value}") if isinstance(name, cst.Name) else None
-        if isinstance(held, (cst.Attribute, cst.Call, cst.Subscript)) and name is node:
-            return held  # a Call only when it builds a key from an object in hand or reads a checked field (walk.bind)
+        if isinstance(held, (cst.Attribute, cst.Call, cst.Subscript, cst.Name)) and name is node:
+            # a Call only when it builds a key from an object in hand or reads a checked field (walk.bind); a Name
+            # only for a parameter every caller hands checked ids (walk.function_def)
+            return held
         if isinstance(held, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and isinstance(env.get(held.for_in.iter.value), (Rows, QVal)):
             return held  # keys of rows a query in this function read: judged by that query
         return node

@@ -52,6 +52,7 @@ class Walker(HelperCalls):
         self.required_params: frozenset[str] = frozenset()  # parameters of the walked function without a default
         self.current_statement: cst.CSTNode | None = None  # the statement being walked (of this module, not a helper's)
         self.pinned: dict[int, str] = {}  # id() of `data["status_id"]` nodes a validator checked -> "Validator.validate_status_id"
+        self.caller_pins: list[cst.Name] = []  # the nodes standing for parameters every caller hands checked ids
 
     def run(self) -> list[QuerySite]:
         self.block(self.module.tree.body, Env(), "<module>")
@@ -489,6 +490,13 @@ class Walker(HelperCalls):
             self.function_entries[name] = SCHEDULED  # a scheduler runs it, over every tenant on purpose
         if cls is not None and cls.get("queryset") is not None and node.name.value in ("get_queryset", "get_object"):
             env["__drf_base__"] = cls["queryset"]
+        if not self.class_stack and not self.frame.inline:
+            for param, checked in self.checked_by_every_caller(f"{self.module_id}:{name}").items():
+                # `def update_in_bulk(project, bulk_stories)` whose every call hands it a validator's checked list
+                held = cst.Name(param)
+                self.caller_pins.append(held)  # kept alive: the registry is keyed by the node's id
+                self.pinned[id(held)] = checked
+                env[f"__key__{param}"] = held
         saved = self.class_stack
         saved_class = self.frame.self_class
         if self.class_stack and not self.frame.inline:
