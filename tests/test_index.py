@@ -396,3 +396,36 @@ def test_cached_findings_of_a_long_function_change_when_only_its_caller_changes(
     (tmp_path / "app/views.py").write_text(CHECKING_VIEW.replace('close_notes(data["bulk_notes"])', 'close_notes(request.data["bulk_notes"])'))
     second = run([tmp_path], config, use_cache=True)
     assert loop in {(f.path, f.span.start_line) for f in second.findings}
+
+
+HOOKS = '''
+from app.models import Note
+
+
+class NoteExistsMixin:
+    def validate_note_id(self, value):
+        return Note.objects.filter(pk=value).exists()
+'''
+HOOK_USERS = '''
+from rest_framework import serializers
+
+from app.hooks import NoteExistsMixin
+
+
+class CloseValidator(NoteExistsMixin, serializers.Serializer):
+    reason = serializers.CharField()
+'''
+
+
+def test_a_validate_hook_runs_only_where_a_serializer_declares_its_field():
+    files = {"app/models.py": MODELS, "app/hooks.py": HOOKS, "app/users.py": HOOK_USERS}
+    index = _index(files)
+    assert index.unreachable_hook("app.hooks", "NoteExistsMixin", "validate_note_id")
+    declared = dict(files, **{"app/users.py": HOOK_USERS.replace("reason = ", "note_id = serializers.IntegerField()\n    reason = ")})
+    assert not _index(declared).unreachable_hook("app.hooks", "NoteExistsMixin", "validate_note_id")
+    # the mixin's file is judged again when a class built on it changes its fields
+    assert _index(declared).dependency_digest("app/hooks.py") != index.dependency_digest("app/hooks.py")
+    with_meta = dict(files, **{"app/users.py": HOOK_USERS + "\n    class Meta:\n        model = None\n"})
+    assert not _index(with_meta).unreachable_hook("app.hooks", "NoteExistsMixin", "validate_note_id")
+    unused = {"app/models.py": MODELS, "app/hooks.py": HOOKS}
+    assert not _index(unused).unreachable_hook("app.hooks", "NoteExistsMixin", "validate_note_id")  # no serializer at all

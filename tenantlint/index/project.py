@@ -341,6 +341,25 @@ class ProjectIndex:
         family = self._family(module, cls)
         return [k for k in family[1:] if not self._subclasses.get(k)]
 
+    def unreachable_hook(self, module: str, cls: str, method: str) -> bool:
+        """Whether `validate_<field>()` of a serializer or validator class never runs: REST framework (and the forks
+        that follow it) call such a hook only for a declared field, and no class built on this one declares one of
+        that name (`epic_id = serializers.IntegerField()`), nor could (a `Meta` naming a model, an `__init__` or
+        `get_fields()` that may add fields); nor does any code call it by name."""
+        field = method[len("validate_"):]
+        if not method.startswith("validate_") or not field or self._callers.get(f"{module}:{cls}.{method}"):
+            return False
+        family = self._family(module, cls)
+        serializer = False
+        for k in family:
+            for f, c in self.class_chain(*k):
+                if f.classes.get(f"{c.qualname}.Meta") is not None or {"__init__", "get_fields"} & set(c.methods):
+                    return False
+                if any(name == field for name, _ in c.attrs):
+                    return False
+                serializer = serializer or any(b.rsplit(".", 1)[-1].endswith(("Serializer", "Validator")) for b in c.bases)
+        return serializer
+
     def _calls_of_classes(self) -> dict:
         """(module, class) -> [(file, function)] for every function with source that calls a project class by name."""
         if self._class_calls is None:
@@ -840,6 +859,10 @@ class ProjectIndex:
                 h.update(f"scheduled {qual}\n".encode())
         if self.scopes_off_middleware():  # whether a view lets requests in without a login (context.permissions)
             h.update(self.permission_digest().encode())
+        for qual, c in sorted(s.classes.items()):  # whether a validate_<field>() hook runs: the fields of the classes built on it
+            if any(m.startswith("validate_") for m in c.methods):
+                for k in self._family(s.module, qual)[1:]:
+                    h.update(repr([(f.rel, k2.attrs, k2.methods, f.classes.get(f"{k2.qualname}.Meta") is not None) for f, k2 in self.class_chain(*k)]).encode("utf-8", "surrogatepass"))
         for qual, c in sorted(s.classes.items()):  # inherited methods and attributes come from the bases' files
             for base_file, base in self.class_chain(s.module, qual)[1:]:
                 h.update(repr((base_file.rel, base)).encode("utf-8", "surrogatepass"))
