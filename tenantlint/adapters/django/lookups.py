@@ -3,6 +3,7 @@ hand and keys read from them."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import reduce
 
 import libcst as cst
@@ -251,8 +252,11 @@ class Lookups:
             return None
         validators: dict[str, tuple[str, str]] = {}
         validated: dict[str, tuple[str, str]] = {}
+        assigned = Counter(t.id for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With, ast.NamedExpr))
+                           for t in ast.walk(n) if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store))
         for n in ast.walk(tree):
-            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and assigned[n.targets[0].id] == 1:
+                # a name bound once: `data = request.data` on another path would make it anything
                 v = n.value
                 if isinstance(v, ast.Call) and any(k.arg == "data" for k in v.keywords) and dotted(v.func):
                     cls = self.index.class_named(module, dotted(v.func))
