@@ -429,3 +429,5 @@ def test_a_validate_hook_runs_only_where_a_serializer_declares_its_field():
     assert not _index(with_meta).unreachable_hook("app.hooks", "NoteExistsMixin", "validate_note_id")
     unused = {"app/models.py": MODELS, "app/hooks.py": HOOKS}
     assert not _index(unused).unreachable_hook("app.hooks", "NoteExistsMixin", "validate_note_id")  # no serializer at all
+    named = {"app/models.py": MODELS, "app/hooks.py": HOOKS.replace("NoteExistsMixin", "NoteExistsValidator")}
+    assert _index(named).unreachable_hook("app.hooks", "NoteExistsValidator", "validate_note_id")  # a validator nothing uses

@@ -357,7 +357,7 @@ class ProjectIndex:
                     return False
                 if any(name == field for name, _ in c.attrs):
                     return False
-                serializer = serializer or any(b.rsplit(".", 1)[-1].endswith(("Serializer", "Validator")) for b in c.bases)
+                serializer = serializer or any(b.rsplit(".", 1)[-1].endswith(("Serializer", "Validator")) for b in (*c.bases, c.qualname))
         return serializer
 
     def _calls_of_classes(self) -> dict:

@@ -18,6 +18,7 @@ from tenantlint.adapters.django.vocabulary import _OPERATORS, _TENANT_KEYS, _ID_
 from tenantlint.adapters.syntax import _body, _code, _short, _is_none
 from tenantlint.adapters.helpers import _memo
 from tenantlint.index.project import call_arguments
+from tenantlint.adapters.django.rows import _rows_iterated
 
 
 class Lookups:
@@ -334,7 +335,7 @@ class Lookups:
             # a Call only when it builds a key from an object in hand or reads a checked field (walk.bind); a Name
             # only for a parameter every caller hands checked ids (walk.function_def)
             return held
-        if isinstance(held, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and isinstance(env.get(held.for_in.iter.value), (Rows, QVal)):
+        if isinstance(held, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and isinstance(_rows_iterated(held, env), (Rows, QVal)):
             return held  # keys of rows a query in this function read: judged by that query
         return node
 

@@ -23,6 +23,16 @@ class Querysets:
                 return self.expr(node, env, assign)
             finally:
                 self.function = saved
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and node.for_in.inner_for_in is None and isinstance(node.for_in.iter, cst.Call):
+            # `[f"page:{id}" for id in project.pages.values_list("id", flat=True)]`: the query runs as it is iterated;
+            # what it read is kept for the keys the comprehension builds from its rows (rows.rows_keys_term)
+            rows = self.expr(node.for_in.iter, env, assign=True)
+            if isinstance(rows, (QVal, Rows)) and rows.states:
+                self.observe_value(rows)
+                env[f"__rows_of__{id(node)}"] = rows
+            for child in (node.elt, *(i.test for i in node.for_in.ifs)):
+                self.expr(child, env)
+            return None
         mark = len(self.origins)
         value = self.value(node, env)
         for origin, _ in self.origins[mark:]:

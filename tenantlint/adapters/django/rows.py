@@ -55,23 +55,33 @@ class RowKeys:
         if not key.endswith("__in") or not _key_comprehension(value):
             return None
         comp = value.for_in
-        rows = env.get(comp.iter.value)  # a name: _key_comprehension checked it
+        rows = _rows_iterated(value, env)
         if not isinstance(rows, (Rows, QVal)) or not rows.states:
             return None
         text = " ".join(self.module.tree.code_for_node(value).split())
         if all(st.term.status == S for st in rows.states):
             return Term(S, (f"{key}={text}",), "keys of rows a tenant-restricted query read", null_only=True)
-        return Term(N, (), f"{ROW_KEY}{comp.iter.value}, rows read without a tenant filter")
+        source = comp.iter.value if isinstance(comp.iter, cst.Name) else " ".join(self.module.tree.code_for_node(comp.iter).split())
+        return Term(N, (), f"{ROW_KEY}{source}, rows read without a tenant filter")
+
+
+def _rows_iterated(node, env: Env):
+    """What the query a key comprehension iterates read: a local holding rows, or a query written in place."""
+    iterated = node.for_in.iter
+    return env.get(iterated.value) if isinstance(iterated, cst.Name) else env.get(f"__rows_of__{id(node)}")
 
 
 def _key_comprehension(node) -> bool:
     """`[s.pk for s in rows]`, `{row["recipient_id"] for row in rows}`: the keys of the rows iterated (a field named
-    `id`, `pk` or `<x>_id`), not other attributes of them."""
+    `id`, `pk` or `<x>_id`), not other attributes of them; also the ids themselves, or a key labelled with each
+    (`f"page:{id}"`, `"page:%s" % id`), over `<query>.values_list("id", flat=True)` written in place."""
     if not isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
         return False
     comp, elt = node.for_in, node.elt
-    if comp.inner_for_in is not None or not isinstance(comp.target, cst.Name) or not isinstance(comp.iter, cst.Name):
+    if comp.inner_for_in is not None or not isinstance(comp.target, cst.Name) or not isinstance(comp.iter, (cst.Name, cst.Call)):
         return False
+    if isinstance(comp.iter, cst.Call) and _flat_ids(comp.iter):
+        return _labelled(elt, comp.target.value)
     if isinstance(elt, cst.Subscript) and len(elt.slice) == 1 and isinstance(elt.slice[0].slice, cst.Index):
         field = string_value(elt.slice[0].slice.value) or ""  # {row["recipient__type_id"] for row in <values()>}
     elif isinstance(elt, cst.Attribute):
@@ -79,4 +89,34 @@ def _key_comprehension(node) -> bool:
     else:
         return False
     return isinstance(elt.value, cst.Name) and elt.value.value == comp.target.value and (field in ("pk", "id") or field.endswith("_id"))
+
+
+def _flat_ids(call: cst.Call) -> bool:
+    """`<query>.values_list("id", flat=True)` (or `"pk"`, `"<x>_id"`): the keys of the rows, one value each."""
+    if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "values_list"):
+        return False
+    positional = [a for a in call.args if a.keyword is None]
+    flat = any(a.keyword is not None and a.keyword.value == "flat" and isinstance(a.value, cst.Name) and a.value.value == "True" for a in call.args)
+    field = string_value(positional[0].value) if len(positional) == 1 else None
+    return flat and field is not None and (field in ("id", "pk") or field.endswith("_id"))
+
+
+def _labelled(elt: cst.BaseExpression, name: str) -> bool:
+    """The loop's value itself, or a fixed word joined to it: `id`, `f"page:{id}"`, `"page:%s" % id`,
+    `"page:{}".format(id)`."""
+    def is_name(n) -> bool:
+        return isinstance(n, cst.Name) and n.value == name
+
+    if is_name(elt):
+        return True
+    if isinstance(elt, cst.FormattedString):
+        holes = [p for p in elt.parts if isinstance(p, cst.FormattedStringExpression)]
+        text = "".join(p.value for p in elt.parts if isinstance(p, cst.FormattedStringText))
+        return len(holes) == 1 and is_name(holes[0].expression) and bool(text)
+    if isinstance(elt, cst.BinaryOperation) and isinstance(elt.operator, cst.Modulo) and is_name(elt.right):
+        return isinstance(elt.left, cst.SimpleString) and (string_value(elt.left) or "").count("%") == 1
+    if isinstance(elt, cst.Call) and isinstance(elt.func, cst.Attribute) and elt.func.attr.value == "format" \
+            and isinstance(elt.func.value, cst.SimpleString) and len(elt.args) == 1 and is_name(elt.args[0].value):
+        return (string_value(elt.func.value) or "").count("{") == 1
+    return False
 
