@@ -205,12 +205,14 @@ class Lookups:
             held = env.get(f"__key__{node.value}", node)  # `orders = {e["us_id"]: ... for e in bulk_data}`
         return self.pinned.get(id(held)) or env.get(f"__pinned_node__{id(held)}")
 
-    def checked_by_every_caller(self, function_id: str) -> dict[str, str]:
-        """Parameters of a module function that every call of it the project index resolves hands a value a
-        validator checked: `update_in_bulk(project, data["bulk_stories"])` after `data = validator.data`, where the
-        validator's `validate_bulk_stories()` looks the rows up by the tenant given with them and raises when one is
-        missing, or the caller's own parameter of that kind. Such a function is judged in its own body when it is
-        too long to be judged at each call; its parameter then holds those checked ids. param -> the check."""
+    def checked_by_every_caller(self, function_id: str) -> dict[str, tuple[str, str]]:
+        """Parameters of a module function that every call of it the project index resolves hands a tenant-bound
+        value, as a helper judged at each call would see it: ("checked", method) for a value a validator checked
+        (`update_in_bulk(project, data["bulk_stories"])` after `data = validator.data`, where the validator's
+        `validate_bulk_stories()` looks the rows up by the tenant given with them and raises when one is missing);
+        ("key", text) for the key of an object in hand (`send(notification.pk)`); or the caller's own parameter of
+        either kind. Such a function is judged in its own body when it is too long to be judged at each call; its
+        parameter then holds what every caller hands it."""
         key = ("checked by every caller", function_id)
         memo = _memo(self.schema)
         if key in memo:
@@ -219,7 +221,7 @@ class Lookups:
         memo[key] = self._checked_by_every_caller(function_id) if self.index is not None else {}
         return memo[key]
 
-    def _checked_by_every_caller(self, function_id: str) -> dict[str, str]:
+    def _checked_by_every_caller(self, function_id: str) -> dict[str, tuple[str, str]]:
         found = self.index.function(function_id)
         if found is None or found[1].kind != "function" or not found[1].params:
             return {}
@@ -227,20 +229,20 @@ class Lookups:
         callers = self.index.outside_callers(function_id)
         if not callers or len(callers) > 20:
             return {}
-        facts: dict[str, str] | None = None
-        for caller in set(callers):
+        facts: dict[str, tuple[str, str]] | None = None
+        for caller in sorted(set(callers)):
             got = self.index.function(caller)
             if got is None or got[1].source is None:
                 return {}
             site_facts = self._checked_in_caller(caller, got[0].module, got[1], function_id, callee)
             if site_facts is None:
                 return {}
-            facts = site_facts if facts is None else {p: c for p, c in facts.items() if site_facts.get(p) == c}
+            facts = site_facts if facts is None else _same_kind(facts, site_facts)
             if not facts:
                 return {}
         return facts or {}
 
-    def _checked_in_caller(self, caller_id: str, module: str, fn, function_id: str, callee) -> dict[str, str] | None:
+    def _checked_in_caller(self, caller_id: str, module: str, fn, function_id: str, callee) -> dict[str, tuple[str, str]] | None:
         """What every call of `function_id` in the caller hands each parameter that a validator checked; None when
         the caller's text cannot be read."""
         import ast
@@ -267,9 +269,16 @@ class Lookups:
                     validated[n.targets[0].id] = validators[v.value.id]
         own = self.checked_by_every_caller(caller_id)
 
-        def checked(arg: ast.expr) -> str | None:
+        def checked(arg: ast.expr) -> tuple[str, str] | None:
             if isinstance(arg, ast.Name):
                 return own.get(arg.id)  # the caller's own parameter, checked by every call of the caller
+            if isinstance(arg, ast.Attribute):
+                text = ast.unparse(arg)
+                try:
+                    node = cst.parse_expression(text)
+                except cst.ParserSyntaxError:
+                    return None
+                return ("key", text) if _is_loaded_object_id(node) else None
             field, holder = None, None
             if isinstance(arg, ast.Subscript) and isinstance(arg.slice, ast.Constant) and isinstance(arg.slice.value, str):
                 field, holder = arg.slice.value, arg.value
@@ -287,7 +296,7 @@ class Lookups:
             source = m.function.source if m is not None else None
             if not source or "raise" not in source or not self.looks_up_by_tenant(source):
                 return None
-            return f"{cls[1]}.validate_{field}"
+            return ("checked", f"{cls[1]}.validate_{field}")
 
         facts: dict[str, str] | None = None
         cls_name = fn.qualname.rpartition(".")[0] or None
@@ -302,7 +311,7 @@ class Lookups:
             bound = dict(zip(callee.params, n.args))
             bound.update({k.arg: k.value for k in n.keywords if k.arg in callee.params})
             here = {p: c for p, a in bound.items() if (c := checked(a))}
-            facts = here if facts is None else {p: c for p, c in facts.items() if here.get(p) == c}
+            facts = here if facts is None else _same_kind(facts, here)
         return facts if facts is not None else None
 
     def looks_up_by_tenant(self, source: str) -> bool:
@@ -628,6 +637,11 @@ def _is_requesting_user(node: cst.BaseExpression) -> bool:
     """`request.user`, `self.request.user.id`: the authenticated principal, narrower than a tenant."""
     text = dotted_name(node) or ""
     return text.removesuffix(".id").removesuffix(".pk").endswith("request.user")
+
+
+def _same_kind(a: dict[str, tuple[str, str]], b: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """The parameters both calls hand a value of the same kind (the first call's text kept)."""
+    return {p: f for p, f in a.items() if p in b and b[p][0] == f[0]}
 
 
 def _is_loaded_object_id(node: cst.BaseExpression, any_attr: bool = False) -> bool:

@@ -494,11 +494,14 @@ class Walker(HelperCalls):
         if cls is not None and cls.get("queryset") is not None and node.name.value in ("get_queryset", "get_object"):
             env["__drf_base__"] = cls["queryset"]
         if not self.class_stack and not self.frame.inline:
-            for param, checked in self.checked_by_every_caller(f"{self.module_id}:{name}").items():
+            for param, (kind, text) in self.checked_by_every_caller(f"{self.module_id}:{name}").items():
+                if kind == "key":  # `def send(notification_id)` whose every call hands it `notification.pk`
+                    env[f"__key__{param}"] = cst.parse_expression(text)
+                    continue
                 # `def update_in_bulk(project, bulk_stories)` whose every call hands it a validator's checked list
                 held = cst.Name(param)
                 self.caller_pins.append(held)  # kept alive: the registry is keyed by the node's id
-                self.pinned[id(held)] = checked
+                self.pinned[id(held)] = text
                 env[f"__key__{param}"] = held
         saved = self.class_stack
         saved_class = self.frame.self_class
