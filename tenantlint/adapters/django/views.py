@@ -11,6 +11,8 @@ from tenantlint.adapters.values import Env, Origin, QVal
 from tenantlint.python_module import dotted_name
 from tenantlint.types import SiteKind
 from tenantlint.adapters.syntax import _body
+from tenantlint.context.entry import RAISING_PERMISSION_CHECKS
+from tenantlint.index.summary import dedent_source
 
 
 class ClassBasedViews:
@@ -74,6 +76,7 @@ class ClassBasedViews:
             for name, origins in self.judge_inherited_methods(node, self.class_qualname()).items():
                 walked.setdefault(name, origins)
             self.checked_parent(self.class_qualname(), walked)
+            self.checked_detail(self.class_qualname(), view_origins + walked.get("get_queryset", []))
             self.judge_constructor_models(node, self.class_qualname())
         finally:
             self.class_stack.pop()
@@ -111,6 +114,33 @@ class ClassBasedViews:
                 if checks:
                     names = ", ".join(f"{a}()" for a, _ in checks)
                     o.guard = f"first in {names}: {checks[0][1]}"
+
+    def checked_detail(self, qualname: str, origins: list[Origin]) -> None:
+        """A view whose every action that reads its queryset fetches one row and checks it before the row reaches a
+        response or a write (`self.object = self.get_object_or_none()` then `self.check_permissions(request,
+        "retrieve", self.object)`): no action lists the rows, so the queryset's read is a query-then-check (TL107),
+        as a fetch in a function is. Only when the project defines every action the view exposes: REST framework's
+        own are not read."""
+        if self.index is None or self.frame.inline:
+            return
+        targets = [o for o in origins if not o.guard and (t := o.observed.get(SiteKind.READ)) is not None and t.status == N]
+        if not targets:
+            return
+        actions = _exposed_actions(self.index, self.module_id, qualname)
+        if not actions:
+            return
+        checks = []
+        for action, fn in actions.items():
+            if not _reaches_queryset(self.index, self.module_id, qualname, fn):
+                continue
+            check = _fetch_then_check(self.index, self.module_id, qualname, fn)
+            if not check:
+                return
+            checks.append((action, check))
+        if checks:
+            names = ", ".join(f"{a}()" for a, _ in checks)
+            for o in targets:
+                o.guard = f"in {names}: {checks[0][1]}"
 
     def view_manager(self, node: cst.Attribute, env: Env) -> QVal | None:
         mark = len(self.origins)
@@ -263,3 +293,136 @@ def _reaches_queryset(index, module: str, qualname: str, fn) -> bool:
             if found is not None and (found.function.source is None or any(r in found.function.source for r in _REACHES)):
                 return True
     return False
+
+
+_FETCHES_ONE = ("get_object", "get_object_or_none", "get_object_or_404")
+_WRITES_TO = ("save", "delete", "update", "create", "bulk_create", "bulk_update", "send", "delay", "apply_async")
+
+
+def _fetch_then_check(index, module: str, qualname: str, fn, fetched: str | None = None, depth: int = 0) -> str:
+    """The permission check of an action that fetches one row into a name (`self.object = self.get_object_or_none()`,
+    also inside an `if`) and checks it (`self.check_permissions(request, "update", self.object)`) before anything
+    returns, raises, writes or sends: statements between may only compute from it (`self._old = [w.id for w in
+    obj.get_watchers()]`). The first statement that reaches the view's queryset must be that fetch. An action that
+    hands on to another (`return super().update(request, ...)`, `return self.update(...)`) goes on there, where a
+    fetch into the same name again (`if not getattr(self, "object", None): self.object = ...`) is the row in hand.
+    "" when the action does otherwise."""
+    if fn is None or fn.source is None or depth > 2:
+        return ""
+    try:
+        tree = cst.parse_module(dedent_source(fn.source))
+    except cst.ParserSyntaxError:
+        return ""
+    defs = [st for st in tree.body if isinstance(st, cst.FunctionDef)]
+    if not defs:
+        return ""
+    for stmt in _flat(_body(defs[0].body)):
+        text = tree.code_for_node(stmt)
+        check = _permission_check(stmt, tree)
+        if check is not None:
+            return " ".join(tree.code_for_node(check[0]).split()) if fetched is not None and check[1] == fetched else ""
+        handed = _handed_on(stmt)
+        if handed is not None:
+            target = _action_named(index, module, qualname, fn, *handed)
+            return _fetch_then_check(index, module, qualname, target, fetched, depth + 1)
+        into = _fetched_into(stmt, tree)
+        if into is not None:
+            if fetched is not None and into != fetched:
+                return ""
+            fetched = into
+            continue
+        if fetched is None:
+            if any(r in text for r in _REACHES):
+                return ""  # the queryset is read before, or other than, one row's fetch
+            continue
+        if not _computes_only(stmt):
+            return ""
+    return ""
+
+
+def _flat(statements):
+    """The statements in order, with the bodies of `if`s without `else` and of `with`s in place."""
+    for stmt in statements:
+        if isinstance(stmt, cst.If) and stmt.orelse is None or isinstance(stmt, cst.With):
+            yield from _flat(_body(stmt.body))
+        else:
+            yield stmt
+
+
+def _computes_only(stmt) -> bool:
+    """An assignment, `for` or `if` (no `else`) with no return, raise, or call that writes or sends."""
+    if isinstance(stmt, (cst.For, cst.If)):
+        if stmt.orelse is not None:
+            return False
+        return all(_computes_only(s) for s in _body(stmt.body))
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, cst.Continue):
+                continue
+            if not isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+                return False
+            if any((dotted_name(c.func) or "").rsplit(".", 1)[-1] in _WRITES_TO for c in _calls_in(small)):
+                return False
+        return True
+    return False
+
+
+def _calls_in(node) -> list:
+    found: list = []
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            found.append(call)
+
+    node.visit(_Calls())
+    return found
+
+
+def _permission_check(stmt, tree: cst.Module):
+    """`self.check_permissions(request, "update", self.object)`: (the call, the text of the row it is handed)."""
+    call = stmt.body[0].value if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr) else None
+    if not isinstance(call, cst.Call) or (dotted_name(call.func) or "").rsplit(".", 1)[-1] not in RAISING_PERMISSION_CHECKS:
+        return None
+    rows = [a for a in call.args if a.keyword is None]
+    return (call, tree.code_for_node(rows[-1].value)) if rows else None
+
+
+def _handed_on(stmt) -> tuple[str, bool] | None:
+    """`return self.update(request, *args, **kwargs)` / `return super().retrieve(...)`: (method, through super)."""
+    value = stmt.body[0].value if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], (cst.Return, cst.Expr)) else None
+    if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Attribute):
+        return None
+    owner = value.func.value
+    if isinstance(owner, cst.Name) and owner.value == "self":
+        return value.func.attr.value, False
+    if isinstance(owner, cst.Call) and isinstance(owner.func, cst.Name) and owner.func.value == "super":
+        return value.func.attr.value, True
+    return None
+
+
+def _action_named(index, module: str, qualname: str, fn, name: str, via_super: bool):
+    """The project function `self.<name>` or, from fn, `super().<name>` resolves to on the view."""
+    if not via_super:
+        found = index.method(module, qualname, name)
+        return found.function if found is not None and found.function is not fn else None
+    chain = index.class_chain(module, qualname)
+    for i, (s, c) in enumerate(chain):
+        if s.functions.get(f"{c.qualname}.{fn.qualname.rpartition('.')[2]}") is fn:
+            for s2, c2 in chain[i + 1:]:
+                if name in c2.methods:
+                    return s2.functions.get(f"{c2.qualname}.{name}")
+            return None
+    return None
+
+
+def _fetched_into(stmt, tree: cst.Module) -> str | None:
+    """`obj = self.get_object()` / `self.object = get_object_or_404(self.get_queryset(), **kwargs)`: the target's text."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
+        return None
+    a = stmt.body[0]
+    if len(a.targets) != 1 or not isinstance(a.targets[0].target, (cst.Name, cst.Attribute)) or not isinstance(a.value, cst.Call):
+        return None
+    if (dotted_name(a.value.func) or "").rsplit(".", 1)[-1] not in _FETCHES_ONE:
+        return None
+    return tree.code_for_node(a.targets[0].target)
+
