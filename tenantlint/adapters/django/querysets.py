@@ -463,6 +463,8 @@ class Querysets:
         if method == "raw":
             self._visit_args(node, env)
             return QVal(())  # the SQL names its own tables: judged by the SQL adapter
+        if method == "prefetch_related":
+            self.prefetch_across_tenants(node, base)
         if method in _PASS:
             return self.passed(node, base, env)
         if method in _TERMINAL_READ:
@@ -478,6 +480,37 @@ class Querysets:
         if method in _CREATES:
             return self.create(method, node, base, env)
         return None
+
+    def prefetch_across_tenants(self, node: cst.Call, base: QVal) -> None:
+        """`User.objects.filter(profiles__event__in=events).prefetch_related("profiles")`: rows of a model no tenant
+        owns, selected through a relation by that relation's tenant, then that relation prefetched with no filter of
+        its own: the filter picks the users, and the prefetch reads every one of their profiles, in every tenant.
+        (A `Prefetch("profiles", queryset=...)` with the same filter is what keeps it to the tenant.)"""
+        picked = _filter_keys(node.func.value) if isinstance(node.func, cst.Attribute) else []
+        if not picked:
+            return
+        for st in base.states:
+            model = st.origin.model
+            if model.is_tenant_table or model.is_root or model.opaque:
+                continue
+            reverse = self.schema.reverse.get(model.name, {})
+            seen: set[str] = set()
+            for a in node.args:
+                path = string_value(a.value) if a.keyword is None else None
+                rel = path.split("__")[0] if path else None
+                if rel in seen:
+                    continue  # `"profiles", "profiles__event"`: one prefetch of the relation
+                seen.add(rel)
+                target = self.schema.model(reverse[rel]) if rel in reverse else None
+                if target is None or not target.is_tenant_table or target.tenant is None:
+                    continue
+                hops = {tp[0] for tp in target.tenant.tenant_paths if tp}
+                by_tenant = [k for k in picked if k.split("__")[:1] == [rel] and len(k.split("__")) > 1 and k.split("__")[1] in hops | {f"{h}_id" for h in hops}]
+                if not by_tenant:
+                    continue
+                origin = self.new_origin(target, f"{model.name}.prefetch_related({path!r})")
+                origin.anchor = a.value
+                origin.observe(SiteKind.READ, Term(N, (), f"the filter {by_tenant[0]} picks the {model.name.lower()} rows, not the {rel} it prefetches: use Prefetch({rel!r}, queryset=...) with that filter"))
 
     def create(self, method: str, node: cst.Call, base: QVal, env: Env):
         self._visit_args(node, env)
@@ -593,3 +626,14 @@ def tenant_relation_names(schema, sources, tenant_columns=()) -> tuple[str, ...]
             if t.tenant_column:
                 names.add(t.tenant_column)
     return tuple(sorted(names))
+
+
+def _filter_keys(node: cst.BaseExpression) -> list[str]:
+    """The keyword keys of every `.filter(...)` / `.exclude(...)` along a written chain of queryset calls."""
+    keys: list[str] = []
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        if node.func.attr.value in ("filter", "exclude"):
+            keys.extend(a.keyword.value for a in node.args if a.keyword is not None)
+        node = node.func.value
+    return keys
+
