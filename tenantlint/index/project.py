@@ -846,8 +846,9 @@ class ProjectIndex:
         for qual, fn in sorted(s.functions.items()):  # what the serializers it hands request data check (validate_<field>)
             h.update(self._validators_text(s.module, fn).encode("utf-8", "surrogatepass"))
         for qual, fn in sorted(s.functions.items()):  # what every caller of a module function hands it, and checked how
-            if fn.kind == "function" and fn.params and len(self.outside_callers(f"{s.module}:{qual}")) <= 20:
-                for caller in sorted(set(self.outside_callers(f"{s.module}:{qual}"))):
+            callers = self.outside_callers(f"{s.module}:{qual}") if fn.kind == "function" and fn.params else []
+            if len(callers) <= 20:
+                for caller in sorted(set(callers)):
                     got = self.function(caller)
                     if got is not None:
                         h.update(f"called by {caller}\0{got[1].source}\0{self._validators_text(got[0].module, got[1])}\n".encode("utf-8", "surrogatepass"))

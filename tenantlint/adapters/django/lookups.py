@@ -188,14 +188,20 @@ class Lookups:
             cls = env.get(f"__validated__{holder.value}")
         elif isinstance(holder, cst.Attribute) and holder.attr.value in ("data", "validated_data") and isinstance(holder.value, cst.Name):
             cls = env.get(f"__validator__{holder.value.value}")
-        if cls is None:
+        checked = self.validator_check(cls, field) if cls is not None else None
+        if checked is None:
             return False
+        self.pinned[id(node)] = checked
+        return True
+
+    def validator_check(self, cls: tuple[str, str], field: str) -> str | None:
+        """"Validator.validate_<field>" when that method looks the row up with a tenant key given with it and raises
+        when there is none; None otherwise."""
         found = self.index.method(cls[0], cls[1], f"validate_{field}")
         source = found.function.source if found is not None else None
         if not source or "raise" not in source or not self.looks_up_by_tenant(source):
-            return False
-        self.pinned[id(node)] = f"{cls[1]}.validate_{field}"
-        return True
+            return None
+        return f"{cls[1]}.validate_{field}"
 
     def checked_collection(self, node: cst.BaseExpression, env: Env) -> str | None:
         """The validator method that checked the ids a collection holds: a field of the caller's validated data, or
@@ -290,13 +296,8 @@ class Lookups:
                 cls = validated.get(holder.id)
             elif isinstance(holder, ast.Attribute) and holder.attr in ("data", "validated_data") and isinstance(holder.value, ast.Name):
                 cls = validators.get(holder.value.id)
-            if cls is None or field is None:
-                return None
-            m = self.index.method(cls[0], cls[1], f"validate_{field}")
-            source = m.function.source if m is not None else None
-            if not source or "raise" not in source or not self.looks_up_by_tenant(source):
-                return None
-            return ("checked", f"{cls[1]}.validate_{field}")
+            check = self.validator_check(cls, field) if cls is not None and field is not None else None
+            return ("checked", check) if check is not None else None
 
         facts: dict[str, str] | None = None
         cls_name = fn.qualname.rpartition(".")[0] or None

@@ -10,7 +10,7 @@ from tenantlint.adapters.flow import N, S, U, Term, t_and
 from tenantlint.adapters.values import Env, Origin, QVal
 from tenantlint.python_module import dotted_name
 from tenantlint.types import SiteKind
-from tenantlint.adapters.syntax import _body
+from tenantlint.adapters.syntax import _body, _calls
 from tenantlint.context.entry import RAISING_PERMISSION_CHECKS
 from tenantlint.index.summary import dedent_source
 
@@ -361,21 +361,10 @@ def _computes_only(stmt) -> bool:
                 continue
             if not isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
                 return False
-            if any((dotted_name(c.func) or "").rsplit(".", 1)[-1] in _WRITES_TO for c in _calls_in(small)):
+            if any((dotted_name(c.func) or "").rsplit(".", 1)[-1] in _WRITES_TO for c in _calls(small)):
                 return False
         return True
     return False
-
-
-def _calls_in(node) -> list:
-    found: list = []
-
-    class _Calls(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            found.append(call)
-
-    node.visit(_Calls())
-    return found
 
 
 def _permission_check(stmt, tree: cst.Module):
