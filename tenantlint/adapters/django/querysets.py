@@ -636,4 +636,3 @@ def _filter_keys(node: cst.BaseExpression) -> list[str]:
             keys.extend(a.keyword.value for a in node.args if a.keyword is not None)
         node = node.func.value
     return keys
-

@@ -119,4 +119,3 @@ def _labelled(elt: cst.BaseExpression, name: str) -> bool:
             and isinstance(elt.func.value, cst.SimpleString) and len(elt.args) == 1 and is_name(elt.args[0].value):
         return (string_value(elt.func.value) or "").count("{") == 1
     return False
-

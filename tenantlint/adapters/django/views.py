@@ -414,4 +414,3 @@ def _fetched_into(stmt, tree: cst.Module) -> str | None:
     if (dotted_name(a.value.func) or "").rsplit(".", 1)[-1] not in _FETCHES_ONE:
         return None
     return tree.code_for_node(a.targets[0].target)
-
