@@ -257,6 +257,9 @@ class PythonModule:
     source: str
     tree: cst.Module
     imports: ImportTable
+    # what an adapter that follows objects in hand learnt about the values handed to a raw SQL call, for the SQL adapter
+    # to ask: id(call) -> judges, each `(expression, column) -> reason` ("" when the values are not one tenant's keys)
+    key_judges: dict = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def spans(self) -> "TextSpans":

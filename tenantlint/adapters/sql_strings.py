@@ -13,7 +13,9 @@ that is not a known string becomes a placeholder), names assigned in the functio
 module constants and constants imported from another module of the project, `sep.join(list)` over a list built in
 the function (an item appended under an `if` or in a loop may be missing, so it does not count), psycopg's
 `sql.SQL / Identifier / Literal / Placeholder / Composed`. The verdicts come from `tenantlint.sql`; the worst
-alternative wins. Text that cannot be read, or SQL that does not parse, is a TL002 note with the reason.
+alternative wins. Text that cannot be read, or SQL that does not parse, is a TL002 note with the reason. A reference
+whose rows WHERE picks by their id from the values handed with the call is as restricted as those values, when the
+adapter that follows the function's objects in hand left a judge of them on the module (`PythonModule.key_judges`).
 """
 from __future__ import annotations
 
@@ -387,6 +389,8 @@ class _Analysis:
                     continue
                 for v in j.verdicts:
                     r = self.adjust(v.restriction, j.statement.tree, t)
+                    if r.scope is Scope.UNSCOPED and v.keys:
+                        r = self.keyed(call, v.keys, r)
                     site = QuerySite(
                         kind=v.kind,
                         table=v.table,
@@ -420,6 +424,25 @@ class _Analysis:
             if isinstance(parent, (exp.Where, exp.And, exp.Or, exp.Join, exp.Table, exp.From)) or parent is None:
                 what = _names(t.unresolved, name)
                 return Restriction(Scope.UNKNOWN, (), f"part of the SQL comes from {what}, which tenantlint cannot read")
+        return r
+
+    def keyed(self, call: cst.Call, keys: tuple, r: Restriction) -> Restriction:
+        """A reference whose rows WHERE picks by their id (`id = ANY(%s)`, `id = tmp.id` of `(VALUES %s) AS tmp`) is as
+        restricted as the ids handed with the statement: one tenant's when the adapter that follows this function's
+        objects in hand judged, every time it passed this call, the value handed for them to be keys of one tenant's
+        rows (ids a tenant-filtered query read, ids a validator checked, the id of an object in hand)."""
+        judges = self.module.key_judges.get(id(call))
+        if not judges:
+            return r
+        for column, param in keys:
+            if column not in ("id", "pk"):
+                continue
+            value, column_index = _parameter_value(call, param)
+            if value is None:
+                continue
+            reasons = [judge(value, column_index) for judge in judges]
+            if all(reasons):
+                return Restriction(Scope.SCOPED, (f"{column}={_code(value)}",), f"rows picked by their ids: {reasons[0]}")
         return r
 
     def mentions_tenant(self, text: str) -> bool:
@@ -788,6 +811,29 @@ def _sql_arg(call: cst.Call, index: int) -> cst.BaseExpression | None:
             return a.value
     positional = [a for a in call.args if a.keyword is None and not a.star]
     return positional[index].value if index < len(positional) else None
+
+
+def _parameter_value(call: cst.Call, param: tuple) -> tuple[cst.BaseExpression | None, int | None]:
+    """The Python value a statement's parameter takes at this call, and the column of its rows when it is a list of
+    rows: `execute_values(cur, sql, rows)` fills `VALUES %s` with `rows`; `cursor.execute(sql, [a, b])` fills the
+    second `%s` with `b`, `cursor.execute(sql, {"ids": ids})` fills `%(ids)s` with `ids`."""
+    name = dotted_name(call.func) or (call.func.attr.value if isinstance(call.func, cst.Attribute) else "")
+    last = name.rsplit(".", 1)[-1]
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    if last == "execute_values":
+        rows = keywords.get("argslist", positional[2] if len(positional) > 2 else None)
+        return (rows, param[2]) if param[0] == "row" else (None, None)
+    if last not in ("execute", "fetch", "fetchrow", "fetchval"):
+        return None, None
+    given = next((keywords[k] for k in ("params", "parameters", "vars", "args") if k in keywords), positional[1] if len(positional) > 1 else None)
+    if param[0] == "at" and isinstance(given, (cst.List, cst.Tuple)) and not any(isinstance(e, cst.StarredElement) for e in given.elements):
+        return (given.elements[param[1]].value, None) if param[1] < len(given.elements) else (None, None)
+    if param[0] == "named" and isinstance(given, cst.Dict):
+        for e in given.elements:
+            if isinstance(e, cst.DictElement) and string_value(e.key) == param[1]:
+                return e.value, None
+    return None, None
 
 
 def _looks_sql_call(call: cst.Call) -> bool:

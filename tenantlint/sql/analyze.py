@@ -49,6 +49,11 @@ class TableVerdict:
     alias: str
     kind: SiteKind
     restriction: Restriction
+    # for an unrestricted reference, the columns WHERE ties to values passed with the statement, each with the
+    # parameter that holds them: ("id", ("at", 0)) for `id = %s` (the first positional parameter), ("id", ("named",
+    # "ids")) for `id = ANY(%(ids)s)`, ("id", ("row", 0, 1)) for `id = tmp.id` of `(VALUES %s) AS tmp (x, id)` (column
+    # 1 of the rows of the first parameter); the caller may know those values are one tenant's keys
+    keys: tuple[tuple[str, tuple], ...] = ()
 
 
 class _UnionFind:
@@ -109,6 +114,7 @@ class _Scope:
     sources: dict[str, _Source] = field(default_factory=dict)
     ctes: dict[str, "_Cte"] = field(default_factory=dict)
     key: int = field(default_factory=lambda: next(_COUNTER))
+    values: dict[str, tuple[tuple[str, ...], exp.Values]] = field(default_factory=dict)  # `(VALUES %s) AS tmp (a, b)`
 
     def cte(self, name: str) -> "_Cte | None":
         s: _Scope | None = self
@@ -171,6 +177,9 @@ class StatementAnalysis:
 
     def run(self, statement: exp.Expression) -> list[TableVerdict]:
         root = _Scope(None, _UnionFind())
+        # positional parameters numbered in the order they are written (a tree walk visits clauses in that order)
+        self.positions = {id(p): i for i, p in enumerate(p for p in statement.find_all(exp.Placeholder, exp.Parameter, bfs=False)
+                                                         if isinstance(p, exp.Placeholder) and not p.this)}
         self.statement(statement, root)
         return self.verdicts
 
@@ -332,6 +341,8 @@ class StatementAnalysis:
             outputs = _named(self.query(query, scope, {}, record=False), cols)
             src = _Source(alias, outputs=outputs, derived=query, side=side, on=on, node=item)
         else:
+            if isinstance(item, exp.Values) and alias and item.args.get("alias") is not None:
+                scope.values[alias] = (tuple(c.name.lower() for c in item.args["alias"].columns or []), item)
             return None  # a table function, VALUES list, ...: rows of no tenant table
         scope.sources[src.alias] = src
         if src.outputs:
@@ -560,7 +571,53 @@ class StatementAnalysis:
         for alias, src in scope.sources.items():
             if src.info is None or src.info.tenant is None:
                 continue
-            self.verdicts.append(TableVerdict(src.info, alias, src.kind, self.restriction(scope, alias, src, preds, restricted.get(alias, False))))
+            r = self.restriction(scope, alias, src, preds, restricted.get(alias, False))
+            keys = self.parameter_keys(scope, alias, preds) if r.scope is Scope.UNSCOPED else ()
+            self.verdicts.append(TableVerdict(src.info, alias, src.kind, r, keys))
+
+    def parameter_keys(self, scope: _Scope, alias: str, preds: list) -> tuple[tuple[str, tuple], ...]:
+        """The columns of `alias` that a conjunct ties to a parameter: `col = %s`, `col = ANY(%s)`, `col IN %s`,
+        `col IN (%s)`, or `col = tmp.c` where `tmp` is `(VALUES %s) AS tmp (..., c, ...)`."""
+        out = []
+        for pred in preds:
+            pairs = []
+            if isinstance(pred, exp.EQ):
+                pairs = [(pred.this, pred.expression), (pred.expression, pred.this)]
+            elif isinstance(pred, exp.In) and not pred.args.get("query"):
+                items = pred.expressions
+                value = pred.args.get("field") or (items[0] if len(items) == 1 else None)
+                pairs = [(pred.this, value)] if value is not None else []
+            for col, value in pairs:
+                col = _strip(col)
+                if not isinstance(col, exp.Column) or self.resolve(col, scope) != self.term(scope, alias, col.name.lower()):
+                    continue
+                param = self.parameter(_strip(value.this if isinstance(value, exp.Any) else value), scope)
+                if param is not None:
+                    out.append((col.name.lower(), param))
+        return tuple(out)
+
+    def parameter(self, node: exp.Expression | None, scope: _Scope) -> tuple | None:
+        while isinstance(node, (exp.Cast, exp.Paren, exp.TryCast)):
+            node = node.this
+        if isinstance(node, exp.Placeholder):
+            if node.this:
+                return ("named", str(node.name))
+            return ("at", self.positions[id(node)]) if id(node) in self.positions else None
+        if isinstance(node, exp.Column) and node.table:
+            s: _Scope | None = scope
+            while s is not None:  # the VALUES list may be a source of an outer query
+                if node.table.lower() in s.values and node.table.lower() not in s.sources:
+                    cols, values = s.values[node.table.lower()]
+                    rows = values.expressions
+                    holes = rows[0].expressions if len(rows) == 1 and isinstance(rows[0], exp.Tuple) else []
+                    if len(holes) == 1 and isinstance(holes[0], exp.Placeholder) and not holes[0].this \
+                            and node.name.lower() in cols and id(holes[0]) in self.positions:
+                        return ("row", self.positions[id(holes[0])], cols.index(node.name.lower()))
+                    return None
+                if node.table.lower() in s.sources:
+                    return None
+                s = s.parent
+        return None
 
     def restriction(self, scope: _Scope, alias: str, src: _Source, preds: list, restricted: bool) -> Restriction:
         if restricted:

@@ -82,6 +82,10 @@ class Lookups:
                 t = self.rows_keys_term(a.keyword.value, value, env) or self.row_key_term(value, self.kw_term(model, a.keyword.value, value, checked), env)
                 if t.status != S and model.generic_keys:
                     t = self.generic_key_term(model, a.keyword.value, value, keys) or t
+                if t.status != S and a.keyword.value in ("id__in", "pk__in") and sub is None and isinstance(value, (cst.Name, cst.Call, cst.BinaryOperation)):
+                    held = self.handed_keys(value, env)  # `id__in=checked + list(scoped_ids)`
+                    if held:
+                        t = Term(S, (f"{a.keyword.value}={_short(self.module, value)}",), held, null_only=True)
                 scoped_sub = isinstance(sub, QVal) and bool(sub.states) and all(s.term.status == S for s in sub.states)
                 if nested and isinstance(sub, QVal) and sub.states and (t.status != S or t.reason == VALUES_OF_ANOTHER_QUERY):
                     # `id__in=<a query>`: the subquery picks which of this query's rows come back and returns none of

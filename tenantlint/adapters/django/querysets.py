@@ -88,6 +88,15 @@ class Querysets:
                     self.expr(el.value, env)
             return DictKeys(frozenset(keys), tuple(values), complete)
         if isinstance(node, cst.Call):
+            if isinstance(node.func, (cst.Attribute, cst.Name)):
+                last = node.func.attr.value if isinstance(node.func, cst.Attribute) else node.func.value
+                if last in _RAW_SQL_RUNS:
+                    self.publish_key_judge(node, env)
+                elif last in _MUTATORS and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
+                    # `ids.extend(more)`: no longer the ids judged when it was bound
+                    env.pop(f"__columns__{node.func.value.value}", None)
+                    if f"__ids__{node.func.value.value}" in env:
+                        env[f"__ids__{node.func.value.value}"] = ""
             found = self.call(node, env)
             return found if found is not None else self.helper_call(node, env)
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.BitOr, cst.BitAnd)):
@@ -636,3 +645,7 @@ def _filter_keys(node: cst.BaseExpression) -> list[str]:
             keys.extend(a.keyword.value for a in node.args if a.keyword is not None)
         node = node.func.value
     return keys
+
+
+_RAW_SQL_RUNS = frozenset({"execute", "executemany", "execute_values", "fetch", "fetchrow", "fetchval"})
+_MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "__setitem__"})

@@ -5,7 +5,7 @@ import libcst as cst
 
 from tenantlint.adapters.flow import N, ROW_KEY, S, Term
 from tenantlint.adapters.values import Env, Origin, QVal, Rows
-from tenantlint.python_module import dotted_name, string_value
+from tenantlint.python_module import dotted_name, short_code, string_value
 from tenantlint.types import SiteKind
 from tenantlint.adapters.django.vocabulary import _ONE_ROW
 
@@ -65,6 +65,101 @@ class RowKeys:
         return Term(N, (), f"{ROW_KEY}{source}, rows read without a tenant filter")
 
 
+    # -- keys handed to raw SQL (the SQL adapter asks, through PythonModule.key_judges)
+
+    def publish_key_judge(self, call: cst.Call, env: Env) -> None:
+        """At a call that runs raw SQL (`execute_values(cur, sql, rows)`, `cursor.execute(sql, [ids])`), leave the SQL
+        adapter a judge of the values handed with it, as this walk knows them here. A helper's body replayed at a
+        call site binds its parameters to the caller's values, which this judge would not see: only a function's own
+        walk leaves one."""
+        if self.frame.inline:
+            return
+        snapshot = dict(env)
+        self.module.key_judges.setdefault(id(call), []).append(lambda value, column: self.handed_keys(value, snapshot, column))
+
+    def held_ids(self, node: cst.BaseExpression | None, value, env: Env) -> str | None:
+        """What a name bound to `node` holds, as handed_keys judges it, for a list of ids built here: ids a query read
+        (`list(qs.values_list("id", flat=True))`, `qs.values_list("pk", flat=True)`), or a list joined or copied from
+        others; None for any other value (judged through the name's other facts)."""
+        inner = node.args[0].value if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _COPIES and len(node.args) == 1 else node
+        if isinstance(inner, cst.Call) and _flat_ids(inner, keys_only=True) and isinstance(value, (QVal, Rows)) and value.states:
+            return "ids a tenant-restricted query read" if all(st.term.status == S for st in value.states) else ""
+        if isinstance(node, (cst.BinaryOperation, cst.List, cst.Tuple)) or node is not inner:
+            if isinstance(node, cst.BinaryOperation) and not isinstance(node.operator, cst.Add):
+                return None
+            return self.handed_keys(node, env)
+        return None
+
+    def handed_keys(self, node: cst.BaseExpression, env: Env, column: int | None = None, depth: int = 0) -> str:
+        """Why the values of `node` (column `column` of its rows, when it holds rows) are ids of one tenant's rows,
+        or "": ids a tenant-restricted query read (`list(project.items.values_list("id", flat=True))`), ids a
+        validator checked (`data["bulk_ids"]`, also through every caller of this function), the id of an object in
+        hand, or lists joined from those (`checked + list(scoped_ids)`)."""
+        if depth > 8:
+            return ""
+        if column is not None:
+            columns = self.key_columns(node, env, depth)
+            return columns[column] if columns is not None and column < len(columns) else ""
+        if isinstance(node, cst.Name):
+            if f"__ids__{node.value}" in env:
+                return env[f"__ids__{node.value}"]
+            held = env.get(f"__key__{node.value}")
+            if isinstance(held, cst.CSTNode) and held is not node:
+                return self.handed_keys(held, env, None, depth + 1)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _COPIES and len(node.args) == 1:
+            return self.handed_keys(node.args[0].value, env, None, depth + 1)
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+            left = self.handed_keys(node.left, env, None, depth + 1)
+            return left and self.handed_keys(node.right, env, None, depth + 1) and left
+        if isinstance(node, (cst.List, cst.Tuple, cst.Set)) and node.elements:
+            reasons = [self.handed_keys(e.value, env, None, depth + 1) if not isinstance(e, cst.StarredElement) else "" for e in node.elements]
+            return reasons[0] if all(reasons) else ""
+        from tenantlint.adapters.django.lookups import _is_loaded_object_id
+
+        if isinstance(node, cst.Attribute) and node.attr.value in ("id", "pk") and _is_loaded_object_id(node):
+            return f"the id of `{short_code(node.value)}`, an object in hand"
+        if self.pinned_field(node, env):
+            checked = self.pinned.get(id(node)) or env.get(f"__pinned_node__{id(node)}")
+            return f"ids {checked}() checked to be rows of the tenant given with them" if checked else ""
+        term = self.rows_keys_term("id__in", node, env)
+        if term is not None and term.status == S:
+            return "keys of rows a tenant-restricted query read"
+        return ""
+
+    def key_columns(self, node: cst.BaseExpression, env: Env, depth: int = 0) -> tuple[str, ...] | None:
+        """Per column, why the rows of `node` hold one tenant's ids there (see handed_keys): `zip(ids, orders)`,
+        `tuple(zip(...))`, `[(id, n) for n, id in enumerate(ids)]`. None when the rows are not written here."""
+        if isinstance(node, cst.Name):
+            return env.get(f"__columns__{node.value}")
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _COPIES and len(node.args) == 1:
+            return self.key_columns(node.args[0].value, env, depth + 1)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "zip" and node.args \
+                and all(a.keyword is None and not a.star for a in node.args):
+            return tuple(self.handed_keys(a.value, env, None, depth + 1) for a in node.args)
+        if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)) and isinstance(node.elt, cst.Tuple) and node.for_in.inner_for_in is None:
+            comp = node.for_in
+            iterated, element = comp.iter, comp.target
+            if isinstance(iterated, cst.Call) and isinstance(iterated.func, cst.Name) and iterated.func.value == "enumerate" \
+                    and len(iterated.args) == 1 and isinstance(element, cst.Tuple) and len(element.elements) == 2:
+                iterated, element = iterated.args[0].value, element.elements[1].value  # `for n, id in enumerate(ids)`
+            if not isinstance(element, cst.Name):
+                return None
+            whole = None
+            out = []
+            for e in node.elt.elements:
+                if isinstance(e.value, cst.Name) and e.value.value == element.value:
+                    if whole is None:
+                        whole = self.handed_keys(iterated, env, None, depth + 1)
+                    out.append(whole)
+                else:
+                    out.append("")
+            return tuple(out)
+        return None
+
+
+_COPIES = ("list", "tuple", "set", "frozenset", "sorted")
+
+
 def _rows_iterated(node, env: Env):
     """What the query a key comprehension iterates read: a local holding rows, or a query written in place."""
     iterated = node.for_in.iter
@@ -91,14 +186,15 @@ def _key_comprehension(node) -> bool:
     return isinstance(elt.value, cst.Name) and elt.value.value == comp.target.value and (field in ("pk", "id") or field.endswith("_id"))
 
 
-def _flat_ids(call: cst.Call) -> bool:
-    """`<query>.values_list("id", flat=True)` (or `"pk"`, `"<x>_id"`): the keys of the rows, one value each."""
+def _flat_ids(call: cst.Call, keys_only: bool = False) -> bool:
+    """`<query>.values_list("id", flat=True)` (or `"pk"`, `"<x>_id"` unless `keys_only`): the keys of the rows, one
+    value each."""
     if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "values_list"):
         return False
     positional = [a for a in call.args if a.keyword is None]
     flat = any(a.keyword is not None and a.keyword.value == "flat" and isinstance(a.value, cst.Name) and a.value.value == "True" for a in call.args)
     field = string_value(positional[0].value) if len(positional) == 1 else None
-    return flat and field is not None and (field in ("id", "pk") or field.endswith("_id"))
+    return flat and field is not None and (field in ("id", "pk") or not keys_only and field.endswith("_id"))
 
 
 def _labelled(elt: cst.BaseExpression, name: str) -> bool:

@@ -335,6 +335,13 @@ class Walker(HelperCalls):
 
     def bind(self, target: cst.CSTNode, value, env: Env, node: cst.BaseExpression | None = None) -> None:
         if isinstance(target, cst.Name):
+            ids, columns = self.held_ids(node, value, env), self.key_columns(node, env) if node is not None else None
+            env.pop(f"__ids__{target.value}", None)
+            env.pop(f"__columns__{target.value}", None)
+            if ids is not None:  # `ids = checked + list(project.items.values_list("id", flat=True))`: judged before it is rebound
+                env[f"__ids__{target.value}"] = ids
+            if columns is not None:  # `rows = tuple(zip(ids, orders))`
+                env[f"__columns__{target.value}"] = columns
             if value is None:
                 env.pop(target.value, None)
             else:
@@ -430,6 +437,10 @@ class Walker(HelperCalls):
 
     def aug_assign(self, node: cst.AugAssign, env: Env) -> None:
         target = node.target
+        if isinstance(target, cst.Name) and f"__ids__{target.value}" in env:
+            # `ids += more`: still one tenant's ids only when what is added is
+            more = self.handed_keys(node.value, env) if isinstance(node.operator, cst.AddAssign) else ""
+            env[f"__ids__{target.value}"] = env[f"__ids__{target.value}"] and more and env[f"__ids__{target.value}"]
         if isinstance(target, cst.Name):
             current = env.get(target.value)
             if isinstance(current, QTerm) and isinstance(node.operator, (cst.BitAndAssign, cst.BitOrAssign)):
