@@ -336,6 +336,7 @@ class HelperCalls:
                         tuple(sorted((p, _code(n)) for p, n in subst.items())),
                         # what the caller knows of an argument beyond its text: a key it holds, an id a validator checked
                         tuple(sorted((k, _code(v), id(v) in getattr(self, "pinned", ())) for k, v in callee_env.items() if k.startswith("__key__"))),
+                        tuple(sorted((k, v) for k, v in callee_env.items() if k.startswith(("__ids__", "__columns__")))),
                         tuple(sorted(p for p, n in subst.items() if id(n) in getattr(self, "pinned", ()))),
                         tuple(sorted((p, tuple(sorted(d.keys)), tuple((_code(v), id(v) in getattr(self, "pinned", ())) for _, v in d.values), d.complete)
                                      for p, d in callee_env.items() if isinstance(d, DictKeys))),
@@ -397,6 +398,10 @@ class HelperCalls:
             if isinstance(held, (cst.Attribute, cst.Call, cst.Subscript, cst.Name)) and param not in snip.assigned:
                 # `namespace = build_namespace(project); get_timeline(project, namespace)`: the helper is handed the key
                 callee_env[f"__key__{param}"] = held
+            if isinstance(arg, cst.Name) and param not in snip.assigned:
+                for fact in ("__ids__", "__columns__"):  # `helper(ids)` with `ids` a list of one tenant's ids built here
+                    if f"{fact}{arg.value}" in env:
+                        callee_env[f"{fact}{param}"] = env[f"{fact}{arg.value}"]
             if param not in snip.assigned and simple_argument(arg):
                 subst[param] = arg
         return callee_env, subst, values

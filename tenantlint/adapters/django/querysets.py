@@ -93,10 +93,13 @@ class Querysets:
                 if last in _RAW_SQL_RUNS:
                     self.publish_key_judge(node, env)
                 elif last in _MUTATORS and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
-                    # `ids.extend(more)`: no longer the ids judged when it was bound
-                    env.pop(f"__columns__{node.func.value.value}", None)
-                    if f"__ids__{node.func.value.value}" in env:
-                        env[f"__ids__{node.func.value.value}"] = ""
+                    # `ids.extend(more)`: still one tenant's ids only when what is added is (`ids.add(milestone.id)`)
+                    held = node.func.value.value
+                    env.pop(f"__columns__{held}", None)
+                    if env.get(f"__ids__{held}"):
+                        added = node.args[0].value if last in ("append", "extend", "add", "update") and len(node.args) == 1 else None
+                        if added is None or not self.handed_keys(cst.List([cst.Element(added)]) if last in ("append", "add") else added, env):
+                            env[f"__ids__{held}"] = ""
             found = self.call(node, env)
             return found if found is not None else self.helper_call(node, env)
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.BitOr, cst.BitAnd)):
