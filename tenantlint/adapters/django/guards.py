@@ -40,19 +40,42 @@ class Guards:
         test, exits = None, False
         if isinstance(nxt, cst.If) and nxt.orelse is None:
             test, exits = nxt.test, _exits(_body(nxt.body))
-            test = _negated_equality(test)
+            # `if not obj.parent or obj.parent.project_id != project_id: return None`: the mismatch alone leaves too
+            mismatches = [t for t in (_negated_equality(o) for o in _or_operands(test)) if t is not None]
+            test = mismatches[0] if len(mismatches) == 1 else None
         elif isinstance(nxt, cst.SimpleStatementLine) and len(nxt.body) == 1 and isinstance(nxt.body[0], cst.Assert):
             test, exits = nxt.body[0].test, True
         if test is None or not exits or not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
             return None
         left, right = test.left, test.comparisons[0].comparator
-        if not (isinstance(left, cst.Attribute) and isinstance(left.value, cst.Name) and left.value.value == name):
+        if not _read_from(left, name):
             left, right = right, left
-        if not (isinstance(left, cst.Attribute) and isinstance(left.value, cst.Name) and left.value.value == name):
+        if not _read_from(left, name):
             return None
         if isinstance(right, (cst.SimpleString, cst.Integer)) or _is_none(right):
             return None
-        return " ".join(_code(test).split()), left.attr.value
+        # the attribute compared names the tenant: the row's own (`obj.project_id`, `obj.project.id`), or the same key of
+        # the object it hangs on (`obj.content_object.project_id`)
+        attr = left.attr.value
+        if attr in ("id", "pk") and isinstance(left.value, cst.Attribute):
+            attr = left.value.attr.value
+        return " ".join(_code(test).split()), attr
+
+
+def _read_from(node: cst.BaseExpression, name: str) -> bool:
+    """`obj.project_id`, `obj.content_object.project_id`: an attribute read from the row held in `name`."""
+    if not isinstance(node, cst.Attribute):
+        return False
+    root = node.value
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    return isinstance(root, cst.Name) and root.value == name
+
+
+def _or_operands(test: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        return _or_operands(test.left) + _or_operands(test.right)
+    return [test]
 
 
 def _membership_check(stmt, name: str) -> tuple[str, str] | None:
