@@ -481,6 +481,19 @@ class ProjectIndex:
         view checks what the serializer it uses was given (`if obj.status.project != obj.project: raise`)."""
         return [src for m, q in self._family(module, cls) for hm, hq, _ in self._holders().get((m, q), ()) for src in self.method_sources(hm, hq)]
 
+    def holders(self, module: str, cls: str) -> list[tuple[str, str]]:
+        """(module, qualname) of every project class that names this class or a subclass in a `*_class` attribute,
+        and of every class derived from such a holder (it inherits the attribute)."""
+        out: list[tuple[str, str]] = []
+        for m, q in self._family(module, cls):
+            for hm, hq, _ in self._holders().get((m, q), ()):
+                out += [k for k in self._family(hm, hq) if k not in out]
+        return out
+
+    def built_by_name(self, module: str, cls: str) -> bool:
+        """Whether a project function builds this class or a subclass by name (`X(data=request.data)`)."""
+        return any(self._calls_of_classes().get(k) for k in self._family(module, cls))
+
     def user_sources(self, module: str, cls: str) -> list[str]:
         """holder_sources() and the source of every function that builds the class or a subclass by name."""
         out = self.holder_sources(module, cls)

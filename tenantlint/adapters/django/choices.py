@@ -29,6 +29,7 @@ from typing import Iterable, Iterator
 import libcst as cst
 
 from tenantlint.adapters.django.querysets import tenant_relation_names
+from tenantlint.adapters.django.views import creates_only
 from tenantlint.config import Config
 from tenantlint.python_module import PythonModule, dotted_name, operator_entry, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
@@ -144,7 +145,7 @@ class _Choices:
             target = self.target(model, field)
             if target is None:
                 root = self.root_target(model, field)
-                if root is not None and kind != "filter set" and not self.set_by_users(node, qualname, field):
+                if root is not None and kind != "filter set" and not self.set_by_users(node, qualname, field) and not self.creates_only(qualname):
                     reason = (f"the {kind} leaves the tenant `{field}` writable, a choice among every {root.name}: the caller "
                               f"picks the tenant the row is written to, or moved to on update")
                     yield QuerySite(SiteKind.TENANT_VALUE, None, Restriction(Scope.SCOPED, (field,), reason), f"{qualname}.Meta.fields", anchor,
@@ -158,6 +159,14 @@ class _Choices:
                       f"an id of another tenant's {target.name} is accepted, and {effect}")
             yield QuerySite(SiteKind.REFERENCE, target, Restriction(Scope.UNSCOPED, (), reason), f"{qualname}.Meta.fields", anchor,
                             f"{qualname}.Meta\0{field}", qualname, value_source="request", entry=operator_entry(self.module.path))
+
+    def creates_only(self, qualname: str) -> bool:
+        """The class receives request data only in views that create rows, checking the user's permission on the new
+        row first (views.creates_only): the tenant it names is where the user may create, and no row is moved."""
+        if self.index is None or self.summary is None or self.index.built_by_name(self.summary.module, qualname):
+            return False
+        holders = self.index.holders(self.summary.module, qualname)
+        return bool(holders) and all(creates_only(self.index, m, q) for m, q in holders)
 
     @cached_property
     def tenant_names(self) -> frozenset[str]:

@@ -129,18 +129,25 @@ class ClassBasedViews:
         actions = _exposed_actions(self.index, self.module_id, qualname)
         if not actions:
             return
-        checks = []
+        checks, refetches = [], []
         for action, fn in actions.items():
             if not _reaches_queryset(self.index, self.module_id, qualname, fn):
                 continue
             check = _fetch_then_check(self.index, self.module_id, qualname, fn)
-            if not check:
+            if check:
+                checks.append((action, check))
+            elif _refetches_saved(self.index, self.module_id, qualname, fn):
+                refetches.append(action)  # `self.object = serializer.save()` then `self.get_queryset().get(id=self.object.id)`
+            else:
                 return
-            checks.append((action, check))
         if checks:
             names = ", ".join(f"{a}()" for a, _ in checks)
             for o in targets:
                 o.guard = f"in {names}: {checks[0][1]}"
+        elif refetches:
+            names = ", ".join(f"{a}()" for a in refetches)
+            for o in targets:
+                o.observed[SiteKind.READ] = Term(S, (f"{names}: id=self.object.id",), f"re-fetch of the row {names} just saved", null_only=True)
 
     def view_manager(self, node: cst.Attribute, env: Env) -> QVal | None:
         mark = len(self.origins)
@@ -340,6 +347,69 @@ def _fetch_then_check(index, module: str, qualname: str, fn, fetched: str | None
     return ""
 
 
+def creates_only(index, module: str, qualname: str) -> bool:
+    """A view whose only action that takes input creates a row, and checks the user's permission on the new row
+    before saving it (`self.check_permissions(request, "create", validator.object)`, also in the base it hands on
+    to): no action updates a row, so no row moves to another tenant through it."""
+    actions = _exposed_actions(index, module, qualname)
+    if not actions or "create" not in actions or any(a in actions for a in ("update", "partial_update", "put", "patch")):
+        return False
+    return _checks_before_saving(index, module, qualname, actions["create"])
+
+
+def _checks_before_saving(index, module: str, qualname: str, fn, depth: int = 0) -> bool:
+    if fn is None or fn.source is None or depth > 2:
+        return False
+    try:
+        tree = cst.parse_module(dedent_source(fn.source))
+    except cst.ParserSyntaxError:
+        return False
+    defs = [st for st in tree.body if isinstance(st, cst.FunctionDef)]
+    if not defs:
+        return False
+    for stmt in _flat(_body(defs[0].body)):
+        if _permission_check(stmt, tree) is not None:
+            return True
+        handed = _handed_on(stmt) or _handed_on_into(stmt)
+        if handed is not None and (handed[0] in _ACTIONS or handed[0] == fn.qualname.rpartition(".")[2]):
+            return _checks_before_saving(index, module, qualname, _action_named(index, module, qualname, fn, *handed), depth + 1)
+        if ".save(" in tree.code_for_node(stmt):
+            return False
+    return False
+
+
+_SAVED_INTO = re.compile(r"^\s*(self\.\w+)\s*=\s*[\w.]+\.save\(", re.MULTILINE)
+
+
+def _refetches_saved(index, module: str, qualname: str, fn, depth: int = 0) -> bool:
+    """An action (or the one it hands on to) that reads the view's queryset only to re-fetch the row it has just
+    saved: `self.object = serializer.save()` then `self.get_queryset().get(id=self.object.id)`."""
+    if fn is None or fn.source is None or depth > 2:
+        return False
+    try:
+        tree = cst.parse_module(dedent_source(fn.source))
+    except cst.ParserSyntaxError:
+        return False
+    defs = [st for st in tree.body if isinstance(st, cst.FunctionDef)]
+    if not defs:
+        return False
+    saved = None
+    for stmt in _flat(_body(defs[0].body)):
+        text = tree.code_for_node(stmt)
+        handed = _handed_on(stmt) or _handed_on_into(stmt)
+        if handed is not None and saved is None and (handed[0] in _ACTIONS or handed[0] == fn.qualname.rpartition(".")[2]):
+            return _refetches_saved(index, module, qualname, _action_named(index, module, qualname, fn, *handed), depth + 1)
+        found = _SAVED_INTO.search(text)
+        if found is not None:
+            saved = found.group(1)
+            continue
+        if any(r in text for r in _REACHES if r != "super("):
+            again = re.search(r"(?:self\.get_queryset\(\)|self\.queryset)\.get\(\s*(?:id|pk)\s*=\s*([\w.]+)\.(?:id|pk)\s*\)", text)
+            if saved is None or again is None or again.group(1) != saved or text.count("get_queryset") + text.count("self.queryset") != 1:
+                return False
+    return saved is not None
+
+
 def _flat(statements):
     """The statements in order, with the bodies of `if`s without `else` and of `with`s in place."""
     for stmt in statements:
@@ -386,6 +456,15 @@ def _handed_on(stmt) -> tuple[str, bool] | None:
         return value.func.attr.value, False
     if isinstance(owner, cst.Call) and isinstance(owner.func, cst.Name) and owner.func.value == "super":
         return value.func.attr.value, True
+    return None
+
+
+def _handed_on_into(stmt) -> tuple[str, bool] | None:
+    """`response = super().create(request, ...)`: the action handed on to the base, its answer kept (not
+    `validator = self.get_validator(...)`, a helper of the action)."""
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign):
+        handed = _handed_on(cst.SimpleStatementLine([cst.Expr(stmt.body[0].value)]))
+        return handed if handed is not None and handed[1] else None
     return None
 
 
