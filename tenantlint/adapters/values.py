@@ -31,11 +31,13 @@ class Origin:
     guard: str = ""  # the tenant check that follows the fetch (`if obj.project_id != request.project.id: raise`)
     seq: int = 0
     statement: cst.CSTNode | None = None  # the statement of the walked module that holds the anchor
+    counted: bool | None = None  # every time it ran, only a number came back (`.count()`, `.aggregate()`, `.exists()`)
 
-    def observe(self, kind: SiteKind, term: Term) -> None:
+    def observe(self, kind: SiteKind, term: Term, count: bool = False) -> None:
         prev = self.observed.get(kind)
         self.observed[kind] = term if prev is None else worst(prev, term)
         self.seq = next(_SEQ)  # when it last ran: a check right after the statement that ran it guards it
+        self.counted = count and self.counted is not False
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from tenantlint.python_module import dotted_name
 ADMIN_ONLY = "admin-only view"
 # code only a scheduler runs (a Celery beat task, a periodic task, and what only they call): across tenants on purpose
 SCHEDULED = "unattended scheduled task"
+# a number over every tenant's rows (`.count()`, `.aggregate()`), in a function given nothing that could pick them
+INSTALL_WIDE_COUNT = "install-wide count: the function is given nothing that could pick the rows"
 # a serializer's `validate_<field>()` that REST framework never calls: no class built on it declares the field
 UNREACHABLE_HOOK = "unreachable validate_ hook: no serializer built on it declares the field"
 # `if not request.user.is_staff:` / `if not user.is_superuser:` followed by leaving, in a decorator's text

@@ -618,8 +618,9 @@ class Querysets:
     def read_now(self, node: cst.Call, base: QVal, env: Env) -> QVal:
         """A method that runs the query and returns rows or a number (first, count, ...)."""
         self._visit_args(node, env)
+        count = isinstance(node.func, cst.Attribute) and node.func.attr.value in _COUNTS
         for s in base.states:
-            s.origin.observe(SiteKind.READ, s.term)
+            s.origin.observe(SiteKind.READ, s.term, count=count)
         return QVal(())
 
     def _visit_args(self, node: cst.Call, env: Env) -> None:
@@ -650,5 +651,6 @@ def _filter_keys(node: cst.BaseExpression) -> list[str]:
     return keys
 
 
+_COUNTS = frozenset({"count", "acount", "aggregate", "aaggregate", "exists", "aexists"})
 _RAW_SQL_RUNS = frozenset({"execute", "executemany", "execute_values", "fetch", "fetchrow", "fetchval"})
 _MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "__setitem__"})

@@ -17,7 +17,7 @@ from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, S
 from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
-from tenantlint.context.entry import ADMIN_ONLY, SCHEDULED, UNREACHABLE_HOOK, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_ONLY, INSTALL_WIDE_COUNT, SCHEDULED, UNREACHABLE_HOOK, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
 
@@ -78,9 +78,29 @@ class Walker(HelperCalls):
                     related += self.unreadable_part(term.at, function, origin.anchor)
                 if scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.guard:
                     scope = Scope.GUARDED
+                entry = self.entry or self.function_entries.get(function, "")
+                if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.counted and self.given_nothing(origin, function):
+                    entry = INSTALL_WIDE_COUNT
                 yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function,
-                                related=related, entry=self.entry or self.function_entries.get(function, ""), guard=origin.guard, derived=term.status == N and term.reason.startswith(ROW_KEY),
+                                related=related, entry=entry, guard=origin.guard, derived=term.status == N and term.reason.startswith(ROW_KEY),
                                 statement=origin.statement)
+
+    def given_nothing(self, origin: Origin, function: str) -> bool:
+        """The function the query is written in takes no parameter (a classmethod's `cls` aside) and reads no request:
+        no value from a caller or a user can pick which rows a count over them covers."""
+        if origin.via is not None:
+            fdef = origin.via.snippet.fdef
+            params = fdef.params
+            names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+            star = isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None
+            source = origin.via.snippet.module.code_for_node(fdef)
+        else:
+            found = self.index.function(f"{self.module_id}:{function}") if self.index is not None else None
+            if found is None or found[1].source is None:
+                return False
+            fn = found[1]
+            names, star, source = list(fn.params) + list(fn.kwonly), bool(fn.vararg or fn.kwarg), fn.source
+        return not star and all(n == "cls" for n in names) and "request" not in source
 
     def unreadable_part(self, node, function: str, anchor) -> tuple:
         """A second location at the part of a query that cannot be read (`filter_by(**self._filters())`), when it is
