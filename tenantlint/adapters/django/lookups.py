@@ -435,7 +435,7 @@ class Lookups:
             if target is not None and (target.is_tenant_table or target.is_root) and _is_object_like(value):
                 # review__submission=submission: rows linked to a tenant-owned object in hand
                 return Term(S, (text,), f"linked to a tenant-owned {target.name}", null_only=True)
-        keyish = path and (path[-1].endswith("_id") or len(path) > 1 or path[0] in columns)
+        keyish = path and (path[-1].endswith("_id") or len(path) > 1 or path[0] in columns or path[0] in ("key", "uuid", "external_id", "public_id"))
         if op == "exact" and keyish and isinstance(value, cst.Attribute) and value.attr.value == path[-1] and _is_loaded_object_id(value, any_attr=True):
             # recipient_id=stream.recipient_id: a key copied from an object in hand names rows of its tenant
             return Term(S, (text,), "a key read from an object in hand", null_only=True)
