@@ -139,9 +139,21 @@ class _Analysis:
         return self.sites
 
     def block(self, stmts, env: dict, func: cst.FunctionDef | None) -> dict:
-        for stmt in stmts:
+        for i, stmt in enumerate(stmts):
+            mark = len(self.sites)
             env = self.statement(stmt, env, func)
+            if len(self.sites) > mark and func is not None and self.checked_by_action(stmt, stmts[i + 1 :]):
+                # `page = get_object_or_404(Page, slug=slug, project_id=<request>)` then `return self.retrieve(request,
+                # pk=page.pk)`: the action checks the user's permission on the row; the request only picked which
+                self.sites[mark:] = [s for s in self.sites[mark:] if not (s.kind is SiteKind.TENANT_VALUE and s.value_source == "request")]
         return env
+
+    def checked_by_action(self, stmt, following: list) -> str:
+        if self.index is None or self.summary is None:
+            return ""
+        from tenantlint.adapters.django.views import checked_by_action
+
+        return checked_by_action(self.index, self.summary.module, self.function, stmt, following)
 
     def statement(self, stmt, env: dict, func) -> dict:
         if isinstance(stmt, cst.FunctionDef):

@@ -347,6 +347,29 @@ def _fetch_then_check(index, module: str, qualname: str, fn, fetched: str | None
     return ""
 
 
+def checked_by_action(index, module: str, function: str, stmt, following: list) -> str:
+    """`page = <lookup>` then `return self.retrieve(request, pk=page.pk)` in a view's method: the row's key is handed
+    to an action of the view that fetches that row itself and checks the user's permission on it before using it
+    (_fetch_then_check). What the lookup was given only picks which row that check is asked about: the text of the
+    check, else ""."""
+    qualname = function.rpartition(".")[0]
+    if not following or not qualname or not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+                                             and isinstance(stmt.body[0], cst.Assign) and len(stmt.body[0].targets) == 1
+                                             and isinstance(stmt.body[0].targets[0].target, cst.Name)):
+        return ""
+    name = stmt.body[0].targets[0].target.value
+    handed = _handed_on(following[0])
+    if handed is None or handed[1] or handed[0] not in _ACTIONS:
+        return ""
+    call = following[0].body[0].value
+    keys = [a.value for a in call.args if a.keyword is not None and a.keyword.value in ("pk", "id")]
+    if len(keys) != 1 or not (isinstance(keys[0], cst.Attribute) and keys[0].attr.value in ("pk", "id")
+                              and isinstance(keys[0].value, cst.Name) and keys[0].value.value == name):
+        return ""
+    found = index.method(module, qualname, handed[0])
+    return _fetch_then_check(index, module, qualname, found.function) if found is not None else ""
+
+
 def creates_only(index, module: str, qualname: str) -> bool:
     """A view whose only action that takes input creates a row, and checks the user's permission on the new row
     before saving it (`self.check_permissions(request, "create", validator.object)`, also in the base it hands on
