@@ -360,6 +360,24 @@ class ProjectIndex:
                 serializer = serializer or any(b.rsplit(".", 1)[-1].endswith(("Serializer", "Validator")) for b in (*c.bases, c.qualname))
         return serializer
 
+    def undeclared_field(self, module: str, cls: str, field: str) -> bool:
+        """Whether a serializer or validator class holds no field `field` in its validated data: no class of its chain
+        declares one (`user_story_id = serializers.IntegerField()`), none could add one (a `Meta` naming a model, an
+        `__init__`, `get_fields()` or `to_internal_value()`), no method names it in quotes (`attrs["user_story_id"] =
+        ...`). As for unreachable_hook(), REST framework and the forks that follow it keep only declared fields."""
+        serializer = False
+        for f, c in self.class_chain(module, cls):
+            if f.classes.get(f"{c.qualname}.Meta") is not None or {"__init__", "get_fields", "to_internal_value"} & set(c.methods):
+                return False
+            if any(name == field for name, _ in c.attrs):
+                return False
+            for m in c.methods:
+                fn = f.functions.get(f"{c.qualname}.{m}")
+                if fn is None or fn.source is None or f'"{field}"' in fn.source or f"'{field}'" in fn.source:
+                    return False
+            serializer = serializer or any(b.rsplit(".", 1)[-1].endswith(("Serializer", "Validator")) for b in (*c.bases, c.qualname))
+        return serializer
+
     def _calls_of_classes(self) -> dict:
         """(module, class) -> [(file, function)] for every function with source that calls a project class by name."""
         if self._class_calls is None:

@@ -198,6 +198,24 @@ class Lookups:
         self.pinned[id(node)] = checked
         return True
 
+    def undeclared_field(self, node: cst.BaseExpression, env: Env) -> bool:
+        """`data.get("user_story_id")` / `data["user_story_id"]` of a validator's data (`data = validator.data`) whose
+        class has no such field: the validated data never holds it, so the value is None (index.undeclared_field)."""
+        field, holder = None, None
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            field, holder = string_value(node.slice[0].slice.value), node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" and node.args \
+                and (len(node.args) == 1 or _is_none(node.args[1].value)):
+            field, holder = string_value(node.args[0].value), node.func.value
+        if not field or self.index is None:
+            return False
+        cls = None
+        if isinstance(holder, cst.Name):
+            cls = env.get(f"__validated__{holder.value}")
+        elif isinstance(holder, cst.Attribute) and holder.attr.value in ("data", "validated_data") and isinstance(holder.value, cst.Name):
+            cls = env.get(f"__validator__{holder.value.value}")
+        return cls is not None and self.index.undeclared_field(cls[0], cls[1], field)
+
     def validator_check(self, cls: tuple[str, str], field: str) -> str | None:
         """"Validator.validate_<field>" when that method looks the row up with a tenant key given with it and raises
         when there is none; None otherwise."""

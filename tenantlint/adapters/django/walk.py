@@ -148,6 +148,12 @@ class Walker(HelperCalls):
     def static_truth(self, test: cst.BaseExpression, env: Env | None = None) -> bool | None:
         """True / False when a test only reads parameters the caller passed as literals (None, True, False), or tests
         for None a parameter the caller handed a key built from an object in hand (a string); else None."""
+        if env is not None and isinstance(test, cst.Name) and env.get(f"__none__{test.value}"):
+            return False
+        if env is not None and isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name) \
+                and _is_none(test.comparisons[0].comparator) and env.get(f"__none__{test.left.value}") \
+                and isinstance(test.comparisons[0].operator, (cst.Is, cst.IsNot)):
+            return isinstance(test.comparisons[0].operator, cst.Is)  # `if user_story_id is not None:` of a field never given
         if len(self.frames) < 2:
             return None
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
@@ -371,6 +377,9 @@ class Walker(HelperCalls):
             env.pop(f"__validator__{target.value}", None)
             env.pop(f"__validated__{target.value}", None)
             env.pop(f"__pinned_elem__{target.value}", None)
+            env.pop(f"__none__{target.value}", None)
+            if node is not None and self.undeclared_field(node, env):
+                env[f"__none__{target.value}"] = True  # `x_id = data.get("x_id")` of a validator that has no such field
             if isinstance(node, cst.Call):
                 built = self.validator_class(node)
                 if built is not None:  # `validator = UpdateOrderValidator(data=request.DATA)`
