@@ -25,7 +25,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from tenantlint.index.project import INLINE_DEPTH, SYMBOLIC_QUERY, ProjectIndex, Resolved
 from tenantlint.index.summary import dedent_source, module_name
 from tenantlint.adapters.syntax import _body, _exits
-from tenantlint.python_module import ImportTable, TextSpans, descendants, dotted_name
+from tenantlint.python_module import children, ImportTable, TextSpans, descendants, dotted_name
 from tenantlint.types import SiteKind, Span
 
 MAX_DEPTH = INLINE_DEPTH
@@ -813,5 +813,5 @@ def _assigned_names(fdef: cst.FunctionDef) -> set[str]:
             found.add(node.target.value)
         elif isinstance(node, cst.FunctionDef):
             found.add(node.name.value)  # a nested function shadows a module-level one of that name
-        stack.extend(c for c in node.children if not isinstance(c, cst.BaseExpression))
+        stack.extend(c for c in children(node) if not isinstance(c, cst.BaseExpression))
     return found

@@ -28,7 +28,7 @@ import libcst as cst
 
 from tenantlint.config import Config
 from tenantlint.index.project import SQL_BUILDERS
-from tenantlint.python_module import PythonModule, api_name as _api, dotted_name, operator_entry, short_code as _code, string_value
+from tenantlint.python_module import children, PythonModule, api_name as _api, dotted_name, operator_entry, short_code as _code, string_value
 from tenantlint.sql import judge_text, looks_like_query
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind, Span
 
@@ -298,7 +298,7 @@ class _Analysis:
                 continue  # judged on their own; a lambda's body runs here, or is handed on from here
             if isinstance(n, cst.Call):
                 found.append(n)
-            stack.extend(reversed(list(n.children)))
+            stack.extend(reversed(children(n)))
         for call in found:
             self.call(call, env)
 

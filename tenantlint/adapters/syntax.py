@@ -5,7 +5,7 @@ from typing import Iterator
 
 import libcst as cst
 
-from tenantlint.python_module import PythonModule, descendants, dotted_name, short_code, string_value
+from tenantlint.python_module import children, PythonModule, descendants, dotted_name, short_code, string_value
 
 
 def _body(block) -> list:
@@ -24,7 +24,7 @@ class _Suite:
 
 
 def _expr_children(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
-    for child in node.children:
+    for child in children(node):
         if isinstance(child, cst.BaseExpression):
             yield child
         elif isinstance(child, (cst.Arg, cst.Element, cst.DictElement, cst.StarredDictElement, cst.StarredElement, cst.CompFor, cst.CompIf, cst.Index, cst.Slice, cst.SubscriptElement, cst.FormattedStringExpression, cst.Comparison, cst.ComparisonTarget, cst.Parameters, cst.Param)):
@@ -32,7 +32,7 @@ def _expr_children(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
 
 
 def _expr_children_wrap(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
-    for child in node.children:
+    for child in children(node):
         if isinstance(child, cst.BaseExpression):
             yield child
         elif isinstance(child, cst.CSTNode):

@@ -33,7 +33,7 @@ from tenantlint.config import Config
 from tenantlint.context.entry import ADMIN_ONLY, RAISING_PERMISSION_CHECKS, staff_class, staff_decorator
 from tenantlint.context.places import REQUEST_PARTS, configured
 from tenantlint.context.reachability import is_route
-from tenantlint.python_module import PythonModule, api_name, descendants, dotted_name, names_in, operator_entry, short_code as _code, string_value
+from tenantlint.python_module import children, PythonModule, api_name, descendants, dotted_name, names_in, operator_entry, short_code as _code, string_value
 from tenantlint.types import QuerySite, Restriction, Schema, Scope, SiteKind, Span
 
 _QUERY_METHODS = {
@@ -312,7 +312,7 @@ class _Analysis:
                 self.comparison(n, call or n, env)
             elif isinstance(n, cst.Attribute) and n.attr.value in self.unscoped and self.unscoped:
                 self.bypass(n, f"the manager {n.attr.value} is declared unscoped (unscoped-managers)")
-            stack.extend((c, call) for c in n.children)
+            stack.extend((c, call) for c in children(n))
 
     def call(self, call: cst.Call, env: dict) -> None:
         name = dotted_name(call.func) or ""
@@ -957,7 +957,7 @@ def _inside_binder_blocks(tree: cst.Module, binders: set[str]) -> set[int]:
             while body:
                 b = body.pop()
                 inside.add(id(b))
-                body.extend(b.children)
+                body.extend(children(b))
             continue
-        stack.extend(n.children)
+        stack.extend(children(n))
     return inside

@@ -12,7 +12,7 @@ from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, Q
 from tenantlint.adapters.helpers import HelperCalls, _assigned_names, _memo, _required_params, param_names, snippet
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
-from tenantlint.python_module import PythonModule, dotted_name, operator_entry, string_value
+from tenantlint.python_module import children, PythonModule, dotted_name, operator_entry, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
 from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
@@ -294,7 +294,7 @@ class Walker(HelperCalls):
             ends.append(env)
             return merge_envs(ends)
         # anything else: visit its expressions
-        for child in stmt.children:
+        for child in children(stmt):
             if isinstance(child, cst.BaseExpression):
                 self.expr(child, env)
         return env
@@ -354,7 +354,7 @@ class Walker(HelperCalls):
             return env
         if isinstance(small, (cst.Continue, cst.Break, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.Pass)):
             return env  # `from app.reviews import x` names modules, not related managers
-        for child in small.children:
+        for child in children(small):
             if isinstance(child, cst.BaseExpression):
                 self.expr(child, env)
         return env
