@@ -99,3 +99,19 @@ def test_the_span_of_an_empty_tuple_is_its_parentheses():
     node = module.tree.body[1].body[0].value
     span = module.span_of(node)
     assert (span.start_line, span.start_col, span.end_line, span.end_col) == (2, 11, 2, 13)
+
+
+def test_children_match_libcst_order():
+    # python_module.children() reads fields instead of libcst's rebuilding visitor: same nodes, same order
+    import libcst as cst
+
+    from tenantlint.python_module import children, descendants
+
+    source = (Path(__file__).parent.parent / "fixtures" / "django_helpers" / "app" / "raw_ordering.py").read_text()
+    source += "\nx = (a if b else c)[1:2, ...]\nf(*args, k=1, **kw)\nlambda y=1, *z: {**y, 'k': [i async for i in z if i]}\n"
+    tree = cst.parse_module(source)
+    seen = 0
+    for node in descendants(tree):
+        assert [id(c) for c in children(node)] == [id(c) for c in node.children], type(node).__name__
+        seen += 1
+    assert seen > 500
