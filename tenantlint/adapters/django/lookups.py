@@ -293,6 +293,12 @@ class Lookups:
                     cls = self.index.class_named(module, dotted(v.func))
                     if cls is not None:
                         validators[n.targets[0].id] = cls
+                        given = next(k.value for k in v.keywords if k.arg == "data")
+                        changed = any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == getattr(given, "id", None)
+                                      and t.lineno > n.lineno for a in ast.walk(tree) if isinstance(a, (ast.Assign, ast.AugAssign))
+                                      for t in (a.targets if isinstance(a, ast.Assign) else [a.target]))
+                        if isinstance(given, ast.Name) and assigned[given.id] <= 1 and not changed:
+                            validated[given.id] = cls  # `data = request.DATA.copy(); V(data=data)`: the dict it checked
                 elif isinstance(v, ast.Attribute) and v.attr in ("data", "validated_data") and isinstance(v.value, ast.Name) and v.value.id in validators:
                     validated[n.targets[0].id] = validators[v.value.id]
         own = self.checked_by_every_caller(caller_id)
@@ -349,10 +355,19 @@ class Lookups:
             # the first hop of a path to the tenant (`project` of a task owned through its project)
             words |= {p[0] for m in self.schema.models.values() if m.tenant is not None for p in m.tenant.tenant_paths if p}
             alt = "|".join(sorted(map(re.escape, words))) or "$^"
-            memo[key] = (re.compile(rf"\b(?:{alt})(?:__\w+|_id)?\s*=(?!=)"), re.compile(rf"[\"'](?:{alt})(?:__id|__pk|_id)[\"']\s*:"))
-        keyword, dict_key = memo[key]
+            # both fields of a generic relation of a tenant-owned model (`content_type__id=..., object_id=...`): the
+            # rows attached to one object, whose tenant is judged where the object is used
+            pairs = {tuple(g.split(":", 1)) for m in self.schema.models.values() if m.is_tenant_table for g in m.generic_keys if ":" in g}
+            generic = [(re.compile(rf"\b{re.escape(ct)}(?:__id|__pk|_id)?\s*=(?!=)"), re.compile(rf"\b{re.escape(oid)}\s*=(?!=)"),
+                        re.compile(rf"[\"']{re.escape(ct)}(?:__id|__pk|_id)?[\"']\s*:"), re.compile(rf"[\"']{re.escape(oid)}[\"']\s*:"))
+                       for ct, oid in sorted(pairs)]
+            memo[key] = (re.compile(rf"\b(?:{alt})(?:__\w+|_id)?\s*=(?!=)"), re.compile(rf"[\"'](?:{alt})(?:__id|__pk|_id)[\"']\s*:"), generic)
+        keyword, dict_key, generic = memo[key]
         arguments = call_arguments(source, _QUERY_CALL)
-        return any(keyword.search(a) for a in arguments) or bool(arguments) and bool(dict_key.search(source))
+        if any(keyword.search(a) for a in arguments) or bool(arguments) and bool(dict_key.search(source)):
+            return True
+        return any(any(ct.search(a) and oid.search(a) for a in arguments) or bool(arguments) and bool(ct_key.search(source)) and bool(oid_key.search(source))
+                   for ct, oid, ct_key, oid_key in generic)
 
     @staticmethod
     def held_keys(node: cst.BaseExpression, env: Env) -> cst.BaseExpression:

@@ -384,6 +384,9 @@ class Walker(HelperCalls):
                 built = self.validator_class(node)
                 if built is not None:  # `validator = UpdateOrderValidator(data=request.DATA)`
                     env[f"__validator__{target.value}"] = built
+                    given = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "data"), None)
+                    if isinstance(given, cst.Name) and given.value != target.value:
+                        env[f"__validated__{given.value}"] = built  # `data = request.DATA.copy(); V(data=data)`: what it checks
             if isinstance(node, cst.Attribute) and node.attr.value in ("data", "validated_data") and isinstance(node.value, cst.Name) \
                     and f"__validator__{node.value.value}" in env:
                 env[f"__validated__{target.value}"] = env[f"__validator__{node.value.value}"]  # `data = validator.data`
@@ -407,6 +410,8 @@ class Walker(HelperCalls):
             self.observe_value(value)
         elif isinstance(target, cst.Subscript):
             base = target.value
+            if isinstance(base, cst.Name):
+                env.pop(f"__validated__{base.value}", None)  # `data["ids"] = other` after the validator checked `data`
             if isinstance(base, cst.Name) and isinstance(env.get(base.value), DictKeys):
                 key = _subscript_key(target)
                 d = env[base.value]
