@@ -180,19 +180,8 @@ class Lookups:
         if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name) and env.get(f"__pinned_elem__{node.value.value}"):
             env[f"__pinned_node__{id(node)}"] = env[f"__pinned_elem__{node.value.value}"]  # `us_data["us_id"]` of such an element
             return True
-        field, holder = None, None
-        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
-            field, holder = string_value(node.slice[0].slice.value), node.value
-        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" and node.args:
-            field, holder = string_value(node.args[0].value), node.func.value
-        if not field or holder is None or self.index is None:
-            return False
-        cls = None
-        if isinstance(holder, cst.Name):
-            cls = env.get(f"__validated__{holder.value}")
-        elif isinstance(holder, cst.Attribute) and holder.attr.value in ("data", "validated_data") and isinstance(holder.value, cst.Name):
-            cls = env.get(f"__validator__{holder.value.value}")
-        checked = self.validator_check(cls, field) if cls is not None else None
+        found = self.validated_field(node, env)
+        checked = self.validator_check(found[1], found[0]) if found is not None else None
         if checked is None:
             return False
         self.pinned[id(node)] = checked
@@ -201,20 +190,27 @@ class Lookups:
     def undeclared_field(self, node: cst.BaseExpression, env: Env) -> bool:
         """`data.get("user_story_id")` / `data["user_story_id"]` of a validator's data (`data = validator.data`) whose
         class has no such field: the validated data never holds it, so the value is None (index.undeclared_field)."""
+        if isinstance(node, cst.Call) and len(node.args) > 1 and not _is_none(node.args[1].value):
+            return False  # `data.get("x_id", default)`: the default, not None
+        found = self.validated_field(node, env)
+        return found is not None and self.index.undeclared_field(found[1][0], found[1][1], found[0])
+
+    def validated_field(self, node: cst.BaseExpression, env: Env) -> tuple[str, tuple[str, str]] | None:
+        """`data["status_id"]` / `data.get("status_id")` of a validator's data (`data = validator.data`, the dict handed
+        to it, `validator.data[...]`): (the field, the validator class)."""
         field, holder = None, None
         if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
             field, holder = string_value(node.slice[0].slice.value), node.value
-        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" and node.args \
-                and (len(node.args) == 1 or _is_none(node.args[1].value)):
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" and node.args:
             field, holder = string_value(node.args[0].value), node.func.value
-        if not field or self.index is None:
-            return False
+        if not field or holder is None or self.index is None:
+            return None
         cls = None
         if isinstance(holder, cst.Name):
             cls = env.get(f"__validated__{holder.value}")
         elif isinstance(holder, cst.Attribute) and holder.attr.value in ("data", "validated_data") and isinstance(holder.value, cst.Name):
             cls = env.get(f"__validator__{holder.value.value}")
-        return cls is not None and self.index.undeclared_field(cls[0], cls[1], field)
+        return (field, cls) if cls is not None else None
 
     def validator_check(self, cls: tuple[str, str], field: str) -> str | None:
         """"Validator.validate_<field>" when that method looks the row up with a tenant key given with it and raises

@@ -314,16 +314,11 @@ def _fetch_then_check(index, module: str, qualname: str, fn, fetched: str | None
     hands on to another (`return super().update(request, ...)`, `return self.update(...)`) goes on there, where a
     fetch into the same name again (`if not getattr(self, "object", None): self.object = ...`) is the row in hand.
     "" when the action does otherwise."""
-    if fn is None or fn.source is None or depth > 2:
+    parsed = _parsed_action(fn) if depth <= 2 else None
+    if parsed is None:
         return ""
-    try:
-        tree = cst.parse_module(dedent_source(fn.source))
-    except cst.ParserSyntaxError:
-        return ""
-    defs = [st for st in tree.body if isinstance(st, cst.FunctionDef)]
-    if not defs:
-        return ""
-    for stmt in _flat(_body(defs[0].body)):
+    tree, statements = parsed
+    for stmt in statements:
         text = tree.code_for_node(stmt)
         check = _permission_check(stmt, tree)
         if check is not None:
@@ -381,24 +376,38 @@ def creates_only(index, module: str, qualname: str) -> bool:
 
 
 def _checks_before_saving(index, module: str, qualname: str, fn, depth: int = 0) -> bool:
-    if fn is None or fn.source is None or depth > 2:
+    parsed = _parsed_action(fn) if depth <= 2 else None
+    if parsed is None:
         return False
-    try:
-        tree = cst.parse_module(dedent_source(fn.source))
-    except cst.ParserSyntaxError:
-        return False
-    defs = [st for st in tree.body if isinstance(st, cst.FunctionDef)]
-    if not defs:
-        return False
-    for stmt in _flat(_body(defs[0].body)):
+    tree, statements = parsed
+    for stmt in statements:
         if _permission_check(stmt, tree) is not None:
             return True
-        handed = _handed_on(stmt) or _handed_on_into(stmt)
-        if handed is not None and (handed[0] in _ACTIONS or handed[0] == fn.qualname.rpartition(".")[2]):
+        handed = _action_handed_on(stmt, fn)
+        if handed is not None:
             return _checks_before_saving(index, module, qualname, _action_named(index, module, qualname, fn, *handed), depth + 1)
         if ".save(" in tree.code_for_node(stmt):
             return False
     return False
+
+
+def _parsed_action(fn) -> tuple[cst.Module, list] | None:
+    """An action's source parsed on its own: (the module, its statements as _flat lists them)."""
+    if fn is None or fn.source is None:
+        return None
+    try:
+        tree = cst.parse_module(dedent_source(fn.source))
+    except cst.ParserSyntaxError:
+        return None
+    defs = [st for st in tree.body if isinstance(st, cst.FunctionDef)]
+    return (tree, list(_flat(_body(defs[0].body)))) if defs else None
+
+
+def _action_handed_on(stmt, fn) -> tuple[str, bool] | None:
+    """The action a statement hands on to (`return self.update(...)`, `response = super().create(...)`): another action
+    of the view or the same one of a base, not a helper method (`self.get_validator(...)`)."""
+    handed = _handed_on(stmt) or _handed_on_into(stmt)
+    return handed if handed is not None and (handed[0] in _ACTIONS or handed[0] == fn.qualname.rpartition(".")[2]) else None
 
 
 _SAVED_INTO = re.compile(r"^\s*(self\.\w+)\s*=\s*[\w.]+\.save\(", re.MULTILINE)
@@ -407,20 +416,15 @@ _SAVED_INTO = re.compile(r"^\s*(self\.\w+)\s*=\s*[\w.]+\.save\(", re.MULTILINE)
 def _refetches_saved(index, module: str, qualname: str, fn, depth: int = 0) -> bool:
     """An action (or the one it hands on to) that reads the view's queryset only to re-fetch the row it has just
     saved: `self.object = serializer.save()` then `self.get_queryset().get(id=self.object.id)`."""
-    if fn is None or fn.source is None or depth > 2:
+    parsed = _parsed_action(fn) if depth <= 2 else None
+    if parsed is None:
         return False
-    try:
-        tree = cst.parse_module(dedent_source(fn.source))
-    except cst.ParserSyntaxError:
-        return False
-    defs = [st for st in tree.body if isinstance(st, cst.FunctionDef)]
-    if not defs:
-        return False
+    tree, statements = parsed
     saved = None
-    for stmt in _flat(_body(defs[0].body)):
+    for stmt in statements:
         text = tree.code_for_node(stmt)
-        handed = _handed_on(stmt) or _handed_on_into(stmt)
-        if handed is not None and saved is None and (handed[0] in _ACTIONS or handed[0] == fn.qualname.rpartition(".")[2]):
+        handed = _action_handed_on(stmt, fn)
+        if handed is not None and saved is None:
             return _refetches_saved(index, module, qualname, _action_named(index, module, qualname, fn, *handed), depth + 1)
         found = _SAVED_INTO.search(text)
         if found is not None:
