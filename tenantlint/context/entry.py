@@ -27,6 +27,8 @@ ADMIN_ONLY = "admin-only view"
 SCHEDULED = "unattended scheduled task"
 # a number over every tenant's rows (`.count()`, `.aggregate()`), in a function given nothing that could pick them
 INSTALL_WIDE_COUNT = "install-wide count: the function is given nothing that could pick the rows"
+# a serializer's `validate_<field>()` asking whether rows belong to the tenant (or object) given with the data
+VALIDATOR_CHECK = "existence check of a validator: it asks whether the rows belong to the tenant given with the data, and its answer only accepts or rejects them"
 # a serializer's `validate_<field>()` that REST framework never calls: no class built on it declares the field
 UNREACHABLE_HOOK = "unreachable validate_ hook: no serializer built on it declares the field"
 # `if not request.user.is_staff:` / `if not user.is_superuser:` followed by leaving, in a decorator's text

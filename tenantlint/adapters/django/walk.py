@@ -17,7 +17,7 @@ from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, S
 from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
-from tenantlint.context.entry import ADMIN_ONLY, INSTALL_WIDE_COUNT, SCHEDULED, UNREACHABLE_HOOK, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_ONLY, INSTALL_WIDE_COUNT, SCHEDULED, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
 
@@ -81,9 +81,23 @@ class Walker(HelperCalls):
                 entry = self.entry or self.function_entries.get(function, "")
                 if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.counted and self.given_nothing(origin, function):
                     entry = INSTALL_WIDE_COUNT
+                if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.counted and origin.via is None \
+                        and self.validator_check_query(function):
+                    entry = VALIDATOR_CHECK
                 yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function,
                                 related=related, entry=entry, guard=origin.guard, derived=term.status == N and term.reason.startswith(ROW_KEY),
                                 statement=origin.statement)
+
+    def validator_check_query(self, function: str) -> bool:
+        """A serializer's `validate()` / `validate_<field>()` that looks rows up by the tenant key given with the data
+        (`project__id=attrs["project_id"]`, or both fields of a generic relation) and raises on the answer: the query
+        is the tenant check itself, and a number (`.exists()`, `.count()`) is all it reads."""
+        cls, _, method = function.rpartition(".")
+        if not cls or not method.startswith("validate") or self.index is None:
+            return False
+        found = self.index.function(f"{self.module_id}:{function}")
+        source = found[1].source if found is not None else None
+        return bool(source) and "raise" in source and self.looks_up_by_tenant(source)
 
     def given_nothing(self, origin: Origin, function: str) -> bool:
         """The function the query is written in takes no parameter (a classmethod's `cls` aside) and reads no request:
