@@ -441,6 +441,12 @@ class ProjectIndex:
         return all(f"{self.by_rel[rel].module}:{q}" != function_id and self.scheduled_only(f"{self.by_rel[rel].module}:{q}", depth + 1)
                    for rel, q in callers)
 
+    def never_called(self, function_id: str) -> bool:
+        """Whether no function of the project calls this one, nor any function of its name (a call the index cannot
+        resolve counts as one of it)."""
+        name = function_id.rpartition(":")[2].rpartition(".")[2]
+        return not self._callers.get(function_id) and not self._name_calls().get(name, 0)
+
     def _name_calls(self) -> dict[str, int]:
         """How many functions of the project call each name."""
         if "name_calls" not in self.memo:
@@ -889,6 +895,9 @@ class ProjectIndex:
         for qual in sorted(s.functions):  # whether only the scheduler runs its functions
             if self.scheduled_only(f"{s.module}:{qual}"):
                 h.update(f"scheduled {qual}\n".encode())
+        for qual, fn in sorted(s.functions.items()):  # whether anything calls its functions that take nothing
+            if fn.kind == "function" and not fn.params and self.never_called(f"{s.module}:{qual}"):
+                h.update(f"never called {qual}\n".encode())
         if self.scopes_off_middleware():  # whether a view lets requests in without a login (context.permissions)
             h.update(self.permission_digest().encode())
         for qual, c in sorted(s.classes.items()):  # whether a validate_<field>() hook runs: the fields of the classes built on it

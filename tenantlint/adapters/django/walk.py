@@ -17,7 +17,7 @@ from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, S
 from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
-from tenantlint.context.entry import ADMIN_ONLY, INSTALL_WIDE_COUNT, SCHEDULED, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_ONLY, INSTALL_WIDE_COUNT, SCHEDULED, UNCALLED_JOB, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
 
@@ -550,6 +550,9 @@ class Walker(HelperCalls):
         elif not self.entry and not self.frame.inline and self.index is not None and cls is not None and node.name.value.startswith("validate_") \
                 and self.index.unreachable_hook(self.module_id, self.class_qualname(), node.name.value):
             self.function_entries[name] = UNREACHABLE_HOOK  # a hook REST framework never calls: what it reads never runs
+        elif not self.entry and not self.frame.inline and self.index is not None and not self.class_stack and not node.decorators \
+                and not param_names(node) and self.index.never_called(f"{self.module_id}:{name}"):
+            self.function_entries[name] = UNCALLED_JOB  # run from a shell, cron or a worker, or never: no request's
         if cls is not None and cls.get("queryset") is not None and node.name.value in ("get_queryset", "get_object"):
             env["__drf_base__"] = cls["queryset"]
         if not self.class_stack and not self.frame.inline:
