@@ -51,3 +51,11 @@ def test_no_parameter_keys(schema):
     assert _verdicts(schema, "UPDATE orders SET total = 1 WHERE org_id = %s AND id = %s")["orders"] == (Scope.SCOPED, ())
     assert _verdicts(schema, "SELECT o.id FROM orders o JOIN patients p ON p.id = o.patient_id WHERE p.id = o.id")["o"][1] == ()
     assert _verdicts(schema, "UPDATE orders SET total = 1 FROM (VALUES (1, 2)) AS tmp (id, t) WHERE tmp.id = orders.id")["orders"][1] == ()
+
+
+def test_parameters_numbered_as_written(schema):
+    # a tree walk visits the CTE after the SET clause; the text writes it first
+    sql = "WITH c AS (SELECT id FROM patients WHERE name = %s) UPDATE orders SET total = %s FROM c WHERE orders.id = %s"
+    assert _verdicts(schema, sql)["orders"][1] == (("id", ("at", 2)),)
+    sql = "SELECT o.id FROM orders o JOIN patients p ON p.id = o.patient_id AND p.name = %s WHERE o.id = %s LIMIT %s"
+    assert _verdicts(schema, sql)["o"][1] == (("id", ("at", 1)),)

@@ -23,6 +23,7 @@ Nothing here knows where the text came from: adapters and the .sql file pass han
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -177,9 +178,8 @@ class StatementAnalysis:
 
     def run(self, statement: exp.Expression) -> list[TableVerdict]:
         root = _Scope(None, _UnionFind())
-        # positional parameters numbered in the order they are written (a tree walk visits clauses in that order)
-        self.positions = {id(p): i for i, p in enumerate(p for p in statement.find_all(exp.Placeholder, exp.Parameter, bfs=False)
-                                                         if isinstance(p, exp.Placeholder) and not p.this)}
+        self.statement_tree = statement
+        self._positions: dict[int, int] | None = None
         self.statement(statement, root)
         return self.verdicts
 
@@ -595,6 +595,27 @@ class StatementAnalysis:
                 if param is not None:
                     out.append((col.name.lower(), param))
         return tuple(out)
+
+    @property
+    def positions(self) -> dict[int, int]:
+        """Positional parameters (`%s`, `?`) numbered in the order the text writes them: a tree walk does not visit
+        clauses in that order (a CTE after the SET clause), so the generated SQL of a copy whose parameters carry
+        their walk index says it. Computed when a reference first needs it."""
+        if self._positions is None:
+            anon = [p for p in self.statement_tree.find_all(exp.Placeholder, bfs=False) if not p.this]
+            self._positions = {id(anon[0]): 0} if len(anon) == 1 else {}
+            if len(anon) > 1:
+                copy = self.statement_tree.copy()
+                marked = [p for p in copy.find_all(exp.Placeholder, bfs=False) if not p.this]
+                for i, p in enumerate(marked):
+                    p.set("this", f"tlparam{i}")
+                try:
+                    order = [int(i) for i in re.findall(r"tlparam(\d+)", copy.sql(dialect="postgres"))]
+                except Exception:  # a tree sqlglot cannot write back: no parameter is placed
+                    order = []
+                if sorted(order) == list(range(len(anon))):
+                    self._positions = {id(anon[walk]): written for written, walk in enumerate(order)}
+        return self._positions
 
     def parameter(self, node: exp.Expression | None, scope: _Scope) -> tuple | None:
         while isinstance(node, (exp.Cast, exp.Paren, exp.TryCast)):

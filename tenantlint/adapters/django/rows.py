@@ -64,7 +64,6 @@ class RowKeys:
         source = comp.iter.value if isinstance(comp.iter, cst.Name) else " ".join(self.module.tree.code_for_node(comp.iter).split())
         return Term(N, (), f"{ROW_KEY}{source}, rows read without a tenant filter")
 
-
     # -- keys handed to raw SQL (the SQL adapter asks, through PythonModule.key_judges)
 
     def publish_key_judge(self, call: cst.Call, env: Env) -> None:
