@@ -27,9 +27,9 @@ ADMIN_ONLY = "admin-only view"
 SCHEDULED = "unattended scheduled task"
 # a number over every tenant's rows (`.count()`, `.aggregate()`), in a function given nothing that could pick them
 INSTALL_WIDE_COUNT = "install-wide count: the function is given nothing that could pick the rows"
-# a module function with no parameters and no decorator that no code of the project calls by name: no request hands
-# it anything, and no request path the index sees runs it (a job started from a shell, cron or a worker, or dead code)
-UNCALLED_JOB = "uncalled job: it takes no parameters and nothing in the project calls it"
+# a module function with no parameter a caller must pass and no decorator, that no code of the project calls by name:
+# no request hands it anything, and no request path the index sees runs it (a job started from a shell, cron or a worker, or dead code)
+UNCALLED_JOB = "uncalled job: nothing in the project calls it or must hand it a value"
 # a serializer's `validate_<field>()` asking whether rows belong to the tenant (or object) given with the data
 VALIDATOR_CHECK = "existence check of a validator: it asks whether the rows belong to the tenant given with the data, and its answer only accepts or rejects them"
 # a serializer's `validate_<field>()` that REST framework never calls: no class built on it declares the field

@@ -896,7 +896,7 @@ class ProjectIndex:
             if self.scheduled_only(f"{s.module}:{qual}"):
                 h.update(f"scheduled {qual}\n".encode())
         for qual, fn in sorted(s.functions.items()):  # whether anything calls its functions that take nothing
-            if fn.kind == "function" and not fn.params and self.never_called(f"{s.module}:{qual}"):
+            if fn.kind == "function" and self.never_called(f"{s.module}:{qual}"):
                 h.update(f"never called {qual}\n".encode())
         if self.scopes_off_middleware():  # whether a view lets requests in without a login (context.permissions)
             h.update(self.permission_digest().encode())

@@ -551,7 +551,8 @@ class Walker(HelperCalls):
                 and self.index.unreachable_hook(self.module_id, self.class_qualname(), node.name.value):
             self.function_entries[name] = UNREACHABLE_HOOK  # a hook REST framework never calls: what it reads never runs
         elif not self.entry and not self.frame.inline and self.index is not None and not self.class_stack and not node.decorators \
-                and not param_names(node) and self.index.never_called(f"{self.module_id}:{name}"):
+                and not _required_params(node) and not isinstance(node.params.star_arg, cst.Param) and node.params.star_kwarg is None \
+                and self.index.never_called(f"{self.module_id}:{name}"):
             self.function_entries[name] = UNCALLED_JOB  # run from a shell, cron or a worker, or never: no request's
         if cls is not None and cls.get("queryset") is not None and node.name.value in ("get_queryset", "get_object"):
             env["__drf_base__"] = cls["queryset"]
