@@ -92,6 +92,9 @@ class Resolved:
         return f"{self.file.module}:{self.function.qualname}"
 
 
+ENQUEUE_SUFFIXES = (".delay", ".apply_async", ".apply")  # Celery's ways to run a task with arguments
+
+
 @dataclass
 class ProjectIndex:
     files: dict[str, FileSummary] = field(default_factory=dict)  # by module name
@@ -99,6 +102,9 @@ class ProjectIndex:
     context: object = None  # tenantlint.context.reachability.ContextIndex, in context mode
     _suffixes: dict[str, str | None] = field(default_factory=dict)  # dotted suffix -> module (None: ambiguous)
     _callers: dict[str, list[tuple[str, str, bool]]] = field(default_factory=lambda: defaultdict(list))  # id -> [(rel, caller qualname, through self/cls)]
+    # id of a task -> ids of the functions that queue it (`task.delay(...)`, `task.apply_async(args=..., kwargs=...)`):
+    # what they hand it, not calls judged where they are made (the task runs later, in a worker)
+    _enqueuers: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     _callees: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # rel -> ids it calls
     unresolved: int = 0
     resolved: int = 0
@@ -133,6 +139,12 @@ class ProjectIndex:
                 cls_name = fn.qualname.rpartition(".")[0] if fn.kind != "function" else None
                 for call in fn.calls:
                     r = index.resolve_call(s.module, cls_name, call)
+                    if r is None and call.endswith(ENQUEUE_SUFFIXES):
+                        task = index.resolve_call(s.module, cls_name, call.rpartition(".")[0])
+                        if task is not None and task.function.kind == "function":
+                            index._enqueuers[task.id].append(f"{s.module}:{fn.qualname}")
+                            index.resolved += 1
+                            continue
                     if r is None:
                         index.unresolved += 1
                         continue
@@ -769,6 +781,10 @@ class ProjectIndex:
         """The source of every query function a file may reach through calls (to choose the adapters that judge it)."""
         return "\n".join(fn.source or "" for _, _, fn in self.reachable(rel, self.query_functions))
 
+    def enqueuers(self, function_id: str) -> list[str]:
+        """Ids of the functions that queue this task (`task.delay(...)`, `task.apply_async(...)`)."""
+        return list(self._enqueuers.get(function_id, ()))
+
     def outside_callers(self, function_id: str) -> list[str]:
         """Ids of the functions that call this one by name (not `self.` / `cls.`, not from its own class)."""
         own_class = function_id.partition(":")[2].rpartition(".")[0]
@@ -883,7 +899,8 @@ class ProjectIndex:
         for qual, fn in sorted(s.functions.items()):  # what the serializers it hands request data check (validate_<field>)
             h.update(self._validators_text(s.module, fn).encode("utf-8", "surrogatepass"))
         for qual, fn in sorted(s.functions.items()):  # what every caller of a module function hands it, and checked how
-            callers = self.outside_callers(f"{s.module}:{qual}") if fn.kind == "function" and fn.params else []
+            fid = f"{s.module}:{qual}"
+            callers = self.outside_callers(fid) + self.enqueuers(fid) if fn.kind == "function" and (fn.params or fn.kwonly) else []
             if len(callers) <= 20:
                 for caller in sorted(set(callers)):
                     got = self.function(caller)

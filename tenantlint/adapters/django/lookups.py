@@ -17,7 +17,7 @@ from tenantlint.types import ModelInfo, Schema, SiteKind
 from tenantlint.adapters.django.vocabulary import _OPERATORS, _TENANT_KEYS, _ID_NAME
 from tenantlint.adapters.syntax import _body, _code, _short, _is_none
 from tenantlint.adapters.helpers import _memo
-from tenantlint.index.project import call_arguments
+from tenantlint.index.project import ENQUEUE_SUFFIXES, call_arguments
 from tenantlint.adapters.django.rows import _rows_iterated
 
 
@@ -247,10 +247,10 @@ class Lookups:
 
     def _checked_by_every_caller(self, function_id: str) -> dict[str, tuple[str, str]]:
         found = self.index.function(function_id)
-        if found is None or found[1].kind != "function" or not found[1].params:
+        if found is None or found[1].kind != "function" or not (found[1].params or found[1].kwonly):
             return {}
         callee = found[1]
-        callers = self.index.outside_callers(function_id)
+        callers = self.index.outside_callers(function_id) + self.index.enqueuers(function_id)
         if not callers or len(callers) > 20:
             return {}
         facts: dict[str, tuple[str, str]] | None = None
@@ -325,16 +325,32 @@ class Lookups:
 
         facts: dict[str, str] | None = None
         cls_name = fn.qualname.rpartition(".")[0] or None
+        names = (*callee.params, *callee.kwonly)
         for n in ast.walk(tree):
             if not isinstance(n, ast.Call) or not dotted(n.func):
                 continue
+            args, keywords, positional = n.args, n.keywords, callee.params
             r = self.index.resolve_call(module, cls_name, dotted(n.func))
+            if r is None and dotted(n.func).endswith(ENQUEUE_SUFFIXES):
+                # `task.delay(a, b=...)` hands its arguments as a call would; `task.apply_async(args=[a], kwargs={"b":
+                # ...})` in its two lists
+                r = self.index.resolve_call(module, cls_name, dotted(n.func).rpartition(".")[0])
+                if r is not None and callee.params[:1] == ("self",):
+                    positional = callee.params[1:]  # `@app.task(bind=True)`: the worker hands the task itself first
+                if r is not None and not dotted(n.func).endswith(".delay"):
+                    given = {k.arg: k.value for k in n.keywords}
+                    listed, named = given.get("args"), given.get("kwargs")
+                    if listed is not None and not isinstance(listed, (ast.List, ast.Tuple)) or named is not None and not (
+                            isinstance(named, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in named.keys)):
+                        return None  # arguments built elsewhere: which is which cannot be told
+                    args = list(listed.elts) if listed is not None else []
+                    keywords = [ast.keyword(arg=k.value, value=v) for k, v in zip(named.keys, named.values)] if named is not None else []
             if r is None or r.id != function_id:
                 continue
-            if any(isinstance(a, ast.Starred) for a in n.args) or any(k.arg is None for k in n.keywords):
+            if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in keywords):
                 return None  # `helper(*args)`: which argument is which cannot be told
-            bound = dict(zip(callee.params, n.args))
-            bound.update({k.arg: k.value for k in n.keywords if k.arg in callee.params})
+            bound = dict(zip(positional, args))
+            bound.update({k.arg: k.value for k in keywords if k.arg in names})
             here = {p: c for p, a in bound.items() if (c := checked(a))}
             facts = here if facts is None else _same_kind(facts, here)
         return facts if facts is not None else None
