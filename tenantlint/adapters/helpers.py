@@ -435,7 +435,8 @@ class HelperCalls:
         if self.index is None or not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
             return None
         small = stmt.body[0]
-        call = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
+        # `check_access(row, user)`, `ok = check_access(...)`, or `return show(request, row)` handing the row on
+        call = small.value if isinstance(small, (cst.Expr, cst.Assign, cst.Return)) else None
         if not isinstance(call, cst.Call):
             return None
         handed = self.row_parameter(call, name)
