@@ -17,7 +17,7 @@ from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, S
 from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
-from tenantlint.context.entry import ADMIN_ONLY, INSTALL_WIDE_COUNT, SCHEDULED, UNCALLED_JOB, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_ONLY, INSTALL_WIDE_COUNT, OPERATOR_KEY, SCHEDULED, UNCALLED_JOB, settings_key_gate, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
 
@@ -547,6 +547,8 @@ class Walker(HelperCalls):
             self.function_entries[name] = ADMIN_ONLY  # install-wide staff run it, across tenants on purpose
         elif not self.entry and not self.frame.inline and self.index is not None and self.index.scheduled_only(f"{self.module_id}:{name}"):
             self.function_entries[name] = SCHEDULED  # a scheduler runs it, over every tenant on purpose
+        elif not self.entry and not self.frame.inline and settings_key_gate(_body(node.body)):
+            self.function_entries[name] = OPERATOR_KEY  # only the holder of the install's secret gets past its check
         elif not self.entry and not self.frame.inline and self.index is not None and cls is not None and node.name.value.startswith("validate_") \
                 and self.index.unreachable_hook(self.module_id, self.class_qualname(), node.name.value):
             self.function_entries[name] = UNREACHABLE_HOOK  # a hook REST framework never calls: what it reads never runs
