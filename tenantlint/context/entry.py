@@ -94,34 +94,3 @@ def staff_class(node: cst.ClassDef, qualify) -> bool:
             return (dotted_name(a.value.elements[0].value) or "").rsplit(".", 1)[-1] == "IsAdminUser"
     return False
 
-
-def settings_key_gate(body: list) -> bool:
-    """Among a function's first statements, one that leaves unless a value equals a secret of the settings:
-    `if key != settings.METRICS_KEY: return HttpResponseForbidden()`, `if not compare_digest(key, settings.X): raise`.
-    Every statement before it reads no table (an assignment or a test that leaves)."""
-    for stmt in body[:4]:
-        if isinstance(stmt, cst.If) and stmt.orelse is None and _leaves(stmt.body):
-            test = stmt.test
-            if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, (cst.NotEqual, cst.IsNot)):
-                sides = (test.left, test.comparisons[0].comparator)
-                if any(_settings_value(x) for x in sides) and not all(_settings_value(x) for x in sides):
-                    return True
-            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) and isinstance(test.expression, cst.Call) \
-                    and (dotted_name(test.expression.func) or "").rsplit(".", 1)[-1] in ("compare_digest", "constant_time_compare") \
-                    and any(_settings_value(a.value) for a in test.expression.args):
-                return True
-            continue
-        if isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, (cst.Assign, cst.AnnAssign, cst.Expr)) for s in stmt.body):
-            continue
-        return False
-    return False
-
-
-def _settings_value(node) -> bool:
-    name = dotted_name(node) or ""
-    return name.startswith("settings.") and name.rsplit(".", 1)[-1].isupper()
-
-
-def _leaves(block) -> bool:
-    stmts = list(block.body) if isinstance(block, cst.IndentedBlock) else list(getattr(block, "body", []))
-    return any(isinstance(s, cst.SimpleStatementLine) and any(isinstance(x, (cst.Return, cst.Raise)) for x in s.body) for s in stmts)

@@ -14,10 +14,10 @@ from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
 from tenantlint.python_module import children, PythonModule, dotted_name, operator_entry, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
-from tenantlint.adapters.syntax import _body, _Suite, _subscript_key, _is_none
+from tenantlint.adapters.syntax import _body, _exits, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
-from tenantlint.context.entry import ADMIN_ONLY, INSTALL_WIDE_COUNT, OPERATOR_KEY, SCHEDULED, UNCALLED_JOB, settings_key_gate, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_ONLY, INSTALL_WIDE_COUNT, OPERATOR_KEY, SCHEDULED, UNCALLED_JOB, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
 
@@ -547,7 +547,7 @@ class Walker(HelperCalls):
             self.function_entries[name] = ADMIN_ONLY  # install-wide staff run it, across tenants on purpose
         elif not self.entry and not self.frame.inline and self.index is not None and self.index.scheduled_only(f"{self.module_id}:{name}"):
             self.function_entries[name] = SCHEDULED  # a scheduler runs it, over every tenant on purpose
-        elif not self.entry and not self.frame.inline and settings_key_gate(_body(node.body)):
+        elif not self.entry and not self.frame.inline and _settings_key_gate(_body(node.body)):
             self.function_entries[name] = OPERATOR_KEY  # only the holder of the install's secret gets past its check
         elif not self.entry and not self.frame.inline and self.index is not None and cls is not None and node.name.value.startswith("validate_") \
                 and self.index.unreachable_hook(self.module_id, self.class_qualname(), node.name.value):
@@ -740,3 +740,31 @@ def _open_function_view(node: cst.FunctionDef) -> bool:
         if name.endswith("_required") or name in ("user_passes_test", "api_view", "permission_classes", "authentication_classes"):
             return False
     return True
+
+
+def _settings_key_gate(body: list) -> bool:
+    """Among a function's first statements, one that leaves unless a value equals a secret of the settings:
+    `if key != settings.METRICS_KEY: return HttpResponseForbidden()`, `if not compare_digest(key, settings.X): raise`.
+    Only simple statements (assignments, a docstring) and other tests that leave may come before it."""
+    for stmt in body[:4]:
+        if isinstance(stmt, cst.If) and stmt.orelse is None and _exits(_body(stmt.body)):
+            test = stmt.test
+            if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, (cst.NotEqual, cst.IsNot)):
+                sides = (test.left, test.comparisons[0].comparator)
+                if any(_settings_value(x) for x in sides) and not all(_settings_value(x) for x in sides):
+                    return True
+            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) and isinstance(test.expression, cst.Call) \
+                    and (dotted_name(test.expression.func) or "").rsplit(".", 1)[-1] in ("compare_digest", "constant_time_compare") \
+                    and any(_settings_value(a.value) for a in test.expression.args):
+                return True
+            continue
+        if isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, (cst.Assign, cst.AnnAssign, cst.Expr)) for s in stmt.body):
+            continue
+        return False
+    return False
+
+
+def _settings_value(node) -> bool:
+    name = dotted_name(node) or ""
+    return name.startswith("settings.") and name.rsplit(".", 1)[-1].isupper()
+
