@@ -361,32 +361,31 @@ class ProjectIndex:
         field = method[len("validate_"):]
         if not method.startswith("validate_") or not field or self._callers.get(f"{module}:{cls}.{method}"):
             return False
-        family = self._family(module, cls)
-        serializer = False
-        for k in family:
-            for f, c in self.class_chain(*k):
-                if f.classes.get(f"{c.qualname}.Meta") is not None or {"__init__", "get_fields"} & set(c.methods):
-                    return False
-                if any(name == field for name, _ in c.attrs):
-                    return False
-                serializer = serializer or any(b.rsplit(".", 1)[-1].endswith(("Serializer", "Validator")) for b in (*c.bases, c.qualname))
-        return serializer
+        classes = [fc for k in self._family(module, cls) for fc in self.class_chain(*k)]
+        return self._serializer_without(classes, field, {"__init__", "get_fields"}, quoted=False)
 
     def undeclared_field(self, module: str, cls: str, field: str) -> bool:
         """Whether a serializer or validator class holds no field `field` in its validated data: no class of its chain
         declares one (`user_story_id = serializers.IntegerField()`), none could add one (a `Meta` naming a model, an
         `__init__`, `get_fields()` or `to_internal_value()`), no method names it in quotes (`attrs["user_story_id"] =
         ...`). As for unreachable_hook(), REST framework and the forks that follow it keep only declared fields."""
+        return self._serializer_without(self.class_chain(module, cls), field, {"__init__", "get_fields", "to_internal_value"}, quoted=True)
+
+    @staticmethod
+    def _serializer_without(classes, field: str, adders: set[str], quoted: bool) -> bool:
+        """Whether these (file, class) pairs are a serializer's or validator's, none declares `field`, none could add
+        fields (a `Meta`, or a method in `adders`), and, with `quoted`, no method names the field in quotes."""
         serializer = False
-        for f, c in self.class_chain(module, cls):
-            if f.classes.get(f"{c.qualname}.Meta") is not None or {"__init__", "get_fields", "to_internal_value"} & set(c.methods):
+        for f, c in classes:
+            if f.classes.get(f"{c.qualname}.Meta") is not None or adders & set(c.methods):
                 return False
             if any(name == field for name, _ in c.attrs):
                 return False
-            for m in c.methods:
-                fn = f.functions.get(f"{c.qualname}.{m}")
-                if fn is None or fn.source is None or f'"{field}"' in fn.source or f"'{field}'" in fn.source:
-                    return False
+            if quoted:
+                for m in c.methods:
+                    fn = f.functions.get(f"{c.qualname}.{m}")
+                    if fn is None or fn.source is None or f'"{field}"' in fn.source or f"'{field}'" in fn.source:
+                        return False
             serializer = serializer or any(b.rsplit(".", 1)[-1].endswith(("Serializer", "Validator")) for b in (*c.bases, c.qualname))
         return serializer
 
