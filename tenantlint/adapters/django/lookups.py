@@ -18,7 +18,7 @@ from tenantlint.adapters.django.vocabulary import _OPERATORS, _TENANT_KEYS, _ID_
 from tenantlint.adapters.syntax import _body, _code, _short, _is_none
 from tenantlint.adapters.helpers import _memo
 from tenantlint.index.project import ENQUEUE_SUFFIXES, call_arguments
-from tenantlint.adapters.django.rows import _rows_iterated
+from tenantlint.adapters.django.rows import _COPIES, _rows_iterated
 
 
 class Lookups:
@@ -386,8 +386,7 @@ class Lookups:
         """The expression a local key was copied from (`stream_id = message.recipient.type_id`, `ids = {r.id for r in
         rows}`), also through `list(ids)` / `set(ids)`; the node itself otherwise."""
         name = node
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("list", "set", "tuple", "sorted", "frozenset") \
-                and len(node.args) == 1:
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _COPIES and len(node.args) == 1:
             name = node.args[0].value
         held = env.get(f"__key__{name.value}") if isinstance(name, cst.Name) else None
         if isinstance(held, (cst.Attribute, cst.Call, cst.Subscript, cst.Name)) and name is node:
