@@ -65,6 +65,7 @@ def api_name(dotted: str) -> str:
 # once per node class and set of filled fields from one slow call (a child it cannot place keeps the slow call).
 _CHILD_ORDER: dict[tuple, tuple[str, ...] | None] = {}
 _NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+_UNLEARNT = object()
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -79,8 +80,8 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
         if isinstance(v, cst.CSTNode) or isinstance(v, (tuple, list)) and any(isinstance(x, cst.CSTNode) for x in v):
             filled.append(name)
     key = (cls, tuple(filled))
-    order = _CHILD_ORDER.get(key, ())
-    if order == ():
+    order = _CHILD_ORDER.get(key, _UNLEARNT)
+    if order is _UNLEARNT:  # (an empty order is learnt too: a node with no children, such as a bare Name)
         order = _CHILD_ORDER[key] = _learn_order(node, filled)
     if order is None:
         return list(node.children)
