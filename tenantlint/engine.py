@@ -397,22 +397,32 @@ class FileChecker:
         findings: list[Finding] = []
         occurrences: Counter = Counter()
         same: dict[tuple, int] = {}
+        through_call: dict[tuple, int] = {}  # (code, level, span) of a helper call -> its finding
+        more: Counter = Counter()  # finding -> further queries of other tables merged into it
         for v in verdicts:
             site = v.site
             span = site.span or locate(site.anchor, site.statement, site.function)
             level = v.level or v.rule.level
             key = (v.rule.code, level, span, v.message)
-            if key in same:
-                # One call of a helper that runs two queries the same way: one finding, a related location for each.
-                i = same[key]
+            call = (v.rule.code, level, span) if site.related and "() -> " in site.api else None
+            i = same.get(key, through_call.get(call) if call is not None else None)
+            if i is not None:
+                # One call of a helper that runs several queries the same way: one finding, a related location for
+                # each query (`fix_data(session)` reading five tables is one place to review, not five).
                 extra = tuple(r for r in site.related if r not in findings[i].related)
                 findings[i] = replace(findings[i], related=findings[i].related + extra)
+                if key not in same and extra:
+                    more[i] += 1
                 continue
             same[key] = len(findings)
+            if call is not None:
+                through_call[call] = len(findings)
             base = _fingerprint(v.rule.code, rel, site.text, site.function)
             occurrences[base] += 1
             content = _fingerprint(v.rule.code, "", site.text, site.function)
             findings.append(Finding(v.rule.code, v.rule.name, level, rel, span, v.message, f"{base}:{occurrences[base]}", site.related, content))
+        for i, n in more.items():
+            findings[i] = replace(findings[i], message=f"{findings[i].message} (and {n} more {'query' if n == 1 else 'queries'} this call runs the same way: see the related locations)")
         return findings
 
     def _check_sql(self, file: SourceFile, text: str) -> _FileOutcome:

@@ -304,6 +304,32 @@ def test_a_helper_running_two_unscoped_queries_is_one_finding_at_the_call_with_b
     assert [(path, span.start_line) for path, span, _ in findings[0].related] == [("app/services.py", 5), ("app/services.py", 7)]
 
 
+TWO_TABLES = '''
+from app.models import Note, Tag
+
+def repair(session):
+    notes = list(Note.objects.all())
+    if Tag.objects.filter(note=None).exists():
+        Tag.objects.filter(note=None).delete()
+    return notes
+'''
+
+
+def test_a_helper_reading_two_tables_unscoped_is_one_finding_per_rule_at_the_call(tmp_path: Path):
+    (tmp_path / "app").mkdir()
+    models = MODELS + "\nclass Tag(models.Model):\n    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)\n    note = models.ForeignKey(Note, null=True, on_delete=models.CASCADE)\n"
+    views = "from app.services import repair\n\ndef view(request):\n    return repair(None)\n"
+    for rel, text in {"app/__init__.py": "", "app/models.py": models, "app/services.py": TWO_TABLES, "app/views.py": views}.items():
+        (tmp_path / rel).write_text(text)
+    findings = [f for f in run([tmp_path], Config(root=tmp_path)).findings if f.path == "app/views.py"]
+    by_code = {f.code: f for f in findings}
+    assert sorted(by_code) == ["TL101", "TL102"] and len(findings) == 2
+    read = by_code["TL101"]
+    assert read.span.start_line == 4 and [(p, s.start_line) for p, s, _ in read.related] == [("app/services.py", 5), ("app/services.py", 6)]
+    assert "app_note" in read.message and read.message.endswith("(and 1 more query this call runs the same way: see the related locations)")
+    assert "more quer" not in by_code["TL102"].message  # the delete is the one write: nothing merged into it
+
+
 DENY_SQL = '''
 from django.db.models.expressions import RawSQL
 
