@@ -22,6 +22,7 @@ from tenantlint.adapters import python_adapters
 from tenantlint.adapters.tenant_context import annotate_context
 from tenantlint.cache import FileCache, digest
 from tenantlint.config import Config, fingerprint_of
+from tenantlint.context.entry import staff_flags
 from tenantlint.files import SKIPPED, SourceFile, discover_schema_files, discover_targets
 from tenantlint.index.project import ProjectIndex
 from tenantlint.index.summary import FileSummary, summarize
@@ -411,7 +412,7 @@ class FileChecker:
                 # each query (`fix_data(session)` reading five tables is one place to review, not five).
                 extra = tuple(r for r in site.related if r not in findings[i].related)
                 findings[i] = replace(findings[i], related=findings[i].related + extra)
-                if key not in same and extra:
+                if key not in same:
                     more[i] += 1
                 continue
             same[key] = len(findings)
@@ -616,6 +617,7 @@ def learn_project(config: Config, use_cache: bool = False) -> tuple[Schema, dict
     schema = build_schema(facts, config, auth_user_model=index.setting("AUTH_USER_MODEL"))
     notes.extend(("", d) for d in schema.diagnostics)
     index.mark_query_functions(_known_identifiers(schema))
+    index.staff_flags = staff_flags(schema)
     if config.mode != "filter" or config.context_tables:
         from tenantlint.context.reachability import ContextIndex
 

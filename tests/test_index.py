@@ -457,3 +457,83 @@ def test_a_validate_hook_runs_only_where_a_serializer_declares_its_field():
     assert not _index(unused).unreachable_hook("app.hooks", "NoteExistsMixin", "validate_note_id")  # no serializer at all
     named = {"app/models.py": MODELS, "app/hooks.py": HOOKS.replace("NoteExistsMixin", "NoteExistsValidator")}
     assert _index(named).unreachable_hook("app.hooks", "NoteExistsValidator", "validate_note_id")  # a validator nothing uses
+
+
+STAFF_VIEWS = '''
+from django.views import View
+from app.models import Note
+
+
+def shred(user_id):
+    return Note.objects.filter(author_id=user_id).delete()
+
+
+def shared(user_id):
+    return Note.objects.filter(author_id=user_id)
+
+
+def shred_twice(user_id):
+    return shred(user_id)
+
+
+class AdminOnly(View):
+    def has_permission(self):
+        return self.request.user.is_administrator
+
+    def post(self, request, pk):
+        return shred_twice(pk), shared(pk)
+
+
+class ForMembers(View):
+    def test_func(self):
+        return self.request.user.is_administrator or self.request.user.is_member
+
+    def get(self, request, pk):
+        return shared(pk)
+
+
+class Inherits(AdminOnly):
+    def get(self, request, pk):
+        return shared(pk)
+'''
+
+
+def test_staff_views_and_the_functions_only_they_call():
+    index = _index({"app/models.py": MODELS, "app/views.py": STAFF_VIEWS})
+    # not a staff flag until the schema says the user model, in no tenant, declares it
+    assert not index.staff_view("app.views", "AdminOnly")
+    index = _index({"app/models.py": MODELS, "app/views.py": STAFF_VIEWS})
+    index.staff_flags = frozenset({"is_staff", "is_superuser", "is_administrator"})
+    assert index.staff_view("app.views", "AdminOnly") and index.staff_view("app.views", "Inherits")
+    assert not index.staff_view("app.views", "ForMembers")  # `or`: a member passes without the flag
+    assert index.staff_only("app.views:shred_twice") and index.staff_only("app.views:shred")  # two calls up
+    assert not index.staff_only("app.views:shared")  # a members' view calls it too
+    assert not index.staff_only("app.views:ForMembers.get")
+
+
+def test_staff_flags_come_from_a_user_model_that_belongs_to_no_tenant(tmp_path: Path):
+    from tenantlint.context.entry import staff_flags
+    from tenantlint.engine import learn_project
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "site").mkdir()
+    user = '''
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+class Organization(models.Model):
+    name = models.CharField(max_length=10)
+
+class User(AbstractUser):
+    is_administrator = models.BooleanField(default=False)
+    is_site_admin = models.BooleanField(default=False)
+    is_adminish = models.BooleanField(default=False)
+'''
+    for rel, text in {"app/__init__.py": "", "site/__init__.py": "", "site/settings.py": 'AUTH_USER_MODEL = "app.User"\n', "app/models.py": user}.items():
+        (tmp_path / rel).write_text(text)
+    schema = learn_project(Config(root=tmp_path))[0]
+    assert staff_flags(schema) == {"is_staff", "is_superuser", "is_administrator", "is_site_admin"}
+    # a user that belongs to an organization: its administrator flag may be the organization's
+    (tmp_path / "app/models.py").write_text(user + "    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)\n")
+    schema = learn_project(Config(root=tmp_path))[0]
+    assert staff_flags(schema) == {"is_staff", "is_superuser"}

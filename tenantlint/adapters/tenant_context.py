@@ -30,7 +30,7 @@ from typing import Iterable
 import libcst as cst
 
 from tenantlint.config import Config
-from tenantlint.context.entry import ADMIN_ONLY, RAISING_PERMISSION_CHECKS, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, RAISING_PERMISSION_CHECKS, SCHEDULED, staff_class, staff_decorator
 from tenantlint.context.places import REQUEST_PARTS, configured
 from tenantlint.context.reachability import is_route
 from tenantlint.python_module import children, PythonModule, api_name, descendants, dotted_name, names_in, operator_entry, short_code as _code, string_value
@@ -162,8 +162,9 @@ class _Analysis:
         if isinstance(stmt, cst.ClassDef):
             saved, saved_entry = self.function, self.entry
             self.function = stmt.name.value if saved == "<module>" else f"{saved}.{stmt.name.value}"
-            if staff_class(stmt, self.module.imports.qualify):
-                self.entry = ADMIN_ONLY  # a Django admin class, a DRF view for IsAdminUser alone
+            if staff_class(stmt, self.module.imports.qualify) or (
+                    self.index is not None and self.summary is not None and self.index.staff_view(self.summary.module, self.function.removeprefix("<module>."))):
+                self.entry = ADMIN_ONLY  # a Django admin class, a DRF view for IsAdminUser alone, a view for staff flags
             for s in stmt.body.body:
                 self.statement(s, {}, None)
             self.function, self.entry = saved, saved_entry
@@ -239,6 +240,9 @@ class _Analysis:
         saved_entry = self.entry
         if any(staff_decorator(d, self.summary.module if self.summary is not None else "", self.index) for d in node.decorators):
             self.entry = ADMIN_ONLY
+        elif not self.entry and self.index is not None and self.summary is not None:
+            fid = f"{self.summary.module}:{self.function}"
+            self.entry = SCHEDULED if self.index.scheduled_only(fid) else ADMIN_CALLED if self.index.staff_only(fid) else ""
         env: dict = {}
         params = node.params
         route = any(_is_route(d.decorator) for d in node.decorators)

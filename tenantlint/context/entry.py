@@ -7,8 +7,13 @@ Queries there reach every tenant on purpose, like a management command's; they a
   unless the user `is_staff` / `is_superuser` (`if not request.user.is_staff: return redirect(...)`);
 - its class is a Django admin class (`admin.ModelAdmin`, inlines, `AdminSite`, `@admin.register(...)`, `UserAdmin`),
   or a DRF view whose `permission_classes` are `IsAdminUser` alone;
+- its class's `has_permission()` / `test_func()` returns a staff flag of the requesting user, or, when it defines
+  neither, its `permission_required` names a django-rules permission whose predicate does (`ProjectIndex.staff_view`).
+  A staff flag is `is_staff`, `is_superuser`, or a field of the project's user model named as an administrator flag
+  (`is_administrator`, `is_site_admin`) when that model belongs to no tenant (`staff_flags`);
 - it is a middleware branch taken only for the admin site's path (tenant_context's `_admin_path_test`).
 A tenant's own administrators (`is_realm_admin`, `is_owner`, a role) are no such staff: their views stay requests.
+A function whose every call in the project comes from such views is "(in an admin-only function ...)".
 
 Code only a scheduler runs is the same kind of entry ("(in an unattended scheduled task)"): a task a Celery beat
 schedule names, a function decorated as a periodic task, and a function whose every call in the project comes from
@@ -23,6 +28,7 @@ import libcst as cst
 from tenantlint.python_module import dotted_name
 
 ADMIN_ONLY = "admin-only view"
+ADMIN_CALLED = "admin-only function: only admin-only views call it"
 # code only a scheduler runs (a Celery beat task, a periodic task, and what only they call): across tenants on purpose
 SCHEDULED = "unattended scheduled task"
 # a number over every tenant's rows (`.count()`, `.aggregate()`), in a function given nothing that could pick them
@@ -41,9 +47,22 @@ UNREACHABLE_HOOK = "unreachable validate_ hook: no serializer built on it declar
 _STAFF_TEST = re.compile(r"\bif\s+not\s+[\w.]*\b(?:is_staff|is_superuser)\s*:")
 _STAFF_DECORATORS = {"staff_member_required", "superuser_required"}
 _STAFF_ATTR = re.compile(r"\.(?:is_staff|is_superuser)\b")
+# an administrator flag on a user model that belongs to no tenant: only install-wide staff can hold it
+_ADMIN_FLAG = re.compile(r"(?:is_)?(?:super_?user|staff|(?:site_|system_|global_|instance_|server_|platform_)?admin(?:istrator)?)")
 _ADMIN_BASES = {"ModelAdmin", "TabularInline", "StackedInline", "InlineModelAdmin", "AdminSite"}
 # a view's permission check handed an object, raising unless the user may act on it (DRF, and projects that follow it)
 RAISING_PERMISSION_CHECKS = frozenset({"check_object_permissions", "check_permissions", "check_object_permission"})
+
+
+def staff_flags(schema) -> frozenset[str]:
+    """The user's attributes only install-wide staff have: Django's `is_staff` and `is_superuser`, and a field of the
+    project's user model named as an administrator flag (`is_administrator`, `is_site_admin`, `superuser`) when that
+    model belongs to no tenant; on a tenant's own users such a flag may be the tenant's administrator, so it is not one."""
+    flags = {"is_staff", "is_superuser"}
+    info = schema.models.get(schema.user_model) if schema.user_model else None
+    if info is not None and info.tenant is None and not info.is_root:
+        flags.update(c.attr or c.name for c in info.columns if _ADMIN_FLAG.fullmatch(c.attr or c.name))
+    return frozenset(flags)
 
 
 def staff_decorator(decorator: cst.Decorator, module_id: str, index) -> bool:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
+import textwrap
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from tenantlint.context.reachability import is_route
-from tenantlint.index.summary import ClassSummary, FileSummary, FunctionSummary
+from tenantlint.index.summary import ClassSummary, FileSummary, FunctionSummary, dotted
 
 MAX_BASES_DEPTH = 8
 INLINE_DEPTH = 2  # calls followed from a function analysed on its own: a view calls a service that calls a classmethod
@@ -78,6 +79,33 @@ def _segment(source: str, node) -> str | None:
     return line.encode("utf-8")[node.col_offset : node.end_col_offset].decode("utf-8", "replace")
 
 
+def returns_staff_flag(source: str | None, flags: frozenset) -> bool:
+    """Whether a function's last statement returns a staff flag of a user (`return self.request.user.is_staff`,
+    `return getattr(user, "is_administrator", False)`, or such a flag `and` more conditions)."""
+    if not source:
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return False
+    fn = tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    last = fn.body[-1] if fn is not None and fn.body else None
+    return isinstance(last, ast.Return) and last.value is not None and _staff_test(last.value, flags)
+
+
+def _staff_test(node: ast.AST, flags: frozenset) -> bool:
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+        return any(_staff_test(v, flags) for v in node.values)
+    if isinstance(node, ast.Attribute):
+        owner = dotted(node.value) or ""
+        return node.attr in flags and owner.rsplit(".", 1)[-1].endswith("user")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2:
+        name = node.args[1]
+        owner = dotted(node.args[0]) or ""
+        return isinstance(name, ast.Constant) and name.value in flags and owner.rsplit(".", 1)[-1].endswith("user")
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class Resolved:
     """A call resolved to a definition; `bound` is the class named at the call (`Model` in `Model.get_by_id()`),
@@ -120,6 +148,9 @@ class ProjectIndex:
     _trees: dict = field(default_factory=dict)  # (file, function) -> (dedented source, ast) for constructor_bindings()
     _constructed: dict = field(default_factory=dict)  # (module, class) -> constructor_bindings() answer
     memo: dict = field(default_factory=dict)  # answers of passes that read the index (context.permissions), per run
+    # the user's attributes that only install-wide staff have (context.entry.staff_flags): is_staff, is_superuser, and
+    # an administrator flag of a user model that belongs to no tenant
+    staff_flags: frozenset = frozenset({"is_staff", "is_superuser"})
 
     @classmethod
     def build(cls, summaries: list[FileSummary]) -> "ProjectIndex":
@@ -434,14 +465,27 @@ class ProjectIndex:
             self.memo["scheduled"] = frozenset(ids)
         return self.memo["scheduled"]
 
-    def scheduled_only(self, function_id: str, depth: int = 0) -> bool:
+    def scheduled_only(self, function_id: str) -> bool:
         """Whether only the scheduler runs this function: it is a scheduled task, or every call of its name in the
         project resolves to it from a function that only the scheduler runs. A call the index cannot resolve keeps
         the function a request's, as does a function nobody calls."""
         tasks = self.scheduled_tasks()
-        if not tasks or depth > INLINE_DEPTH + 2:
+        return bool(tasks) and self._only_from(function_id, tasks.__contains__, 0)
+
+    def staff_only(self, function_id: str) -> bool:
+        """Whether only install-wide staff run this function: it is a method of a view only they pass
+        (`staff_view()`), or every call of its name in the project resolves to it from such a function."""
+        def root(fid: str) -> bool:
+            module, _, qual = fid.partition(":")
+            owner = qual.rpartition(".")[0]
+            return bool(owner) and "." not in owner and self.staff_view(module, owner)
+
+        return self._only_from(function_id, root, 0)
+
+    def _only_from(self, function_id: str, root, depth: int) -> bool:
+        if depth > INLINE_DEPTH + 2:
             return False
-        if function_id in tasks:
+        if root(function_id):
             return True
         callers = {(rel, q) for rel, q, _ in self._callers.get(function_id, ())}
         if not callers:
@@ -449,8 +493,66 @@ class ProjectIndex:
         name = function_id.rpartition(":")[2].rpartition(".")[2]
         if self._name_calls().get(name, 0) > len(callers):
             return False  # called by that name somewhere the index did not resolve to this function
-        return all(f"{self.by_rel[rel].module}:{q}" != function_id and self.scheduled_only(f"{self.by_rel[rel].module}:{q}", depth + 1)
+        return all(f"{self.by_rel[rel].module}:{q}" != function_id and self._only_from(f"{self.by_rel[rel].module}:{q}", root, depth + 1)
                    for rel, q in callers)
+
+    def staff_view(self, module: str, cls: str) -> bool:
+        """A view class only install-wide staff pass: the first `has_permission()` / `test_func()` of its chain returns
+        a staff flag of the requesting user (`return self.request.user.is_administrator`), or, when it has none, its
+        `permission_required` names a django-rules permission whose predicate does (`rules_permissions =
+        {"administrator": is_administrator}` in a model's Meta, `is_administrator` returning `user.is_administrator`)."""
+        key = ("staff_view", module, cls)
+        if key not in self.memo:
+            self.memo[key] = False
+            for f, c in self.class_chain(module, cls):
+                method = next((m for m in ("has_permission", "test_func") if m in c.methods), None)
+                if method is not None:
+                    fn = f.functions.get(f"{c.qualname}.{method}")
+                    self.memo[key] = fn is not None and returns_staff_flag(fn.source, self.staff_flags)
+                    break
+                required = dict(c.attrs).get("permission_required")
+                if required is not None:
+                    self.memo[key] = self._staff_permission(required)
+                    break
+        return self.memo[key]
+
+    def _staff_permission(self, source: str) -> bool:
+        """`permission_required = "app.perm"` (or a tuple of them, all required): whether one is a staff rule."""
+        try:
+            value = ast.literal_eval(source)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return False
+        perms = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] if isinstance(value, (tuple, list)) else []
+        rules = self._rules_permissions()
+        return any(rules.get(p, False) for p in perms)
+
+    def _rules_permissions(self) -> dict[str, bool]:
+        """django-rules permissions a model's `Meta.rules_permissions` declares ("app.<key>_<model>"), each with whether
+        its predicate returns a staff flag of the user."""
+        if "rules_permissions" not in self.memo:
+            found: dict[str, bool] = {}
+            for s in self.files.values():
+                for qual, c in s.classes.items():
+                    if not qual.endswith(".Meta"):
+                        continue
+                    declared = dict(c.attrs).get("rules_permissions")
+                    try:
+                        tree = ast.parse(declared, mode="eval").body if declared else None
+                    except SyntaxError:
+                        tree = None
+                    if not isinstance(tree, ast.Dict):
+                        continue
+                    model = qual[: -len(".Meta")].rsplit(".", 1)[-1].lower()
+                    parts = s.module.split(".")
+                    app = parts[parts.index("models") - 1] if "models" in parts[1:] else parts[-2] if len(parts) > 1 else parts[0]
+                    for k, v in zip(tree.keys, tree.values):
+                        if not (isinstance(k, ast.Constant) and isinstance(k.value, str) and isinstance(v, ast.Name)):
+                            continue
+                        hit = self.lookup(s.module, v.id)
+                        fn = hit[0].functions.get(hit[1]) if hit is not None else None
+                        found[f"{app}.{k.value}_{model}"] = fn is not None and returns_staff_flag(fn.source, self.staff_flags)
+            self.memo["rules_permissions"] = found
+        return self.memo["rules_permissions"]
 
     def never_called(self, function_id: str) -> bool:
         """Whether no function of the project calls this one, nor any function of its name (a call the index cannot
@@ -908,9 +1010,14 @@ class ProjectIndex:
         for qual, fn in sorted(s.functions.items()):  # whether a builder's SQL only removes rows where it is used
             if not SQL_BUILDERS.isdisjoint(fn.called) and self.deny_list_only(f"{s.module}:{qual}"):
                 h.update(f"deny-list {qual}\n".encode())
-        for qual in sorted(s.functions):  # whether only the scheduler runs its functions
+        for qual in sorted(s.functions):  # whether only the scheduler, or only install-wide staff, run its functions
             if self.scheduled_only(f"{s.module}:{qual}"):
                 h.update(f"scheduled {qual}\n".encode())
+            if self.staff_only(f"{s.module}:{qual}"):
+                h.update(f"staff {qual}\n".encode())
+        for qual in sorted(s.classes):  # whether a view's permission admits only install-wide staff
+            if self.staff_view(s.module, qual):
+                h.update(f"staff view {qual}\n".encode())
         for qual, fn in sorted(s.functions.items()):  # whether anything calls its functions that take nothing
             if fn.kind == "function" and self.never_called(f"{s.module}:{qual}"):
                 h.update(f"never called {qual}\n".encode())

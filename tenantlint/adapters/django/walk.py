@@ -17,7 +17,7 @@ from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, S
 from tenantlint.adapters.syntax import _body, _exits, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
-from tenantlint.context.entry import ADMIN_ONLY, INSTALL_WIDE_COUNT, OPERATOR_KEY, SCHEDULED, UNCALLED_JOB, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, INSTALL_WIDE_COUNT, OPERATOR_KEY, SCHEDULED, UNCALLED_JOB, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
 
@@ -547,6 +547,8 @@ class Walker(HelperCalls):
             self.function_entries[name] = ADMIN_ONLY  # install-wide staff run it, across tenants on purpose
         elif not self.entry and not self.frame.inline and self.index is not None and self.index.scheduled_only(f"{self.module_id}:{name}"):
             self.function_entries[name] = SCHEDULED  # a scheduler runs it, over every tenant on purpose
+        elif not self.entry and not self.frame.inline and self.index is not None and self.index.staff_only(f"{self.module_id}:{name}"):
+            self.function_entries[name] = ADMIN_CALLED  # only views install-wide staff pass call it
         elif not self.entry and not self.frame.inline and _settings_key_gate(_body(node.body)):
             self.function_entries[name] = OPERATOR_KEY  # only the holder of the install's secret gets past its check
         elif not self.entry and not self.frame.inline and self.index is not None and cls is not None and node.name.value.startswith("validate_") \
@@ -606,7 +608,9 @@ class Walker(HelperCalls):
     def class_info(self, node: cst.ClassDef) -> dict:
         """What the walk keeps of a class while in its body; a class only install-wide staff reach (Django admin,
         DRF IsAdminUser) makes its own statements admin-only too."""
-        info = {"name": node.name.value, "queryset": None, "node": node, "staff": staff_class(node, self.module.imports.qualify)}
+        staff = staff_class(node, self.module.imports.qualify) or (
+            self.index is not None and not self.frame.inline and self.index.staff_view(self.module_id, ".".join([*(c["name"] for c in self.class_stack), node.name.value])))
+        info = {"name": node.name.value, "queryset": None, "node": node, "staff": staff}
         if not self.class_stack and not self.frame.inline and self.DRF_VIEWS and self.index is not None and self.index.scopes_off_middleware():
             if _drf_view_class(self.index, self.module_id, node.name.value):
                 admits = view_admission(self.index, self.module_id, node.name.value)
