@@ -11,7 +11,7 @@ from tenantlint.config import Config
 from tenantlint.engine import run
 from tenantlint.registry import all_rules
 from tenantlint.report import RunInfo, render
-from tenantlint.types import Finding, Level, Span
+from tenantlint.types import Finding, Span
 
 HERE = Path(__file__).resolve().parent
 SHARED_SCHEMA = HERE.parents[1] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
