@@ -30,6 +30,7 @@ from typing import Iterable
 import libcst as cst
 
 from tenantlint.config import Config
+from tenantlint.adapters.django.vocabulary import _QS_METHODS
 from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, RAISING_PERMISSION_CHECKS, SCHEDULED, staff_class, staff_decorator
 from tenantlint.context.places import REQUEST_PARTS, configured
 from tenantlint.context.reachability import is_route
@@ -857,7 +858,7 @@ def annotate_context(module: PythonModule, sites: list[QuerySite], config: Confi
     """Every adapter's sites of one file, told what their table's mode asks (a tenant filter, a tenant context) and,
     in context mode, whether a context surrounds them: lexically (`with binder(...)`) or through the project index
     (the function enters one, or every caller is inside one). Cross-tenant places are marked on every site."""
-    sites = _drop_idle_bypasses(module, sites)
+    sites = _drop_idle_bypasses(module, sites, index)
     context_tables = {t.lower() for t in config.context_tables}
     marked_inline = "cross-tenant" in module.source
     if config.mode == "filter" and not context_tables and not config.cross_tenant and not marked_inline:
@@ -889,27 +890,77 @@ def annotate_context(module: PythonModule, sites: list[QuerySite], config: Confi
     return out
 
 
-def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite]) -> list[QuerySite]:
-    """`with scopes_disabled(): return get_object_or_404(Log, pk=pk, event__isnull=True)`: a block of one statement
-    whose every query on a tenant table is restricted anyway (shared rows, a tenant filter) turns nothing off."""
+def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite], index=None) -> list[QuerySite]:
+    """A `scopes_disabled()` block (or `@scopes_disabled()` function) that turns nothing off unseen:
+    - one statement whose every query on a tenant table is restricted anyway (shared rows, a tenant filter):
+      `with scopes_disabled(): return get_object_or_404(Log, pk=pk, event__isnull=True)`;
+    - longer blocks whose every query on a tenant table or a scoped model is judged in place and restricted (a tenant
+      filter, a key read from a row in hand, a check of the fetched row), and which call no project function that runs
+      queries without that call being judged here too (`event.copy_data_from(source)` unfollowed keeps the block).
+    Queries tenantlint cannot see there (a model chosen at run time, an unfollowed helper) keep the block a finding."""
     bypasses = [s for s in sites if s.kind is SiteKind.BYPASS and s.api == "scopes_disabled()"]
     if not bypasses:
         return sites
     blocks = {}
-    for node in (n for n in descendants(module.tree) if isinstance(n, cst.With)):
-        for item in node.items:
-            if _is_scopes_disabled(item.item):
-                blocks[id(item.item)] = node.body
+    for node in descendants(module.tree):
+        if isinstance(node, cst.With):
+            for item in node.items:
+                if _is_scopes_disabled(item.item):
+                    blocks[id(item.item)] = node.body
+        elif isinstance(node, cst.FunctionDef):
+            for d in node.decorators:
+                if _is_scopes_disabled(d.decorator):
+                    blocks[id(d.decorator)] = node.body
     idle = set()
     for site in bypasses:
         body = blocks.get(id(site.anchor))
-        if body is None or len(body.body) != 1:
+        if body is None or not isinstance(body, cst.IndentedBlock):
             continue
         inside = {id(n) for n in descendants(body)}
         queries = [q for q in sites if q.kind in _TABLE_KINDS and q.table is not None and id(q.anchor) in inside]
-        if queries and all(q.restriction.scope is Scope.SCOPED for q in queries):
-            idle.add(id(site))
+        if len(body.body) == 1:
+            if queries and all(q.restriction.scope is Scope.SCOPED for q in queries):
+                idle.add(id(site))
+            continue
+        relevant = [q for q in queries if q.table.tenant is not None or q.table.scoped_managers]
+        if not relevant or any(q.restriction.scope not in (Scope.SCOPED, Scope.GUARDED) for q in relevant):
+            continue
+        if index is not None and _unjudged_query_calls(body, sites, inside, index):
+            continue
+        if _DYNAMIC_MODEL.search(_executed_code(module.tree, body)):
+            continue
+        idle.add(id(site))
     return [s for s in sites if id(s) not in idle] if idle else sites
+
+
+def _unjudged_query_calls(body: cst.CSTNode, sites: list[QuerySite], inside: set[int], index) -> bool:
+    """Whether the block calls, by a name some project function that runs queries has, something no site inside it
+    was judged through (`helper() -> Model.objects...`): what that call runs is not seen here."""
+    if "query_names" not in index.memo:
+        index.memo["query_names"] = frozenset(fid.rpartition(":")[2].rpartition(".")[2] for fid in index.query_functions)
+    names = index.memo["query_names"]
+    judged = " ".join(q.api for q in sites if id(q.anchor) in inside)
+    # the calls of the queries judged here (`Model.objects.filter(...).count()`) are those queries, whatever their names
+    anchors = {id(q.anchor) for q in sites if id(q.anchor) in inside}
+    covered = {id(n) for q in sites if id(q.anchor) in anchors and isinstance(q.anchor, cst.CSTNode) for n in descendants(q.anchor)}
+    for n in descendants(body):
+        if isinstance(n, cst.Call) and id(n) not in covered and not _on_query(n, anchors):
+            callee = (dotted_name(n.func) or "").rsplit(".", 1)[-1]
+            if isinstance(n.func, cst.Attribute) and callee in _QS_METHODS:
+                continue  # `queryset.count()` on a query built in a variable: Django's own method, not a project helper
+            if callee in names and f"{callee}() -> " not in judged and not callee[:1].isupper():
+                return True
+    return False
+
+
+def _on_query(call: cst.Call, anchors: set[int]) -> bool:
+    """`<query>.count()`, `<query>.values("pk")[:1]`: a method called on a query judged as a site."""
+    node = call.func.value if isinstance(call.func, cst.Attribute) else None
+    while node is not None:
+        if id(node) in anchors:
+            return True
+        node = node.func if isinstance(node, cst.Call) else node.value if isinstance(node, (cst.Attribute, cst.Subscript)) else None
+    return False
 
 
 def _declared_cross_tenant(config: Config, rel: str, function: str, summary) -> str:

@@ -27,7 +27,8 @@ class Guards:
             if isinstance(nxt, cst.Try) and _body(nxt.body):  # try: check(row, user) except NoPermission: raise ...
                 nxt = _body(nxt.body)[0]
             found = (self._mismatch_exit(nxt, name) or _membership_check(nxt, name) or _permission_call(nxt, name)
-                     or self.guard_in_helper(nxt, name) or self.predicate_gate(nxt, rest[i + 1 :], name))
+                     or _permission_exit(nxt, name) or self.guard_in_helper(nxt, name)
+                     or self.predicate_gate(nxt, rest[i + 1 :], name) or self.tenant_or_gate(nxt, rest[i + 1 :], name))
             if found is not None:
                 return found
             if not any(n.value == name for n in names_in(nxt)):
@@ -60,6 +61,75 @@ class Guards:
         if attr in ("id", "pk") and isinstance(left.value, cst.Attribute):
             attr = left.value.attr.value
         return " ".join(_code(test).split()), attr
+
+
+    def tenant_or_gate(self, stmt, following: list, name: str) -> tuple[str, str] | None:
+        """`if share_link_valid(recipe, token) or (is_guest(user) and recipe.space == request.space): return render(...)`
+        and then leaving without the row: every way into the branch either compares the row's tenant with a value
+        (`recipe.space == request.space`) or hands the row to a project function that checks it (a share link's
+        token); at least one compares the tenant. A way in that does neither (`recipe.public`, `True`) is no gate."""
+        if not isinstance(stmt, cst.If) or stmt.orelse is not None or not _exits(_body(stmt.body)):
+            return None
+        if not following or not _exits(following[:1]) or any(n.value == name for n in names_in(following[0])):
+            return None  # the row must go nowhere after the branch
+        ways = _or_operands(stmt.test)
+        if len(ways) < 2:
+            return None
+        compared = None
+        for way in ways:
+            parts = _and_operands(way)
+            equality = next((e for e in (_tenant_equality(p, name) for p in parts) if e is not None), None)
+            if equality is not None:
+                compared = compared or equality
+                continue
+            if not any(isinstance(p, cst.Call) and self.index is not None and self.row_parameter(p, name) is not None for p in parts):
+                return None
+        if compared is None:
+            return None
+        return f"{compared[0]}, or a project check handed the row, on every way into the `if`", compared[1]
+
+
+def _and_operands(test: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _and_operands(test.left) + _and_operands(test.right)
+    return [test]
+
+
+def _tenant_equality(test: cst.BaseExpression, name: str) -> tuple[str, str] | None:
+    """`recipe.space == request.space` (either side): the row's attribute and a value that is not a literal."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.Equal)):
+        return None
+    left, right = test.left, test.comparisons[0].comparator
+    if not _read_from(left, name):
+        left, right = right, left
+    if not _read_from(left, name) or _read_from(right, name) or isinstance(right, (cst.SimpleString, cst.Integer)) or _is_none(right):
+        return None
+    attr = left.attr.value
+    if attr in ("id", "pk") and isinstance(left.value, cst.Attribute):
+        attr = left.value.attr.value
+    return " ".join(_code(test).split()), attr
+
+
+def _permission_exit(stmt, name: str) -> tuple[str, str] | None:
+    """`if not permission.has_object_permission(request, view, obj): raise PermissionDenied()`, also inside a loop over
+    a list of permission objects (`for permission in [RecipePermission()]:`), as DRF's check_object_permissions runs
+    its permission classes: the row's object permission decides before the row is used."""
+    if isinstance(stmt, cst.For) and isinstance(stmt.iter, (cst.List, cst.Tuple)) and stmt.orelse is None:
+        inner = _body(stmt.body)
+        if len(inner) != 1:
+            return None
+        stmt = inner[0]
+    if not isinstance(stmt, cst.If) or stmt.orelse is not None or not _exits(_body(stmt.body)):
+        return None
+    test = stmt.test
+    if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) and isinstance(test.expression, cst.Call)):
+        return None
+    call = test.expression
+    if (dotted_name(call.func) or "").rsplit(".", 1)[-1] not in _OBJECT_PERMISSIONS:
+        return None
+    if not any(isinstance(a.value, cst.Name) and a.value.value == name for a in call.args):
+        return None
+    return " ".join(_code(call).split()), ""
 
 
 def _read_from(node: cst.BaseExpression, name: str) -> bool:
