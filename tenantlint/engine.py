@@ -216,6 +216,11 @@ def _needs_names(adapter, text: str) -> bool:
     return needs(text) if callable(needs) else bool(needs)
 
 
+# rules about the rows a query reaches: several queries judged at one expression are one finding of each. Other rules
+# (a form's field, a setting) name a separate fix in each finding, even at one place.
+_MERGED_AT_ONE_PLACE = frozenset({"TL002", "TL101", "TL102", "TL103"})
+
+
 def _fingerprint(code: str, path: str, text: str, function: str) -> str:
     return hashlib.sha256(f"{code}\0{path}\0{_WS.sub(' ', text).strip()}\0{function}".encode()).hexdigest()[:20]
 
@@ -347,10 +352,7 @@ class FileChecker:
                     span = Span(1, 1, 1, 1)
             return span
 
-        findings = self._findings(file.rel, verdicts, locate)
-        by_site: dict[int, list[Finding]] = {}
-        for v, f in zip(verdicts, findings):
-            by_site.setdefault(id(v.site), []).append(f)
+        findings, by_site = self._findings(file.rel, verdicts, locate)
         for message, anchor in internal:
             span = (spans.of(anchor) if anchor is not None else None) or Span(1, 1, 1, 1)
             findings.append(self._engine_finding("TL000", file.rel, span, message))
@@ -394,37 +396,51 @@ class FileChecker:
                         raise
                     internal.append((f"internal error in rule {rule.code} {rule.name}: {exc!r}; please report it", site.anchor))
 
-    def _findings(self, rel: str, verdicts: list[Verdict], locate) -> list[Finding]:
+    def _findings(self, rel: str, verdicts: list[Verdict], locate) -> tuple[list[Finding], dict[int, list[Finding]]]:
+        """One finding per rule and place: several queries judged at one expression (a helper call that runs five, an
+        `execute()` whose SQL reads three tables) are one place to review. The first names the finding; the others
+        add their related locations (a helper's queries) or their tables to its message. Also returns, by id of each
+        site, the findings it is part of (for the audit)."""
         findings: list[Finding] = []
+        owner: list[int] = []  # verdict -> index of its finding
         occurrences: Counter = Counter()
         same: dict[tuple, int] = {}
-        through_call: dict[tuple, int] = {}  # (code, level, span) of a helper call -> its finding
-        more: Counter = Counter()  # finding -> further queries of other tables merged into it
+        at: dict[tuple, int] = {}  # (code, level, span) -> its finding
+        helper: set[int] = set()  # findings at a helper call
+        more: dict[int, list[str]] = {}  # finding -> the tables of the queries merged into it
         for v in verdicts:
             site = v.site
             span = site.span or locate(site.anchor, site.statement, site.function)
             level = v.level or v.rule.level
             key = (v.rule.code, level, span, v.message)
-            call = (v.rule.code, level, span) if site.related and "() -> " in site.api else None
-            i = same.get(key, through_call.get(call) if call is not None else None)
+            i = same.get(key, at.get((v.rule.code, level, span)) if v.rule.code in _MERGED_AT_ONE_PLACE else None)
+            owner.append(len(findings) if i is None else i)
             if i is not None:
-                # One call of a helper that runs several queries the same way: one finding, a related location for
-                # each query (`fix_data(session)` reading five tables is one place to review, not five).
                 extra = tuple(r for r in site.related if r not in findings[i].related)
                 findings[i] = replace(findings[i], related=findings[i].related + extra)
                 if key not in same:
-                    more[i] += 1
+                    more.setdefault(i, []).append(site.table.table if site.table is not None else site.api)
                 continue
-            same[key] = len(findings)
-            if call is not None:
-                through_call[call] = len(findings)
+            same[key] = at[(v.rule.code, level, span)] = len(findings)
+            if site.related and "() -> " in site.api:
+                helper.add(len(findings))
             base = _fingerprint(v.rule.code, rel, site.text, site.function)
             occurrences[base] += 1
             content = _fingerprint(v.rule.code, "", site.text, site.function)
             findings.append(Finding(v.rule.code, v.rule.name, level, rel, span, v.message, f"{base}:{occurrences[base]}", site.related, content))
-        for i, n in more.items():
-            findings[i] = replace(findings[i], message=f"{findings[i].message} (and {n} more {'query' if n == 1 else 'queries'} this call runs the same way: see the related locations)")
-        return findings
+        for i, tables in more.items():
+            n = len(tables)
+            if i in helper:
+                suffix = f"(and {n} more {'query' if n == 1 else 'queries'} this call runs the same way: see the related locations)"
+            else:
+                names = list(dict.fromkeys(tables))
+                suffix = f"(and the same for {', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"
+            findings[i] = replace(findings[i], message=f"{findings[i].message} {suffix}")
+        by_site: dict[int, list[Finding]] = {}
+        for v, i in zip(verdicts, owner):
+            if findings[i] not in by_site.setdefault(id(v.site), []):
+                by_site[id(v.site)].append(findings[i])
+        return findings, by_site
 
     def _check_sql(self, file: SourceFile, text: str) -> _FileOutcome:
         """A .sql file outside migrations: every statement is a query site; what the schema pass could not read
@@ -447,10 +463,7 @@ class FileChecker:
                 if looks_like_query(piece) and not any(line == ln for ln, _ in self.ddl_diagnostics.get(file.rel, [])):
                     findings.append(self._engine_finding("TL002", file.rel, Span(line, 1, line, 1), f"cannot verify the tenant filter of this statement: sqlglot cannot read it: {error}"))
             self._judge(sites, verdicts, internal)
-        made = self._findings(file.rel, verdicts, lambda anchor: Span(1, 1, 1, 1))
-        by_site: dict[int, list[Finding]] = {}
-        for v, f in zip(verdicts, made):
-            by_site.setdefault(id(v.site), []).append(f)
+        made, by_site = self._findings(file.rel, verdicts, lambda anchor: Span(1, 1, 1, 1))
         findings += made
         for message, _ in internal:
             findings.append(self._engine_finding("TL000", file.rel, Span(1, 1, 1, 1), message))

@@ -309,9 +309,9 @@ from app.models import Note, Tag
 
 def repair(session):
     notes = list(Note.objects.all())
-    if Tag.objects.filter(note=None).exists():
-        Tag.objects.filter(note=None).delete()
-    return notes
+    tags = list(Tag.objects.filter(note=None))
+    Tag.objects.filter(note=None).delete()
+    return notes, tags
 '''
 
 

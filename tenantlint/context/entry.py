@@ -33,6 +33,9 @@ ADMIN_CALLED = "admin-only function: only admin-only views call it"
 SCHEDULED = "unattended scheduled task"
 # a number over every tenant's rows (`.count()`, `.aggregate()`), in a function given nothing that could pick them
 INSTALL_WIDE_COUNT = "install-wide count: the function is given nothing that could pick the rows"
+# reads and writes over every tenant's rows in a function given nothing but a database handle that returns nothing:
+# a repair or clean-up run over the whole install (`def fix_dangling_refs(session): for user in session.query(User)...`)
+MAINTENANCE = "install-wide maintenance function: it is given only a database handle and returns nothing"
 # an endpoint that leaves unless the request carries an install-wide secret from the settings
 # (`if request.headers.get("X-Metrics-Key") != settings.METRICS_KEY: return HttpResponseForbidden()`)
 OPERATOR_KEY = "operator endpoint: only a caller holding the install's secret from the settings gets past its first check"

@@ -17,7 +17,7 @@ from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, S
 from tenantlint.adapters.syntax import _body, _exits, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
-from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, INSTALL_WIDE_COUNT, OPERATOR_KEY, SCHEDULED, UNCALLED_JOB, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_KEY, SCHEDULED, UNCALLED_JOB, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
 
@@ -81,6 +81,9 @@ class Walker(HelperCalls):
                 entry = self.entry or self.function_entries.get(function, "")
                 if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.counted and self.given_nothing(origin, function):
                     entry = INSTALL_WIDE_COUNT
+                if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and self.filter_only(origin.model) \
+                        and self.given_nothing(origin, function, returns=False):
+                    entry = MAINTENANCE  # what it reads goes back to no caller; its writes stay findings (any request may run them)
                 if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.counted and origin.via is None \
                         and self.validator_check_query(function):
                     entry = VALIDATOR_CHECK
@@ -99,13 +102,23 @@ class Walker(HelperCalls):
         source = found[1].source if found is not None else None
         return bool(source) and "raise" in source and self.looks_up_by_tenant(source)
 
-    def given_nothing(self, origin: Origin, function: str) -> bool:
-        """The function the query is written in takes no parameter (a classmethod's `cls` aside) and reads no request:
-        no value from a caller or a user can pick which rows a count over them covers."""
+    def filter_only(self, model: ModelInfo) -> bool:
+        """The table is judged by its tenant filter alone: in context mode a missing tenant context (TL201) is the
+        finding, whoever runs the code."""
+        listed = {t.lower() for t in self.config.context_tables}
+        return self.config.mode == "filter" and model.table.lower() not in listed and model.name.lower() not in listed
+
+    def given_nothing(self, origin: Origin, function: str, returns: bool = True) -> bool:
+        """The function the query is written in takes no parameter but database handles (a classmethod's `cls`, an ORM
+        session or connection: `session: Session = Depends(get_session)`) and reads no request: no value from a caller
+        or a user can pick which rows it covers. `returns=False`: and it returns nothing (no `return <value>`, no
+        `yield`), so nothing it reads goes back to a caller."""
         if origin.via is not None:
             fdef = origin.via.snippet.fdef
             params = fdef.params
-            names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+            given = [(p.name.value, origin.via.snippet.module.code_for_node(p.annotation.annotation) if p.annotation else "",
+                      origin.via.snippet.module.code_for_node(p.default) if p.default else "")
+                     for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
             star = isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None
             source = origin.via.snippet.module.code_for_node(fdef)
         else:
@@ -113,8 +126,12 @@ class Walker(HelperCalls):
             if found is None or found[1].source is None:
                 return False
             fn = found[1]
-            names, star, source = list(fn.params) + list(fn.kwonly), bool(fn.vararg or fn.kwarg), fn.source
-        return not star and all(n == "cls" for n in names) and "request" not in source
+            notes, defaults = dict(fn.annotations), dict(fn.defaults)
+            given = [(n, notes.get(n, ""), defaults.get(n, "")) for n in (*fn.params, *fn.kwonly)]
+            star, source = bool(fn.vararg or fn.kwarg), fn.source
+        if star or "request" in source or not all(n == "cls" or _database_handle(n, note, default) for n, note, default in given):
+            return False
+        return returns or not _returns_a_value(source)
 
     def unreadable_part(self, node, function: str, anchor) -> tuple:
         """A second location at the part of a query that cannot be read (`filter_by(**self._filters())`), when it is
@@ -772,3 +789,38 @@ def _settings_value(node) -> bool:
     name = dotted_name(node) or ""
     return name.startswith("settings.") and name.rsplit(".", 1)[-1].isupper()
 
+
+
+# an ORM session, connection or cursor handed to a function: it picks no rows (`session: Session = Depends(get_db)`)
+_HANDLE_NAMES = frozenset({"session", "db", "db_session", "dbsession", "conn", "connection", "cursor", "engine"})
+_HANDLE_TYPE = re.compile(r"\b(?:Async)?(?:Session|Connection|Engine|Cursor)\b")
+
+
+def _database_handle(name: str, annotation: str, default: str) -> bool:
+    if annotation:
+        return bool(_HANDLE_TYPE.search(annotation))
+    return name in _HANDLE_NAMES or bool(default and "session" in default.lower() and "Depends" in default)
+
+
+def _returns_a_value(source: str) -> bool:
+    """Whether a function's own body (not functions nested in it) returns something other than None, or yields."""
+    import ast
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return True
+    fn = tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    if fn is None:
+        return True
+    stack = list(fn.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(node, ast.Return) and node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+            return True
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
