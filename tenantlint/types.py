@@ -71,6 +71,7 @@ class ModelFacts:
     table_is_explicit: bool = False  # Meta.db_table / __tablename__ given
     derived: tuple[str, ...] = ()  # fields the model's own code fills in when a row is saved (`self.workspace = ...` in save())
     scoped_managers: tuple[str, ...] = ()  # managers that filter by the tenant themselves (django-scopes ScopedManager)
+    scope_fields: tuple[str, ...] = ()  # "manager:field": the field each ScopedManager's path starts at (`space` of space="space")
     plain_managers: tuple[str, ...] = ()  # other managers the class assigns: they replace inherited scoped ones
     generic_keys: tuple[str, ...] = ()  # "content_type:object_id" of each GenericForeignKey the class declares
     declares_fields: bool = False  # the body declares the framework's fields (`models.ForeignKey(...)`): a model whatever its bases

@@ -75,7 +75,8 @@ class FileSummary:
     constants: tuple[tuple[str, str], ...] = ()  # (name, source) of module-level `NAME = value`
     parse_error: bool = False
     constant_spans: tuple[tuple[str, int, int, int, int], ...] = ()  # (name, line, col, end line, end col) of each value, 1-based
-    scheduled: tuple[str, ...] = ()  # dotted task names a Celery beat schedule in this file runs ("app.tasks.purge")
+    # dotted task names a Celery beat schedule in this file runs ("app.tasks.purge"), and its receivers of a periodic signal
+    scheduled: tuple[str, ...] = ()
 
     def lines_of(self, qualname: str) -> tuple[int, int] | None:
         """(first line, last line) of a function of this file, decorators included; None for any other name."""
@@ -307,6 +308,18 @@ def _segment(lines: list[str], node: ast.AST) -> str | None:
     return "".join([first, *middle, last])
 
 
+_PERIODIC_SIGNAL = re.compile(r"periodic|cron|hourly|daily|nightly|weekly", re.IGNORECASE)
+
+
+def _periodic_receiver(decorator: ast.expr) -> bool:
+    """`@receiver(periodic_task)` / `@receiver(signal=periodic_task)`: Django's signal receiver for a signal a scheduler
+    sends (pretix-style `periodic_task`, `cron_hourly`)."""
+    if not isinstance(decorator, ast.Call) or (dotted(decorator.func) or "").rsplit(".", 1)[-1] != "receiver":
+        return False
+    signals = decorator.args[:1] + [k.value for k in decorator.keywords if k.arg == "signal"]
+    return any(_PERIODIC_SIGNAL.search((dotted(s) or "").rsplit(".", 1)[-1]) for s in signals)
+
+
 def summarize(rel: str, text: str) -> FileSummary:
     """The summary of one file; a file that does not parse gets an empty one (the query pass reports it)."""
     module = module_name(rel)
@@ -355,7 +368,11 @@ def summarize(rel: str, text: str) -> FileSummary:
                 constants.append((stmt.targets[0].id, seg))
                 v = stmt.value
                 constant_spans.append((stmt.targets[0].id, v.lineno, _column(lines, v.lineno, v.col_offset), v.end_lineno or v.lineno, _column(lines, v.end_lineno or v.lineno, v.end_col_offset or 0)))
-    scheduled = tuple(dict.fromkeys(_BEAT_TASK.findall(text))) if _BEAT.search(text) else ()
+    scheduled = list(dict.fromkeys(_BEAT_TASK.findall(text))) if _BEAT.search(text) else []
+    for stmt in tree.body:  # a receiver of a periodic signal: `@receiver(periodic_task)`, `@receiver(signal=cron_hourly)`
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(_periodic_receiver(d) for d in stmt.decorator_list):
+            scheduled.append(f"{module}.{stmt.name}")
+    scheduled = tuple(scheduled)
     return FileSummary(rel, module, imports, functions, classes, tuple(constants), constant_spans=tuple(constant_spans), scheduled=scheduled)
 
 

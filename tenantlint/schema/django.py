@@ -126,6 +126,7 @@ class DjangoSchemaSource:
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         derived: set[str] = set()
         scoped: list[str] = []
+        scope_fields: list[str] = []  # "manager:field" for each path a ScopedManager filters by
         plain: list[str] = []
         generic: list[str] = []
         m2m: list[tuple[str, str]] = []
@@ -148,6 +149,10 @@ class DjangoSchemaSource:
                     continue
                 if (module.imports.qualify(value.func) or "").rsplit(".", 1)[-1] == "ScopedManager":
                     scoped.append(target)  # django-scopes: every query through it is filtered by the active scope
+                    for arg in value.args:  # `ScopedManager(space="recipe__space")`: the field the path starts at
+                        path = _string(arg.value) if arg.keyword is not None else None
+                        if path:
+                            scope_fields.append(f"{target}:{path.split('__', 1)[0]}")
                     continue
                 callee = (module.imports.qualify(value.func) or "").rsplit(".", 1)[-1]
                 if callee.endswith("Manager") or callee == "as_manager":
@@ -225,6 +230,7 @@ class DjangoSchemaSource:
             table_is_explicit=db_table is not None,
             derived=tuple(sorted(derived)),
             scoped_managers=tuple(scoped),
+            scope_fields=tuple(scope_fields),
             plain_managers=tuple(plain),
             generic_keys=tuple(generic),
             declares_fields=declares_fields,

@@ -111,6 +111,17 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
         relations.update((r.field, r) for r in f.relations)
         return list(columns.values()), list(relations.values()), f.table if f.table_is_explicit else (table or f.table)
 
+    def scope_fields_of(f: ModelFacts, depth: int = 0) -> set[str]:
+        """"manager:field" of each scoped manager, from the nearest class that declares the manager."""
+        out = set(f.scope_fields)
+        own = {e.partition(":")[0] for e in out} | set(f.scoped_managers) | set(f.plain_managers)
+        if depth < 10:
+            for b in f.bases:
+                base = pick(b, f)
+                if base is not None and base is not f:
+                    out |= {e for e in scope_fields_of(base, depth + 1) if e.partition(":")[0] not in own}
+        return out
+
     def derived_of(f: ModelFacts, depth: int = 0, attr: str = "derived") -> set[str]:
         out = set(getattr(f, attr))
         if depth < 10:
@@ -288,7 +299,7 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
             is_root=name in root_models,
             is_shared=name.lower() in shared or table.lower() in shared,
             derived=tuple(sorted(derived_of(f))),
-            scoped_managers=tuple(sorted(derived_of(f, attr="scoped_managers"))),
+            scoped_managers=tuple(sorted(_scoping(derived_of(f, attr="scoped_managers"), scope_fields_of(f), cols, rels))),
             generic_keys=tuple(sorted(derived_of(f, attr="generic_keys"))),
         )
         models[name] = info
@@ -315,3 +326,15 @@ def build_schema(all_facts: Iterable[ModelFacts], config: Config, auth_user_mode
                 unresolved.append((f.path, f.line, f"class {f.name}: base {', '.join(missing)} could not be followed, so it is not read as a model"))
     return Schema(models=models, tables=tables, reverse={k: dict(v) for k, v in reverse.items()}, diagnostics=diagnostics,
                   unresolved=tuple(sorted(set(unresolved))), by_app=by_app, user_model=user_model if auth_user_model else "")
+
+
+def _scoping(managers: set[str], fields: set[str], columns, relations) -> set[str]:
+    """The scoped managers that can filter this model: a ScopedManager whose path starts at a field the model does not
+    have (`ScopedManager(space="space")` on a model without `space`) makes every query fail inside a scope, so the
+    model is only ever queried with scopes off: it is no scoped model."""
+    have = {r.field for r in relations} | {c.attr or c.name for c in columns}
+    starts: dict[str, set[str]] = {}
+    for entry in fields:
+        manager, _, field = entry.partition(":")
+        starts.setdefault(manager, set()).add(field)
+    return {m for m in managers if m not in starts or starts[m] <= have}
