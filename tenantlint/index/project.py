@@ -120,6 +120,8 @@ class Resolved:
         return f"{self.file.module}:{self.function.qualname}"
 
 
+_SELF_GETATTR = re.compile(r"\bgetattr\(\s*(?:self|cls|type\(self\)|self\.__class__)\s*,")  # a method picked by name at run time
+_NEUTRAL_BASES = frozenset({"object", "Generic", "ABC", "Protocol"})  # bases that call no method of their own accord
 ENQUEUE_SUFFIXES = (".delay", ".apply_async", ".apply")  # Celery's ways to run a task with arguments
 
 
@@ -923,6 +925,45 @@ class ProjectIndex:
             level = min(level, cap + 1)
         self._levels[fid] = level
         return level
+
+    def uncalled_method(self, module: str, cls: str, method: str) -> bool:
+        """A method of a plain class (`plain_class`) that no code of the project calls by name, reads as a value
+        (`target=self._on_end`), or could reach through `getattr(self, ...)` in its class: dead, as far as the project
+        shows."""
+        if not self.never_called(f"{module}:{cls}.{method}"):
+            return False
+        family = self._family(module, cls)  # a mixin of a framework class gets its hooks called through it
+        if len(family) >= 200 or not all(self.plain_class(*k) for k in family):
+            return False
+        if "attr_refs" not in self.memo:
+            self.memo["attr_refs"] = frozenset().union(*(s.attr_refs for s in self.files.values()))
+        if method in self.memo["attr_refs"]:
+            return False
+        for k in family:
+            for f, c in self.class_chain(*k):
+                for m in c.methods:
+                    fn = f.functions.get(f"{c.qualname}.{m}")
+                    if fn is None:
+                        return False
+                    dynamic = bool(_SELF_GETATTR.search(fn.source)) if fn.source else "getattr" in fn.called
+                    if dynamic:
+                        return False  # a method name chosen at run time
+        return True
+
+    def plain_class(self, module: str, cls: str) -> bool:
+        """A class built on project classes only (and `object`, `Generic[...]`, `ABC`, `Protocol`): no framework base
+        calls its methods by convention (a view's `get()`, a serializer's `validate()`), so only project code can."""
+        key = ("plain_class", module, cls)
+        if key not in self.memo:
+            plain = True
+            for f, c in self.class_chain(module, cls):
+                for base in c.bases:
+                    if base.rsplit(".", 1)[-1] in _NEUTRAL_BASES:
+                        continue
+                    if self._class_named(f.module, base) is None:
+                        plain = False
+            self.memo[key] = plain and bool(self.class_chain(module, cls))
+        return self.memo[key]
 
     def project_class(self, module: str, qualified: str) -> bool:
         """Whether a base named in `module` (qualified through its imports) is a class of the project."""

@@ -77,6 +77,9 @@ class FileSummary:
     constant_spans: tuple[tuple[str, int, int, int, int], ...] = ()  # (name, line, col, end line, end col) of each value, 1-based
     # dotted task names a Celery beat schedule in this file runs ("app.tasks.purge"), and its receivers of a periodic signal
     scheduled: tuple[str, ...] = ()
+    # attribute names the file reads without calling them (`target=self._on_end`, `{"sender": self.by_sender}`): a
+    # method used as a value may be called later by anyone
+    attr_refs: frozenset = frozenset()
 
     def lines_of(self, qualname: str) -> tuple[int, int] | None:
         """(first line, last line) of a function of this file, decorators included; None for any other name."""
@@ -308,6 +311,7 @@ def _segment(lines: list[str], node: ast.AST) -> str | None:
     return "".join([first, *middle, last])
 
 
+_ATTR_REF = re.compile(r"\.([A-Za-z_]\w*)\b(?!\s*\()")
 _PERIODIC_SIGNAL = re.compile(r"periodic|cron|hourly|daily|nightly|weekly", re.IGNORECASE)
 
 
@@ -373,7 +377,9 @@ def summarize(rel: str, text: str) -> FileSummary:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(_periodic_receiver(d) for d in stmt.decorator_list):
             scheduled.append(f"{module}.{stmt.name}")
     scheduled = tuple(scheduled)
-    return FileSummary(rel, module, imports, functions, classes, tuple(constants), constant_spans=tuple(constant_spans), scheduled=scheduled)
+    attr_refs = frozenset(_ATTR_REF.findall(text))
+    return FileSummary(rel, module, imports, functions, classes, tuple(constants), constant_spans=tuple(constant_spans), scheduled=scheduled,
+                       attr_refs=attr_refs)
 
 
 def _column(lines: list[str], line: int, byte_offset: int) -> int:

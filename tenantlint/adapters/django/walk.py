@@ -17,7 +17,7 @@ from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, S
 from tenantlint.adapters.syntax import _body, _exits, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
-from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_KEY, SCHEDULED, UNCALLED_JOB, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_KEY, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
 
@@ -575,6 +575,9 @@ class Walker(HelperCalls):
                 and not _required_params(node) and not isinstance(node.params.star_arg, cst.Param) and node.params.star_kwarg is None \
                 and self.index.never_called(f"{self.module_id}:{name}"):
             self.function_entries[name] = UNCALLED_JOB  # run from a shell, cron or a worker, or never: no request's
+        elif not self.entry and not self.frame.inline and self.index is not None and len(self.class_stack) == 1 and not node.decorators \
+                and not node.name.value.startswith("__") and self.index.uncalled_method(self.module_id, self.class_qualname(), node.name.value):
+            self.function_entries[name] = UNCALLED_METHOD  # dead code, or called through getattr(): no request path the index sees
         if cls is not None and cls.get("queryset") is not None and node.name.value in ("get_queryset", "get_object"):
             env["__drf_base__"] = cls["queryset"]
         if not self.class_stack and not self.frame.inline:
