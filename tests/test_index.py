@@ -537,3 +537,24 @@ class User(AbstractUser):
     (tmp_path / "app/models.py").write_text(user + "    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)\n")
     schema = learn_project(Config(root=tmp_path))[0]
     assert staff_flags(schema) == {"is_staff", "is_superuser"}
+
+
+def test_calls_resolve_through_star_re_exports_and_attributes_built_in_init():
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": MODELS,
+        "app/base/__init__.py": "from .controllers import *\n",
+        "app/base/controllers.py": "class AdminController:\n    def guard(self):\n        return True\n",
+        "app/exporter.py": "from app.models import Note\n\nclass Exporter:\n    def dump(self):\n        return list(Note.objects.all())\n",
+        "app/backup.py": (
+            "from app.base import AdminController\nfrom app.exporter import Exporter\n\n"
+            "class Backup(AdminController):\n    def __init__(self, url):\n        self.exporter = Exporter()\n        self.url = url\n\n"
+            "    def run(self):\n        self.guard()\n        return self.exporter.dump(), self.url.strip()\n"
+        ),
+    }
+    index = _index(files)
+    assert index.class_chain("app.backup", "Backup")[1][1].qualname == "AdminController"  # through `import *`
+    r = index.resolve_call("app.backup", "Backup", "self.exporter.dump")
+    assert r.id == "app.exporter:Exporter.dump" and r.bound == ("app.exporter", "Exporter")
+    assert index.resolve_call("app.backup", "Backup", "self.url.strip") is None  # built from a parameter: not known
+    assert [c for _, c, _ in index.callers("app.exporter:Exporter.dump")] == ["Backup.run"]

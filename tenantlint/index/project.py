@@ -240,6 +240,12 @@ class ProjectIndex:
             return s, name
         q = s.imports.get(head)
         if q is None:
+            if hops < 4:  # `from .base_controllers import *`: a name the module re-exports
+                for star in (v for k, v in s.imports.items() if k.startswith("*")):
+                    m = self.module(star)
+                    found = self.lookup(m, name, hops + 1) if m is not None and m != module else None
+                    if found is not None and found[1]:
+                        return found
             return None
         full = f"{q}.{rest}" if rest else q
         found = self.split_qualified(full)
@@ -247,7 +253,8 @@ class ProjectIndex:
             m = self.module(full)  # `import app.services as services`: the whole name is a module
             return None if m is None else (self.files[m], "")
         target, parts = found
-        if parts and hops < 4 and parts[0] not in target.functions and parts[0] not in target.classes and parts[0] in target.imports:
+        if parts and hops < 4 and parts[0] not in target.functions and parts[0] not in target.classes \
+                and (parts[0] in target.imports or any(k.startswith("*") for k in target.imports)):
             return self.lookup(target.module, ".".join(parts), hops + 1) or (target, ".".join(parts))
         return target, ".".join(parts)
 
@@ -712,6 +719,11 @@ class ProjectIndex:
         head, _, rest = callee.partition(".")
         if head in ("self", "cls") and cls is not None and rest and "." not in rest:
             return self.method(module, cls, rest)
+        if head == "self" and cls is not None and rest.count(".") == 1:  # `self.exporter.dump()`, typed in __init__
+            attr, _, meth = rest.partition(".")
+            owner = self.self_attribute_class(module, cls, attr)
+            r = self.method(owner[0], owner[1], meth) if owner is not None else None
+            return Resolved(r.function, r.file, owner) if r is not None else None
         if head == "super()" or not head:
             return None
         found = self.lookup(module, callee)
@@ -727,6 +739,23 @@ class ProjectIndex:
             if owner and owner in target.classes:  # Model.get_by_id where get_by_id is inherited
                 return self.method(target.module, owner, meth)
         return None
+
+    def self_attribute_class(self, module: str, cls: str, attr: str) -> tuple[str, str] | None:
+        """The project class of `self.<attr>` when the class's `__init__` (or a base's) builds it once:
+        `self.db_exporter = AlchemyExporter(url)` or `self.repo: Repo = make_repo()` annotated. None otherwise."""
+        key = ("self_attr", module, cls, attr)
+        if key not in self.memo:
+            self.memo[key] = None
+            for f, c in self.class_chain(module, cls):
+                fn = f.functions.get(f"{c.qualname}.__init__")
+                if fn is None or not fn.source:
+                    continue
+                built = re.findall(rf"^[ \t]*self\.{re.escape(attr)}[ \t]*(?::[ \t]*([^=\n]+?))?[ \t]*=[ \t]*([\w.]+)\(", fn.source, re.MULTILINE)
+                if len(built) == 1:
+                    annotation, callee = built[0]
+                    self.memo[key] = self.annotated_class(f.module, annotation) if annotation else self.class_named(f.module, callee)
+                break
+        return self.memo[key]
 
     def returned_class(self, module: str, fn: FunctionSummary) -> tuple[str, str] | None:
         """The project class a function returns (its return annotation, or the class every `return` builds), written

@@ -69,7 +69,7 @@ _BEAT_TASK = re.compile(r"[\"']task[\"']\s*:\s*[\"']([\w.]+)[\"']")
 class FileSummary:
     rel: str
     module: str  # dotted module name from the path ("app.services" for app/services.py, "app" for app/__init__.py)
-    imports: dict = field(default_factory=dict)  # local name -> qualified name
+    imports: dict = field(default_factory=dict)  # local name -> qualified name; "*<n>" -> a module star-imported
     functions: dict = field(default_factory=dict)  # qualname -> FunctionSummary
     classes: dict = field(default_factory=dict)  # qualname -> ClassSummary
     constants: tuple[tuple[str, str], ...] = ()  # (name, source) of module-level `NAME = value`
@@ -156,7 +156,9 @@ def _imports(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
             else:
                 base = node.module or ""
             for alias in node.names:
-                if alias.name == "*":
+                if alias.name == "*":  # `from .base import *`: "*<n>" (no Python name) -> the module, for re-exports
+                    if base:
+                        out[f"*{len(out)}"] = base
                     continue
                 out[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
     return out
