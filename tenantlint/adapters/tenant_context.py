@@ -939,7 +939,8 @@ def _unjudged_query_calls(body: cst.CSTNode, sites: list[QuerySite], inside: set
     if "query_names" not in index.memo:
         index.memo["query_names"] = frozenset(fid.rpartition(":")[2].rpartition(".")[2] for fid in index.query_functions)
     names = index.memo["query_names"]
-    judged = " ".join(q.api for q in sites if id(q.anchor) in inside)
+    # the helpers the block's sites were judged through: `a() -> b() -> Model.objects.filter` names a and b
+    judged = {hop.partition("(")[0].rpartition(".")[2] for q in sites if id(q.anchor) in inside for hop in q.api.split(" -> ")[:-1]}
     # the calls of the queries judged here (`Model.objects.filter(...).count()`) are those queries, whatever their names
     anchors = {id(q.anchor) for q in sites if id(q.anchor) in inside}
     covered = {id(n) for q in sites if id(q.anchor) in anchors and isinstance(q.anchor, cst.CSTNode) for n in descendants(q.anchor)}
@@ -948,7 +949,7 @@ def _unjudged_query_calls(body: cst.CSTNode, sites: list[QuerySite], inside: set
             callee = (dotted_name(n.func) or "").rsplit(".", 1)[-1]
             if isinstance(n.func, cst.Attribute) and callee in _QS_METHODS:
                 continue  # `queryset.count()` on a query built in a variable: Django's own method, not a project helper
-            if callee in names and f"{callee}() -> " not in judged and not callee[:1].isupper():
+            if callee in names and callee not in judged and not callee[:1].isupper():
                 return True
     return False
 
