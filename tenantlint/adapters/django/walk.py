@@ -2,7 +2,9 @@
 queries held in variables followed to where they run."""
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 from typing import Iterator
 
 import libcst as cst
@@ -793,7 +795,6 @@ def _settings_value(node) -> bool:
     return name.startswith("settings.") and name.rsplit(".", 1)[-1].isupper()
 
 
-
 # an ORM session, connection or cursor handed to a function: it picks no rows (`session: Session = Depends(get_db)`)
 _HANDLE_NAMES = frozenset({"session", "db", "db_session", "dbsession", "conn", "connection", "cursor", "engine"})
 _HANDLE_TYPE = re.compile(r"\b(?:Async)?(?:Session|Connection|Engine|Cursor)\b")
@@ -807,9 +808,6 @@ def _database_handle(name: str, annotation: str, default: str) -> bool:
 
 def _returns_a_value(source: str) -> bool:
     """Whether a function's own body (not functions nested in it) returns something other than None, or yields."""
-    import ast
-    import textwrap
-
     try:
         tree = ast.parse(textwrap.dedent(source))
     except SyntaxError:
