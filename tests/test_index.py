@@ -558,3 +558,19 @@ def test_calls_resolve_through_star_re_exports_and_attributes_built_in_init():
     assert r.id == "app.exporter:Exporter.dump" and r.bound == ("app.exporter", "Exporter")
     assert index.resolve_call("app.backup", "Backup", "self.url.strip") is None  # built from a parameter: not known
     assert [c for _, c, _ in index.callers("app.exporter:Exporter.dump")] == ["Backup.run"]
+
+
+def test_cached_findings_of_an_uncalled_method_change_when_another_file_calls_it(tmp_path: Path):
+    (tmp_path / "app").mkdir()
+    repo = "from app.models import Note\n\nclass Repo:\n    def by_author(self, author_id):\n        return list(Note.objects.filter(author_id=author_id))\n"
+    for rel, text in {"app/__init__.py": "", "app/models.py": MODELS, "app/repo.py": repo, "app/views.py": "def view(request):\n    return None\n"}.items():
+        (tmp_path / rel).write_text(text)
+    config = Config(root=tmp_path, cache_dir=".tenantlint_cache")
+
+    def levels():
+        return [(f.path, f.level.value) for f in run([tmp_path], config, use_cache=True).findings if f.code == "TL101"]
+
+    assert levels() == [("app/repo.py", "note")]  # nothing calls it
+    (tmp_path / "app/views.py").write_text("from app.repo import Repo\n\ndef view(request, pk):\n    return Repo().by_author(pk)\n")
+    found = levels()
+    assert ("app/repo.py", "note") not in found and found  # called now: the cached note is not reused

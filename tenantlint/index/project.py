@@ -1088,9 +1088,12 @@ class ProjectIndex:
         for qual in sorted(s.classes):  # whether a view's permission admits only install-wide staff
             if self.staff_view(s.module, qual):
                 h.update(f"staff view {qual}\n".encode())
-        for qual, fn in sorted(s.functions.items()):  # whether anything calls its functions that take nothing
+        for qual, fn in sorted(s.functions.items()):  # whether anything calls its functions that take nothing, and its methods
             if fn.kind == "function" and self.never_called(f"{s.module}:{qual}"):
                 h.update(f"never called {qual}\n".encode())
+            owner, _, name = qual.rpartition(".")
+            if fn.kind != "function" and owner in s.classes and self.uncalled_method(s.module, owner, name):
+                h.update(f"uncalled method {qual}\n".encode())
         if self.scopes_off_middleware():  # whether a view lets requests in without a login (context.permissions)
             h.update(self.permission_digest().encode())
         for qual, c in sorted(s.classes.items()):  # whether a validate_<field>() hook runs: the fields of the classes built on it
