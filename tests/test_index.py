@@ -574,3 +574,24 @@ def test_cached_findings_of_an_uncalled_method_change_when_another_file_calls_it
     (tmp_path / "app/views.py").write_text("from app.repo import Repo\n\ndef view(request, pk):\n    return Repo().by_author(pk)\n")
     found = levels()
     assert ("app/repo.py", "note") not in found and found  # called now: the cached note is not reused
+
+
+def test_calls_resolve_through_properties_that_build_a_project_class():
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": MODELS,
+        "app/repos.py": (
+            "from functools import cached_property\nfrom app.models import Note\n\n"
+            "class NoteRepo:\n    def by_author(self, author_id):\n        return list(Note.objects.filter(author_id=author_id))\n\n"
+            "class Repos:\n    @cached_property\n    def notes(self) -> NoteRepo:\n        return NoteRepo()\n"
+        ),
+        "app/controllers.py": (
+            "from app.repos import Repos\n\nclass Controller:\n    _repos = None\n\n    @property\n    def repos(self):\n"
+            "        if not self._repos:\n            self._repos = Repos()\n        return self._repos\n\n"
+            "    def ratings(self, pk):\n        return self.repos.notes.by_author(pk), self.repos.missing.by_author(pk)\n"
+        ),
+    }
+    index = _index(files)
+    r = index.resolve_call("app.controllers", "Controller", "self.repos.notes.by_author")
+    assert r.id == "app.repos:NoteRepo.by_author" and r.bound == ("app.repos", "NoteRepo")
+    assert index.resolve_call("app.controllers", "Controller", "self.repos.missing.by_author") is None

@@ -719,10 +719,19 @@ class ProjectIndex:
         head, _, rest = callee.partition(".")
         if head in ("self", "cls") and cls is not None and rest and "." not in rest:
             return self.method(module, cls, rest)
-        if head == "self" and cls is not None and rest.count(".") == 1:  # `self.exporter.dump()`, typed in __init__
-            attr, _, meth = rest.partition(".")
-            owner = self.self_attribute_class(module, cls, attr)
-            r = self.method(owner[0], owner[1], meth) if owner is not None else None
+        if head == "self" and cls is not None and "." in rest:
+            # `self.exporter.dump()` (an attribute __init__ builds), `self.repos.recipes.get_one()` (properties that
+            # build or are annotated with a project class): the method of the class the chain ends at
+            *attrs, meth = rest.split(".")
+            owner: tuple[str, str] | None = (module, cls)
+            for i, attr in enumerate(attrs):
+                found = self.attribute_type(owner, attr)
+                if found is None and i == 0:
+                    found = self.self_attribute_class(owner[0], owner[1], attr)
+                owner = found
+                if owner is None:
+                    return None
+            r = self.method(owner[0], owner[1], meth)
             return Resolved(r.function, r.file, owner) if r is not None else None
         if head == "super()" or not head:
             return None

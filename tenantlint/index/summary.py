@@ -263,12 +263,19 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines
     )
 
 
-_RETURNS_BUILT = re.compile(r"\breturn\s+(?:[a-z_]\w*\.)*[A-Z]\w*\(")
+_RETURNS_BUILT = re.compile(r"\breturn\s+(?:(?:[a-z_]\w*\.)*[A-Z]\w*\(|self\.\w+\s*$)", re.MULTILINE)
 
 
 def _built_class(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     """`X` when every `return` of the function (nested definitions aside) returns `X(...)` with X capitalised."""
     built: set[str] = set()
+    lazily: dict[str, str] = {}  # self.<attr> -> the class the function builds it with
+    for n in ast.walk(node):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.value, ast.Call):
+            t = n.targets[0]
+            callee = dotted(n.value.func)
+            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" and callee:
+                lazily[t.attr] = callee if t.attr not in lazily else ""
     stack = list(node.body)
     while stack:  # statements only: a `return` is never inside an expression
         n = stack.pop()
@@ -276,6 +283,8 @@ def _built_class(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
             continue
         if isinstance(n, ast.Return):
             name = dotted(n.value.func) if isinstance(n.value, ast.Call) else None
+            if name is None and isinstance(n.value, ast.Attribute) and isinstance(n.value.value, ast.Name) and n.value.value.id == "self":
+                name = lazily.get(n.value.attr)  # `if not self._repos: self._repos = Repos(...)` then `return self._repos`
             if name is None or not name.rsplit(".", 1)[-1][:1].isupper():
                 return None
             built.add(name)
