@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import re
-import textwrap
 from dataclasses import dataclass, replace
 from typing import Iterable
 
@@ -34,6 +33,7 @@ from tenantlint.adapters.django.vocabulary import _QS_METHODS
 from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, RAISING_PERMISSION_CHECKS, SCHEDULED, staff_class, staff_decorator
 from tenantlint.context.places import REQUEST_PARTS, configured
 from tenantlint.context.reachability import is_route
+from tenantlint.index.summary import parsed_def
 from tenantlint.python_module import children, PythonModule, api_name, descendants, dotted_name, names_in, operator_entry, short_code as _code, string_value
 from tenantlint.types import QuerySite, Restriction, Schema, Scope, SiteKind, Span
 
@@ -791,11 +791,8 @@ _PRINCIPAL_ROWS = "\0principal rows\0"  # env mark: the local holds a query of t
 
 def _returns_principal_rows(source: str | None) -> bool:
     """Every `return` of the function hands back a query filtered by the requesting user, or `.none()`."""
-    if not source:
-        return False
-    try:
-        tree = ast.parse(textwrap.dedent(source))
-    except SyntaxError:
+    tree = parsed_def(source)
+    if tree is None:
         return False
     returns = [n.value for n in ast.walk(tree) if isinstance(n, ast.Return)]
     if not returns or any(r is None for r in returns):

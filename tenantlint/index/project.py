@@ -18,12 +18,11 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-import textwrap
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from tenantlint.context.reachability import is_route
-from tenantlint.index.summary import ClassSummary, FileSummary, FunctionSummary, dotted
+from tenantlint.index.summary import ClassSummary, FileSummary, FunctionSummary, dotted, parsed_def
 
 MAX_BASES_DEPTH = 8
 INLINE_DEPTH = 2  # calls followed from a function analysed on its own: a view calls a service that calls a classmethod
@@ -82,13 +81,7 @@ def _segment(source: str, node) -> str | None:
 def returns_staff_flag(source: str | None, flags: frozenset) -> bool:
     """Whether a function's last statement returns a staff flag of a user (`return self.request.user.is_staff`,
     `return getattr(user, "is_administrator", False)`, or such a flag `and` more conditions)."""
-    if not source:
-        return False
-    try:
-        tree = ast.parse(textwrap.dedent(source))
-    except SyntaxError:
-        return False
-    fn = tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    fn = parsed_def(source)
     last = fn.body[-1] if fn is not None and fn.body else None
     return isinstance(last, ast.Return) and last.value is not None and _staff_test(last.value, flags)
 

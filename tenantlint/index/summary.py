@@ -96,6 +96,18 @@ class FileSummary:
         return (source, span) if source is not None and span is not None else None
 
 
+def parsed_def(source: str | None) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The `def` a function summary's source holds, parsed with `ast`; None when there is none or it does not parse."""
+    if not source:
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    first = tree.body[0] if tree.body else None
+    return first if isinstance(first, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+
+
 def dedent_source(source: str) -> str:
     text = textwrap.dedent(source)
     return text if text.endswith("\n") else text + "\n"

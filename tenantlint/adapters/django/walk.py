@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import re
-import textwrap
 from typing import Iterator
 
 import libcst as cst
@@ -14,6 +13,7 @@ from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, Q
 from tenantlint.adapters.helpers import HelperCalls, _assigned_names, _memo, _required_params, param_names, snippet
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
+from tenantlint.index.summary import parsed_def
 from tenantlint.python_module import children, PythonModule, dotted_name, operator_entry, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
 from tenantlint.adapters.syntax import _body, _exits, _Suite, _subscript_key, _is_none
@@ -808,11 +808,7 @@ def _database_handle(name: str, annotation: str, default: str) -> bool:
 
 def _returns_a_value(source: str) -> bool:
     """Whether a function's own body (not functions nested in it) returns something other than None, or yields."""
-    try:
-        tree = ast.parse(textwrap.dedent(source))
-    except SyntaxError:
-        return True
-    fn = tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    fn = parsed_def(source)
     if fn is None:
         return True
     stack = list(fn.body)
