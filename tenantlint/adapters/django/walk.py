@@ -10,7 +10,7 @@ import libcst as cst
 
 from tenantlint.adapters.flow import D, N, ROW_KEY, S, U, Term, t_and, t_or
 from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, merge_envs
-from tenantlint.adapters.helpers import HelperCalls, _assigned_names, _memo, _required_params, param_names, snippet
+from tenantlint.adapters.helpers import HelperCalls, _assigned_names, callee_name, _memo, _required_params, param_names, snippet
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
 from tenantlint.index.summary import parsed_def
@@ -103,6 +103,16 @@ class Walker(HelperCalls):
         found = self.index.function(f"{self.module_id}:{function}")
         source = found[1].source if found is not None else None
         return bool(source) and "raise" in source and self.looks_up_by_tenant(source)
+
+    def builds_statement(self, call: cst.Call) -> bool:
+        """A call of a project function whose return annotation is a statement it builds (`-> Select`, `-> Query`):
+        it refines what it is handed and returns it, running nothing."""
+        name = callee_name(call.func)
+        if self.index is None or not name or name.startswith(("self.", "cls.", "super()")):
+            return False
+        r = self.index.resolve_call(self.module_id, None, name) or (
+            self.index.resolve_typed_call(self.module_id, self.function, name) if "." in name else None)
+        return r is not None and bool(_STATEMENT_TYPE.fullmatch((r.function.returns or "").strip()))
 
     def filter_only(self, model: ModelInfo) -> bool:
         """The table is judged by its tenant filter alone: in context mode a missing tenant context (TL201) is the
@@ -383,6 +393,12 @@ class Walker(HelperCalls):
         if isinstance(small, cst.Expr):
             # a query the statement only builds and drops never runs (`delete(Model)` alone, a lazy queryset);
             # whatever the expression runs on its way (`.update()`, `session.execute(...)`) is observed where it runs
+            if isinstance(small.value, cst.Call) and self.builds_statement(small.value):
+                # `builder.filter_query(select(Recipe), Recipe)` to check a filter's syntax: the project function hands
+                # the statement back refined (`-> Select`), and the result is dropped: nothing runs
+                for a in small.value.args:
+                    self.expr(a.value, env, assign=True)
+                return env
             self.expr(small.value, env, assign=True)
             return env
         if isinstance(small, (cst.Continue, cst.Break, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.Pass)):
@@ -793,6 +809,10 @@ def _settings_key_gate(body: list) -> bool:
 def _settings_value(node) -> bool:
     name = dotted_name(node) or ""
     return name.startswith("settings.") and name.rsplit(".", 1)[-1].isupper()
+
+
+# a return annotation naming a statement the function builds: SQLAlchemy's Select / Query, Django's QuerySet
+_STATEMENT_TYPE = re.compile(r"(?:(?:sa|sqlalchemy|sql|orm)\.)?(?:Select|Query|QuerySet)(?:\[[^\]]*\])?")
 
 
 # an ORM session, connection or cursor handed to a function: it picks no rows (`session: Session = Depends(get_db)`)
