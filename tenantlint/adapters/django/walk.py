@@ -108,8 +108,8 @@ class Walker(HelperCalls):
         """A call of a project function whose return annotation is a statement it builds (`-> Select`, `-> Query`):
         it refines what it is handed and returns it, running nothing."""
         name = callee_name(call.func)
-        if self.index is None or not name or name.startswith(("self.", "cls.", "super()")):
-            return False
+        if self.index is None or not name or name.startswith(("self.", "cls.", "super()")) or not any(isinstance(a.value, cst.Call) for a in call.args):
+            return False  # (most call statements hand no statement built in place: decided without the index)
         r = self.index.resolve_call(self.module_id, None, name) or (
             self.index.resolve_typed_call(self.module_id, self.function, name) if "." in name else None)
         return r is not None and bool(_STATEMENT_TYPE.fullmatch((r.function.returns or "").strip()))
