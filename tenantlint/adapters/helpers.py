@@ -270,6 +270,11 @@ class HelperCalls:
             r = self.super_method(self.frame.function_id, node.func.attr.value)
             if r is None or r.id in self.inline_stack:
                 return None
+        elif name is not None and name.startswith("self.") and name.count(".") > 1 and self.frame.self_class is not None:
+            # `self.repos.notes.by_author(pk)`: a method of the class the chain of attributes builds, judged here
+            r = self.index.resolve_call(self.frame.self_class[0], self.frame.self_class[1], name)
+            if r is None or r.id in self.inline_stack or r.id not in self.index.query_functions:
+                return None
         elif name is None or name.split(".", 1)[0] in ("self", "cls", "super()"):
             attr_models = self.frame.attr_models
             if name is None or not name.startswith("self.") or name.count(".") != 1 or self.frame.self_class is None:

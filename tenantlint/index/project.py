@@ -175,7 +175,8 @@ class ProjectIndex:
                         index.unresolved += 1
                         continue
                     index.resolved += 1
-                    index._callers[r.id].append((s.rel, fn.qualname, call.split(".", 1)[0] in ("self", "cls")))
+                    # through self/cls: `self.method()` (judged in the method's own body), not `self.repos.notes.get()`
+                    index._callers[r.id].append((s.rel, fn.qualname, call.split(".", 1)[0] in ("self", "cls") and call.count(".") == 1))
                     index._callees[s.rel].add(r.id)
                     index._callees_of_function[f"{s.module}:{fn.qualname}"].add(r.id)
         return index
@@ -940,6 +941,9 @@ class ProjectIndex:
         inlinable callers above it is deeper than the analysis follows (else its body keeps its findings)."""
         if not self.inlinable(function_id) or not self.outside_callers(function_id):
             return False
+        name = function_id.rpartition(":")[2].rpartition(".")[2]
+        if self._name_calls().get(name, 0) > len({(rel, q) for rel, q, _ in self._callers.get(function_id, ())}):
+            return False  # a call of its name the index did not resolve to it: that caller is not judged, so the body is
         return self._level(function_id, max_depth, ()) <= max_depth
 
     def _level(self, fid: str, cap: int, stack: tuple) -> int:
