@@ -78,6 +78,13 @@ def _segment(source: str, node) -> str | None:
     return line.encode("utf-8")[node.col_offset : node.end_col_offset].decode("utf-8", "replace")
 
 
+def _built_once(source: str | None, target: str) -> tuple[str, str] | None:
+    """(annotation, callee) when `source` assigns `target` exactly once from a call (`target: Note = make_note()`,
+    `self.repo = Repo(session)`); None when it never does or does more than once."""
+    built = re.findall(rf"^[ \t]*{re.escape(target)}[ \t]*(?::[ \t]*([^=\n]+?))?[ \t]*=[ \t]*([\w.]+)\(", source or "", re.MULTILINE)
+    return built[0] if len(built) == 1 else None
+
+
 def returns_staff_flag(source: str | None, flags: frozenset) -> bool:
     """Whether a function's last statement returns a staff flag of a user (`return self.request.user.is_staff`,
     `return getattr(user, "is_administrator", False)`, or such a flag `and` more conditions)."""
@@ -491,11 +498,8 @@ class ProjectIndex:
         if root(function_id):
             return True
         callers = {(rel, q) for rel, q, _ in self._callers.get(function_id, ())}
-        if not callers:
+        if not callers or self.called_unresolved(function_id):
             return False
-        name = function_id.rpartition(":")[2].rpartition(".")[2]
-        if self._name_calls().get(name, 0) > len(callers):
-            return False  # called by that name somewhere the index did not resolve to this function
         return all(f"{self.by_rel[rel].module}:{q}" != function_id and self._only_from(f"{self.by_rel[rel].module}:{q}", root, depth + 1)
                    for rel, q in callers)
 
@@ -556,6 +560,12 @@ class ProjectIndex:
                         found[f"{app}.{k.value}_{model}"] = fn is not None and returns_staff_flag(fn.source, self.staff_flags)
             self.memo["rules_permissions"] = found
         return self.memo["rules_permissions"]
+
+    def called_unresolved(self, function_id: str) -> bool:
+        """Whether some function of the project calls this one's name without the index resolving that call to it
+        (`repo.get_one(pk)` on an object of unknown class): more functions call the name than resolve to it."""
+        name = function_id.rpartition(":")[2].rpartition(".")[2]
+        return self._name_calls().get(name, 0) > len({(rel, q) for rel, q, _ in self._callers.get(function_id, ())})
 
     def never_called(self, function_id: str) -> bool:
         """Whether no function of the project calls this one, nor any function of its name (a call the index cannot
@@ -753,9 +763,9 @@ class ProjectIndex:
                 fn = f.functions.get(f"{c.qualname}.__init__")
                 if fn is None or not fn.source:
                     continue
-                built = re.findall(rf"^[ \t]*self\.{re.escape(attr)}[ \t]*(?::[ \t]*([^=\n]+?))?[ \t]*=[ \t]*([\w.]+)\(", fn.source, re.MULTILINE)
-                if len(built) == 1:
-                    annotation, callee = built[0]
+                built = _built_once(fn.source, f"self.{attr}")
+                if built is not None:
+                    annotation, callee = built
                     self.memo[key] = self.annotated_class(f.module, annotation) if annotation else self.class_named(f.module, callee)
                 break
         return self.memo[key]
@@ -786,10 +796,10 @@ class ProjectIndex:
         for param, annotation in fn.annotations:
             if param == name:
                 return self.annotated_class(module, annotation)
-        assigned = re.findall(rf"^[ \t]*{re.escape(name)}[ \t]*(?::[ \t]*([^=\n]+?))?[ \t]*=[ \t]*([\w.]+)\(", fn.source or "", re.MULTILINE)
-        if len(assigned) != 1:
+        assigned = _built_once(fn.source, name)
+        if assigned is None:
             return None  # never, or more than once: not one type
-        annotation, callee = assigned[0]
+        annotation, callee = assigned
         if annotation:
             return self.annotated_class(module, annotation)
         cls = self.class_named(module, callee)
@@ -941,9 +951,8 @@ class ProjectIndex:
         inlinable callers above it is deeper than the analysis follows (else its body keeps its findings)."""
         if not self.inlinable(function_id) or not self.outside_callers(function_id):
             return False
-        name = function_id.rpartition(":")[2].rpartition(".")[2]
-        if self._name_calls().get(name, 0) > len({(rel, q) for rel, q, _ in self._callers.get(function_id, ())}):
-            return False  # a call of its name the index did not resolve to it: that caller is not judged, so the body is
+        if self.called_unresolved(function_id):
+            return False  # that caller is not judged, so the body is
         return self._level(function_id, max_depth, ()) <= max_depth
 
     def _level(self, fid: str, cap: int, stack: tuple) -> int:
@@ -990,14 +999,9 @@ class ProjectIndex:
         calls its methods by convention (a view's `get()`, a serializer's `validate()`), so only project code can."""
         key = ("plain_class", module, cls)
         if key not in self.memo:
-            plain = True
-            for f, c in self.class_chain(module, cls):
-                for base in c.bases:
-                    if base.rsplit(".", 1)[-1] in _NEUTRAL_BASES:
-                        continue
-                    if self._class_named(f.module, base) is None:
-                        plain = False
-            self.memo[key] = plain and bool(self.class_chain(module, cls))
+            chain = self.class_chain(module, cls)
+            self.memo[key] = bool(chain) and all(base.rsplit(".", 1)[-1] in _NEUTRAL_BASES or self._class_named(f.module, base) is not None
+                                                 for f, c in chain for base in c.bases)
         return self.memo[key]
 
     def project_class(self, module: str, qualified: str) -> bool:
