@@ -42,26 +42,13 @@ class Guards:
         if isinstance(nxt, cst.If) and nxt.orelse is None:
             test, exits = nxt.test, _exits(_body(nxt.body))
             # `if not obj.parent or obj.parent.project_id != project_id: return None`: the mismatch alone leaves too
-            mismatches = [t for t in (_negated_equality(o) for o in _or_operands(test)) if t is not None]
+            mismatches = [t for t in (_negated_equality(o) for o in _operands(test, cst.Or)) if t is not None]
             test = mismatches[0] if len(mismatches) == 1 else None
         elif isinstance(nxt, cst.SimpleStatementLine) and len(nxt.body) == 1 and isinstance(nxt.body[0], cst.Assert):
             test, exits = nxt.body[0].test, True
         if test is None or not exits or not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
             return None
-        left, right = test.left, test.comparisons[0].comparator
-        if not _read_from(left, name):
-            left, right = right, left
-        if not _read_from(left, name):
-            return None
-        if isinstance(right, (cst.SimpleString, cst.Integer)) or _is_none(right):
-            return None
-        # the attribute compared names the tenant: the row's own (`obj.project_id`, `obj.project.id`), or the same key of
-        # the object it hangs on (`obj.content_object.project_id`)
-        attr = left.attr.value
-        if attr in ("id", "pk") and isinstance(left.value, cst.Attribute):
-            attr = left.value.attr.value
-        return " ".join(_code(test).split()), attr
-
+        return _row_comparison(test, name)
 
     def tenant_or_gate(self, stmt, following: list, name: str) -> tuple[str, str] | None:
         """`if share_link_valid(recipe, token) or (is_guest(user) and recipe.space == request.space): return render(...)`
@@ -72,12 +59,12 @@ class Guards:
             return None
         if not following or not _exits(following[:1]) or any(n.value == name for n in names_in(following[0])):
             return None  # the row must go nowhere after the branch
-        ways = _or_operands(stmt.test)
+        ways = _operands(stmt.test, cst.Or)
         if len(ways) < 2:
             return None
         compared = None
         for way in ways:
-            parts = _and_operands(way)
+            parts = _operands(way, cst.And)
             equality = next((e for e in (_tenant_equality(p, name) for p in parts) if e is not None), None)
             if equality is not None:
                 compared = compared or equality
@@ -89,20 +76,23 @@ class Guards:
         return f"{compared[0]}, or a project check handed the row, on every way into the `if`", compared[1]
 
 
-def _and_operands(test: cst.BaseExpression) -> list[cst.BaseExpression]:
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-        return _and_operands(test.left) + _and_operands(test.right)
-    return [test]
-
-
 def _tenant_equality(test: cst.BaseExpression, name: str) -> tuple[str, str] | None:
-    """`recipe.space == request.space` (either side): the row's attribute and a value that is not a literal."""
+    """`recipe.space == request.space` (either side): the row's attribute and a value that is not a literal, nor the row's."""
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.Equal)):
         return None
+    if _read_from(test.left, name) and _read_from(test.comparisons[0].comparator, name):
+        return None
+    return _row_comparison(test, name)
+
+
+def _row_comparison(test: cst.Comparison, name: str) -> tuple[str, str] | None:
+    """A comparison of one operator between an attribute of the row held in `name` and a value that is no literal:
+    its text, and the attribute compared. That attribute names the tenant: the row's own (`obj.project_id`,
+    `obj.project.id`), or the same key of the object it hangs on (`obj.content_object.project_id`)."""
     left, right = test.left, test.comparisons[0].comparator
     if not _read_from(left, name):
         left, right = right, left
-    if not _read_from(left, name) or _read_from(right, name) or isinstance(right, (cst.SimpleString, cst.Integer)) or _is_none(right):
+    if not _read_from(left, name) or isinstance(right, (cst.SimpleString, cst.Integer)) or _is_none(right):
         return None
     attr = left.attr.value
     if attr in ("id", "pk") and isinstance(left.value, cst.Attribute):
@@ -142,9 +132,10 @@ def _read_from(node: cst.BaseExpression, name: str) -> bool:
     return isinstance(root, cst.Name) and root.value == name
 
 
-def _or_operands(test: cst.BaseExpression) -> list[cst.BaseExpression]:
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
-        return _or_operands(test.left) + _or_operands(test.right)
+def _operands(test: cst.BaseExpression, operator: type) -> list[cst.BaseExpression]:
+    """The operands of a chain of `or` (operator cst.Or) or of `and` (cst.And); the test itself otherwise."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, operator):
+        return _operands(test.left, operator) + _operands(test.right, operator)
     return [test]
 
 
