@@ -479,8 +479,11 @@ class ProjectIndex:
         """Whether only the scheduler runs this function: it is a scheduled task, or every call of its name in the
         project resolves to it from a function that only the scheduler runs. A call the index cannot resolve keeps
         the function a request's, as does a function nobody calls."""
-        tasks = self.scheduled_tasks()
-        return bool(tasks) and self._only_from(function_id, tasks.__contains__, 0)
+        key = ("scheduled_only", function_id)  # asked by the digest and by two adapters for each function
+        if key not in self.memo:
+            tasks = self.scheduled_tasks()
+            self.memo[key] = bool(tasks) and self._only_from(function_id, tasks.__contains__, 0)
+        return self.memo[key]
 
     def staff_only(self, function_id: str) -> bool:
         """Whether only install-wide staff run this function: it is a method of a view only they pass
@@ -490,7 +493,10 @@ class ProjectIndex:
             owner = qual.rpartition(".")[0]
             return bool(owner) and "." not in owner and self.staff_view(module, owner)
 
-        return self._only_from(function_id, root, 0)
+        key = ("staff_only", function_id)
+        if key not in self.memo:
+            self.memo[key] = self._only_from(function_id, root, 0)
+        return self.memo[key]
 
     def _only_from(self, function_id: str, root, depth: int) -> bool:
         if depth > INLINE_DEPTH + 2:
