@@ -22,7 +22,7 @@ from tenantlint.adapters import python_adapters
 from tenantlint.adapters.tenant_context import annotate_context
 from tenantlint.cache import FileCache, digest
 from tenantlint.config import Config, fingerprint_of
-from tenantlint.context.entry import staff_flags
+from tenantlint.context.entry import SEQUENCE_RESET, staff_flags
 from tenantlint.files import SKIPPED, SourceFile, discover_schema_files, discover_targets
 from tenantlint.index.project import ProjectIndex
 from tenantlint.index.summary import FileSummary, summarize
@@ -32,7 +32,7 @@ from tenantlint.schema.ddl import facts_from_sql
 from tenantlint.schema.resolve import build_schema
 from tenantlint.schema.sources import python_sources
 from tenantlint.suppressions import Suppression, parse_suppressions
-from tenantlint.types import Finding, Level, ModelFacts, QuerySite, Schema, SiteKind, SiteRecord, Span
+from tenantlint.types import Finding, Level, ModelFacts, QuerySite, Schema, Scope, SiteKind, SiteRecord, Span
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TABLE_KINDS = (SiteKind.READ, SiteKind.UPDATE, SiteKind.DELETE, SiteKind.INSERT)
@@ -82,7 +82,8 @@ class RuleContext:
     def finding(self, site: QuerySite, message: str) -> Verdict:
         if site.entry and self.rule.level in (Level.ERROR, Level.WARNING):
             # run by an operator across tenants on purpose, not by a request: kept in every report, as a note
-            suffix = "" if site.entry in message else f" (in an {site.entry})"
+            article = "an" if site.entry[:1].lower() in "aeiou" else "a"
+            suffix = "" if site.entry in message else f" (in {article} {site.entry})"
             return Verdict(self.rule, site, message + suffix, Level.NOTE)
         if site.derived and self.rule.level in (Level.ERROR, Level.WARNING):
             # keyed by a row that another finding reads unscoped: that finding is the one to fix
@@ -458,7 +459,9 @@ class FileChecker:
                 span = Span(st.line, st.col, st.end_line, st.end_col)
                 api = st.text.split(None, 1)[0].upper() if st.text.strip() else "SQL"
                 for v in j.verdicts:
-                    sites.append(QuerySite(v.kind, v.table, v.restriction, api, None, " ".join(st.text.split()) + f"\0{v.alias}\0{v.kind.value}", f"statement at line {st.line}", span=span, alias=v.alias))
+                    entry = SEQUENCE_RESET if v.sequence and v.restriction.scope is Scope.UNSCOPED else ""
+                    sites.append(QuerySite(v.kind, v.table, v.restriction, api, None, " ".join(st.text.split()) + f"\0{v.alias}\0{v.kind.value}",
+                                           f"statement at line {st.line}", span=span, alias=v.alias, entry=entry))
             for line, error, piece in parsed.failed:
                 if looks_like_query(piece) and not any(line == ln for ln, _ in self.ddl_diagnostics.get(file.rel, [])):
                     findings.append(self._engine_finding("TL002", file.rel, Span(line, 1, line, 1), f"cannot verify the tenant filter of this statement: sqlglot cannot read it: {error}"))

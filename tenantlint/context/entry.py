@@ -18,6 +18,9 @@ A function whose every call in the project comes from such views is "(in an admi
 Code only a scheduler runs is the same kind of entry ("(in an unattended scheduled task)"): a task a Celery beat
 schedule names, a function decorated as a periodic task, and a function whose every call in the project comes from
 such code (`ProjectIndex.scheduled_only`). A task that requests queue with arguments (`task.delay(org_id)`) is not one.
+
+A read in an ORM event hook (SQLAlchemy's `@event.listens_for(...)`, `event.listen(..., fn)`) is a note too: the ORM
+calls it with the rows of a flush or load, not a request. Its writes stay findings.
 """
 from __future__ import annotations
 
@@ -36,6 +39,13 @@ INSTALL_WIDE_COUNT = "install-wide count: the function is given nothing that cou
 # reads and writes over every tenant's rows in a function given nothing but a database handle that returns nothing:
 # a repair or clean-up run over the whole install (`def fix_dangling_refs(session): for user in session.query(User)...`)
 MAINTENANCE = "install-wide maintenance function: it is given only a database handle and returns nothing"
+# a read in a function the ORM calls on its events (`@event.listens_for(Session, "after_flush")`, `event.listen(Model,
+# "after_insert", fn)`): it runs inside the flush or load of rows some code already wrote or read, with the session and
+# those rows as its arguments; no request hands it a value. Its writes stay findings, like any code's
+ORM_HOOK = "ORM event hook: the ORM calls it with the session and the rows it flushes or loads, and no request hands it a value"
+# SQL that reads a table only for the largest key, to set a sequence (`SELECT setval('t_id_seq', (SELECT MAX(id) FROM t))`):
+# one number over every tenant's rows, which goes into the sequence, not to a caller
+SEQUENCE_RESET = "sequence reset: the statement reads only the largest key of every tenant's rows, to set a sequence to it"
 # an endpoint that leaves unless the request carries an install-wide secret from the settings
 # (`if request.headers.get("X-Metrics-Key") != settings.METRICS_KEY: return HttpResponseForbidden()`)
 OPERATOR_KEY = "operator endpoint: only a caller holding the install's secret from the settings gets past its first check"
@@ -57,6 +67,30 @@ _ADMIN_FLAG = re.compile(r"(?:is_)?(?:super_?user|staff|(?:site_|system_|global_
 _ADMIN_BASES = {"ModelAdmin", "TabularInline", "StackedInline", "InlineModelAdmin", "AdminSite"}
 # a view's permission check handed an object, raising unless the user may act on it (DRF, and projects that follow it)
 RAISING_PERMISSION_CHECKS = frozenset({"check_object_permissions", "check_permissions", "check_object_permission"})
+
+
+def orm_hooks(tree: cst.Module, qualify) -> frozenset[str]:
+    """Names of the module's functions SQLAlchemy calls on its events: decorated `@event.listens_for(target, "name")`
+    (or `@listens_for`), or handed to `event.listen(target, "name", fn)` at module level."""
+    def is_sqlalchemy(func: cst.BaseExpression, last: str) -> bool:
+        name = dotted_name(func) or ""
+        if name.rsplit(".", 1)[-1] != last:
+            return False
+        q = qualify(func) or ""
+        return q.startswith("sqlalchemy.") or name in (f"event.{last}", f"sa.event.{last}", f"sqlalchemy.event.{last}")
+
+    found = set()
+    for stmt in tree.body:
+        if isinstance(stmt, cst.FunctionDef) and any(
+                isinstance(d.decorator, cst.Call) and is_sqlalchemy(d.decorator.func, "listens_for") for d in stmt.decorators):
+            found.add(stmt.name.value)
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                call = small.value if isinstance(small, cst.Expr) else None
+                if isinstance(call, cst.Call) and is_sqlalchemy(call.func, "listen") and len(call.args) >= 3 \
+                        and isinstance(call.args[2].value, cst.Name):
+                    found.add(call.args[2].value.value)
+    return frozenset(found)
 
 
 def staff_flags(schema) -> frozenset[str]:

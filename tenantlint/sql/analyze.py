@@ -55,6 +55,9 @@ class TableVerdict:
     # "ids")) for `id = ANY(%(ids)s)`, ("id", ("row", 0, 1)) for `id = tmp.id` of `(VALUES %s) AS tmp (x, id)` (column
     # 1 of the rows of the first parameter); the caller may know those values are one tenant's keys
     keys: tuple[tuple[str, tuple], ...] = ()
+    # the reference is read only for the largest key a sequence is set to: `SELECT setval('t_id_seq', (SELECT MAX(id)
+    # FROM t))`, `SELECT setval(..., max(id)) FROM t` (a restore or migration renumbering every tenant's rows)
+    sequence: bool = False
 
 
 class _UnionFind:
@@ -274,7 +277,7 @@ class StatementAnalysis:
     def record(self, node: exp.Expression, scope: _Scope, preds: list, restricted: dict[str, bool], uf: _UnionFind) -> None:
         """Verdicts for this scope's tables, then for what it nests: subqueries, derived tables and CTEs with the
         restrictions this scope puts on their columns."""
-        self.record_scope(scope, preds, restricted, uf)
+        self.record_scope(scope, preds, restricted, uf, sequence=isinstance(node, exp.Select) and _sets_sequence(node))
         self.nested(node, scope, uf, skip=self.derived_nodes(scope))
         for alias, src in scope.sources.items():
             self.push_into(src, alias, uf, scope)
@@ -567,13 +570,13 @@ class StatementAnalysis:
 
     # -- recording
 
-    def record_scope(self, scope: _Scope, preds: list, restricted: dict[str, bool], uf: _UnionFind) -> None:
+    def record_scope(self, scope: _Scope, preds: list, restricted: dict[str, bool], uf: _UnionFind, sequence: bool = False) -> None:
         for alias, src in scope.sources.items():
             if src.info is None or src.info.tenant is None:
                 continue
             r = self.restriction(scope, alias, src, preds, restricted.get(alias, False))
             keys = self.parameter_keys(scope, alias, preds) if r.scope is Scope.UNSCOPED else ()
-            self.verdicts.append(TableVerdict(src.info, alias, src.kind, r, keys))
+            self.verdicts.append(TableVerdict(src.info, alias, src.kind, r, keys, sequence=sequence and src.kind is SiteKind.READ))
 
     def parameter_keys(self, scope: _Scope, alias: str, preds: list) -> tuple[tuple[str, tuple], ...]:
         """The columns of `alias` that a conjunct ties to a parameter: `col = %s`, `col = ANY(%s)`, `col IN %s`,
@@ -871,6 +874,34 @@ def _solved(scope: _Scope, uf: _UnionFind) -> _Scope:
     inner = _Scope(scope.parent, uf)
     inner.sources, inner.ctes, inner.key = scope.sources, scope.ctes, scope.key
     return inner
+
+
+_SEQUENCE_SETTERS = {"setval"}
+
+
+def _sets_sequence(select: exp.Select) -> bool:
+    """The SELECT reads its tables only for an aggregate a sequence is set to: every projection is `setval(...)` over
+    aggregates and constants (`SELECT setval('t_id_seq', max(id)) FROM t`), or every projection is an aggregate and the
+    SELECT is an argument of `setval(...)` (`SELECT setval('t_id_seq', (SELECT MAX(id) FROM t))`). No GROUP BY: one
+    number over every row."""
+    if select.args.get("group") is not None or not select.expressions:
+        return False
+
+    def setter(node: exp.Expression) -> bool:
+        return isinstance(node, exp.Anonymous) and str(node.this).lower() in _SEQUENCE_SETTERS
+
+    def aggregate_only(node: exp.Expression) -> bool:
+        return all(col.find_ancestor(exp.AggFunc) is not None for col in node.find_all(exp.Column))
+
+    projections = [_strip(p.this if isinstance(p, exp.Alias) else p) for p in select.expressions]
+    if all(setter(p) and aggregate_only(p) for p in projections):
+        return True
+    if not all(isinstance(p, exp.AggFunc) for p in projections):
+        return False
+    parent = select.parent
+    while isinstance(parent, (exp.Subquery, exp.Paren, exp.Coalesce)):
+        parent = parent.parent
+    return parent is not None and setter(parent)
 
 
 def _strip(node: exp.Expression) -> exp.Expression:

@@ -19,7 +19,7 @@ from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, S
 from tenantlint.adapters.syntax import _body, _exits, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
-from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_KEY, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNREACHABLE_HOOK, VALIDATOR_CHECK, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_KEY, ORM_HOOK, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNREACHABLE_HOOK, VALIDATOR_CHECK, orm_hooks, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
 
@@ -49,6 +49,8 @@ class Walker(HelperCalls):
         # Django management commands run by an operator across tenants on purpose
         self.entry = operator_entry(module.path)
         self.function_entries: dict[str, str] = {}  # function -> what runs it when not a tenant's request (admin-only)
+        # functions the ORM calls on its events: their reads are of rows a flush or load hands them
+        self.orm_hooks = orm_hooks(module.tree, module.imports.qualify) if "listen" in module.source else frozenset()
         self.local_classes = {s.name.value: s for s in module.tree.body if isinstance(s, cst.ClassDef)}
         self._tenant_relations: tuple[str, ...] | None = None
         self.required_params: frozenset[str] = frozenset()  # parameters of the walked function without a default
@@ -86,6 +88,8 @@ class Walker(HelperCalls):
                 if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and self.filter_only(origin.model) \
                         and self.given_nothing(origin, function, returns=False):
                     entry = MAINTENANCE  # what it reads goes back to no caller; its writes stay findings (any request may run them)
+                if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and function.partition(".")[0] in self.orm_hooks:
+                    entry = ORM_HOOK
                 if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.counted and origin.via is None \
                         and self.validator_check_query(function):
                     entry = VALIDATOR_CHECK
