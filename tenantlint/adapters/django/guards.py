@@ -214,6 +214,50 @@ def _permission_gates(rest: list, name: str) -> str:
     return first
 
 
+def loop_gate(stmt) -> str:
+    """`for speaker in <query>:` whose every use of the row sits in an `if` that an object permission on the row
+    (`request.user.has_perm("...", speaker)`, or on an object it holds: `speaker.user`) or a comparison with the requesting
+    user (`speaker.user == request.user`) lets in, joined with `and` to no more than truth tests of the row's attributes:
+    each row of the loop is checked before anything of it is used. The text of the first check, else ""."""
+    if not isinstance(stmt, cst.For) or stmt.orelse is not None or not isinstance(stmt.target, cst.Name):
+        return ""
+    name = stmt.target.value
+    first = ""
+    for inner in _body(stmt.body):
+        if name not in {n.value for n in names_in(inner)}:
+            continue
+        if not isinstance(inner, cst.If) or inner.orelse is not None:
+            return ""
+        gate = ""
+        for part in _operands(inner.test, cst.And):
+            check = _row_permission(part, name) or (" ".join(_code(part).split()) if _principal_shortcut_test(part, name) else "")
+            if check:
+                gate = gate or check
+            elif name in {n.value for n in names_in(part)} and not (_read_from(part, name) or isinstance(part, cst.Name)):
+                return ""  # the row read in the test beyond a truth test of its attributes
+        if not gate:
+            return ""
+        first = first or gate
+    return first
+
+
+def _row_permission(test: cst.BaseExpression, name: str) -> str:
+    """`user.has_perm("app.view_thing", row)` / `has_object_permission(request, view, row.owner)`: the call's text."""
+    if not isinstance(test, cst.Call) or (dotted_name(test.func) or "").rsplit(".", 1)[-1] not in _OBJECT_PERMISSIONS:
+        return ""
+    if not any(isinstance(a.value, cst.Name) and a.value.value == name or _read_from(a.value, name) for a in test.args):
+        return ""
+    return " ".join(_code(test).split())
+
+
+def _principal_shortcut_test(test: cst.BaseExpression, name: str) -> bool:
+    """`row.user == request.user` (either side, `==` or `is`): the row is the requesting user's own."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is)):
+        sides = (test.left, test.comparisons[0].comparator)
+        return any(_is_requesting_user(x) for x in sides) and any((dotted_name(x) or "").startswith(f"{name}.") for x in sides)
+    return False
+
+
 def _principal_shortcut(stmt, name: str) -> bool:
     """An early return for a privileged requesting user (`if request.user.is_superuser: return check`) or one that owns
     the row's tenant (`if request.user.id == check.project.owner_id: return check`). `is_authenticated` and the like
@@ -223,12 +267,7 @@ def _principal_shortcut(stmt, name: str) -> bool:
     test = stmt.test
     if isinstance(test, cst.Attribute) and _privileged_test(test):
         return True
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is)):
-        sides = (test.left, test.comparisons[0].comparator)
-        principal = any(_is_requesting_user(x) for x in sides)
-        row = any((dotted_name(x) or "").startswith(f"{name}.") for x in sides)
-        return principal and row
-    return False
+    return _principal_shortcut_test(test, name)
 
 
 def _fetched_name(stmt) -> str | None:

@@ -14,11 +14,12 @@ from tenantlint.adapters.helpers import HelperCalls, _assigned_names, callee_nam
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
 from tenantlint.index.summary import parsed_def
-from tenantlint.python_module import children, PythonModule, dotted_name, operator_entry, string_value
+from tenantlint.python_module import children, descendants, PythonModule, dotted_name, operator_entry, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
 from tenantlint.adapters.syntax import _body, _exits, _Suite, _subscript_key, _is_none
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
+from tenantlint.adapters.django.guards import loop_gate
 from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_KEY, ORM_HOOK, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNREACHABLE_HOOK, VALIDATOR_CHECK, orm_hooks, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
@@ -182,11 +183,18 @@ class Walker(HelperCalls):
                     self.current_statement = outer
                 # a check after the statement guards what it ran; nothing ran when no query was observed meanwhile
                 # (every observation draws from _SEQ), and then the following statements need no reading
-                guard = self.guard_after(stmt, body[i + 1 :]) if next(_SEQ) > seq + 1 else None
+                ran = next(_SEQ) > seq + 1
+                guard = self.guard_after(stmt, body[i + 1 :]) if ran else None
                 if guard:
                     text, attr = guard
                     for origin, _ in self.origins:  # the queries this statement ran, wherever they started
                         if origin.seq > seq and (not attr or _is_tenant_attr(origin.model, attr)):
+                            origin.guard = text
+                elif ran and isinstance(stmt, cst.For) and (text := loop_gate(stmt)):
+                    # each row of the loop checked before use: the query iterated, not those its body runs
+                    inner = {id(n) for n in descendants(stmt.body)}
+                    for origin, _ in self.origins:
+                        if origin.seq > seq and origin.anchor is not None and id(origin.anchor) not in inner:
                             origin.guard = text
             return env
         finally:
