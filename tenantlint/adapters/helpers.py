@@ -265,6 +265,7 @@ class HelperCalls:
             return None
         name = callee_name(node.func)
         attr_models = None
+        typed = False  # a method of a local of a known project class
         if via_super:
             # `return super().filter_queryset(request, qs, view)`: the next base's version, with `self` still this object
             r = self.super_method(self.frame.function_id, node.func.attr.value)
@@ -289,9 +290,14 @@ class HelperCalls:
                     attr_models and (r.id in self.index.query_functions or any(f"self.{a}" in (r.function.source or "") for a in attr_models))):
                 return None
         else:
-            if name.split(".", 1)[0] in self.frame.local_names:
-                return None  # a local variable (a closure, a parameter) that shadows a project function of that name
-            r = self.index.resolve_call(self.frame.module, None, name)
+            # a local variable (a closure, a parameter) shadows a project function of its name
+            r = None if name.split(".", 1)[0] in self.frame.local_names else self.index.resolve_call(self.frame.module, None, name)
+            if r is None and "." in name and name[:1].islower():
+                # a local or parameter of a known project class (`service = UserService(repos)`, `repos: Repos`): the
+                # method of that class, as the project index resolves it
+                function = self.frame.function_id.partition(":")[2] if self.frame.function_id else self.function
+                r = self.index.resolve_typed_call(self.frame.module, function, name)
+                typed = r is not None
             if r is None or r.id in self.inline_stack or r.id not in self.index.query_functions:
                 return None  # not project code, recursion, or a function that runs no query
         snip = snippet(r)
@@ -300,6 +306,8 @@ class HelperCalls:
         self_class = self.frame.self_class
         if not via_super and (r.function.kind == "classmethod" or (r.function.kind == "method" and r.bound is not None and not _is_instance_call(node))):
             self_class = r.bound
+        elif typed:
+            self_class = r.bound  # `service.reset()`: `self` in the method is the local's object
         if attr_models is None and not via_super and self.judged_clean(r, snip, self_class):
             for a in node.args:  # nothing the arguments can change: only they are left to judge
                 self.expr(a.value, env)

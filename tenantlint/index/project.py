@@ -85,6 +85,13 @@ def _built_once(source: str | None, target: str) -> tuple[str, str] | None:
     return built[0] if len(built) == 1 else None
 
 
+def _given_once(source: str | None, target: str) -> str | None:
+    """The name `source` assigns to `target` when it does so exactly once, from a bare name (`self.repos = repos`)."""
+    assigned = re.findall(rf"^[ \t]*{re.escape(target)}[ \t]*(?::[^=\n]+)?=[ \t]*(\w+)[ \t]*(?:#.*)?$", source or "", re.MULTILINE)
+    every = re.findall(rf"^[ \t]*{re.escape(target)}[ \t]*(?::[^=\n]+)?=(?!=)", source or "", re.MULTILINE)
+    return assigned[0] if len(assigned) == 1 and len(every) == 1 else None
+
+
 def returns_staff_flag(source: str | None, flags: frozenset) -> bool:
     """Whether a function's last statement returns a staff flag of a user (`return self.request.user.is_staff`,
     `return getattr(user, "is_administrator", False)`, or such a flag `and` more conditions)."""
@@ -172,6 +179,9 @@ class ProjectIndex:
                 cls_name = fn.qualname.rpartition(".")[0] if fn.kind != "function" else None
                 for call in fn.calls:
                     r = index.resolve_call(s.module, cls_name, call)
+                    if r is None and "." in call and not call.startswith(("self.", "cls.", "super()")) and call[:1].islower():
+                        # `service = UserService(repos); service.reset()`, `db: Repos`: a local of a known project class
+                        r = index.resolve_typed_call(s.module, fn.qualname, call)
                     if r is None and call.endswith(ENQUEUE_SUFFIXES):
                         task = index.resolve_call(s.module, cls_name, call.rpartition(".")[0])
                         if task is not None and task.function.kind == "function":
@@ -773,6 +783,11 @@ class ProjectIndex:
                 if built is not None:
                     annotation, callee = built
                     self.memo[key] = self.annotated_class(f.module, annotation) if annotation else self.class_named(f.module, callee)
+                else:
+                    # `def __init__(self, repos: AllRepositories): self.repos = repos`: the class the parameter is annotated with
+                    given = _given_once(fn.source, f"self.{attr}")
+                    annotation = dict(fn.annotations).get(given) if given else None
+                    self.memo[key] = self.annotated_class(f.module, annotation) if annotation else None
                 break
         return self.memo[key]
 
@@ -795,6 +810,12 @@ class ProjectIndex:
     def local_type(self, module: str, function: str, name: str) -> tuple[str, str] | None:
         """The project class of a local of `function`: a parameter annotated with it, or a name assigned once from a
         call that builds it (`db = get_repositories(session)` where get_repositories returns AllRepositories)."""
+        key = ("local_type", module, function, name)
+        if key not in self.memo:
+            self.memo[key] = self._local_type(module, function, name)
+        return self.memo[key]
+
+    def _local_type(self, module: str, function: str, name: str) -> tuple[str, str] | None:
         s = self.files.get(module)
         fn = s.functions.get(function) if s is not None else None
         if fn is None:

@@ -67,7 +67,7 @@ class Walker(HelperCalls):
         for origin, function in self.origins:
             if origin.anchor is None or not origin.observed:
                 continue
-            if self.moved_to_callers(function):
+            if self.moved_to_callers(function) and not self.local_model(origin, function):
                 continue  # a helper's query: judged at each of its call sites instead
             kinds = origin.observed
             writes = [k for k in kinds if k in (SiteKind.UPDATE, SiteKind.DELETE, SiteKind.INSERT)]
@@ -97,6 +97,19 @@ class Walker(HelperCalls):
                 yield QuerySite(kind, origin.model, Restriction(scope, term.predicates, term.reason), origin.api, origin.anchor, text, function,
                                 related=related, entry=entry, guard=origin.guard, derived=term.status == N and term.reason.startswith(ROW_KEY),
                                 statement=origin.statement)
+
+    def local_model(self, origin: Origin, function: str) -> bool:
+        """The query's model is one a local of the function picks at run time (`model = apps.get_model(...)`,
+        `for model in MODELS:`; then `model.objects...`), not a parameter, `self` or `cls`: the walk of a call of the
+        function sees no query there, so its body reports it."""
+        if not origin.model.opaque:
+            return False
+        head = origin.model.name.split(".", 1)[0]
+        found = self.index.function(f"{self.module_id}:{function}") if self.index is not None else None
+        if found is None or head in ("self", "cls"):
+            return False
+        fn = found[1]
+        return head not in {p for p in (*fn.params, *fn.kwonly, fn.vararg, fn.kwarg) if p}
 
     def validator_check_query(self, function: str) -> bool:
         """A serializer's `validate()` / `validate_<field>()` that looks rows up by the tenant key given with the data
