@@ -24,7 +24,7 @@ def check(site, ctx):
         return  # a table judged by its tenant context (mode = "context")
     if site.table.is_tenant_table and site.restriction.scope is Scope.UNSCOPED:
         why = site.restriction.reason
-        if why.startswith("the row is selected by its unique"):
+        if why.startswith("the row is selected by its unique") and not site.entry.startswith("availability check"):
             token = f" ({why}: if it is an unguessable token, suppress with that reason)"
         else:
             token = f" ({why})" if why else ""

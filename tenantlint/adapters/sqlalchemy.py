@@ -497,6 +497,8 @@ class SQLAlchemyAnalysis(ModuleAnalysis):
             return Term(S, (text,), "re-fetch of an object already loaded", null_only=True)
         if _is_user(other):
             return Term(S, (text,), "rows of the requesting user", null_only=True)
+        if eq and any((c.attr or c.name) == attr and c.unique for c in model.columns):
+            return Term(N, (), f"the row is selected by its unique {attr}")
         return Term(N)
 
 

@@ -32,6 +32,7 @@ class Origin:
     seq: int = 0
     statement: cst.CSTNode | None = None  # the statement of the walked module that holds the anchor
     counted: bool | None = None  # every time it ran, only a number came back (`.count()`, `.aggregate()`, `.exists()`)
+    tested: bool = False  # it ran in a call whose answer is only tested (`if repo.by_username(name): raise Conflict()`)
 
     def observe(self, kind: SiteKind, term: Term, count: bool = False) -> None:
         prev = self.observed.get(kind)

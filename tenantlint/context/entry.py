@@ -46,6 +46,10 @@ ORM_HOOK = "ORM event hook: the ORM calls it with the session and the rows it fl
 # SQL that reads a table only for the largest key, to set a sequence (`SELECT setval('t_id_seq', (SELECT MAX(id) FROM t))`):
 # one number over every tenant's rows, which goes into the sequence, not to a caller
 SEQUENCE_RESET = "sequence reset: the statement reads only the largest key of every tenant's rows, to set a sequence to it"
+# a lookup by a value of a column unique across the install (not the key) whose answer is only a yes or no
+# (`.exists()`, `if repo.get_by_username(name): raise Conflict()`): whether a username, e-mail or slug is taken, which
+# the unique constraint tells anyone who tries to use it anyway
+AVAILABILITY_CHECK = "availability check: it only asks whether a value of a column unique across the install is taken, which the unique constraint answers to anyone who tries it"
 # an endpoint that leaves unless the request carries an install-wide secret from the settings
 # (`if request.headers.get("X-Metrics-Key") != settings.METRICS_KEY: return HttpResponseForbidden()`)
 OPERATOR_KEY = "operator endpoint: only a caller holding the install's secret from the settings gets past its first check"

@@ -223,7 +223,8 @@ class SQLAlchemySchemaSource:
         fk = _string(_kwarg(call, "foreign_key"))
         if fk:
             target = fk.split(".")[-2] if "." in fk else fk
-        columns.append(Column(name, nullable, attr if attr != name else None))
+        unique = _bool(_kwarg(call, "unique")) is True  # a unique column (not the key): one row per value, install-wide
+        columns.append(Column(name, nullable, attr if attr != name else None, unique=unique))
         if target:
             relations.append(Relation(attr, target, name, nullable))
 

@@ -20,7 +20,7 @@ from tenantlint.adapters.syntax import _body, _exits, _Suite, _subscript_key, _i
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
 from tenantlint.adapters.django.guards import loop_gate
-from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_KEY, ORM_HOOK, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNREACHABLE_HOOK, VALIDATOR_CHECK, orm_hooks, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, AVAILABILITY_CHECK, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_KEY, ORM_HOOK, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNREACHABLE_HOOK, VALIDATOR_CHECK, orm_hooks, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
 
@@ -91,6 +91,9 @@ class Walker(HelperCalls):
                     entry = MAINTENANCE  # what it reads goes back to no caller; its writes stay findings (any request may run them)
                 if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and function.partition(".")[0] in self.orm_hooks:
                     entry = ORM_HOOK
+                if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and (origin.counted or origin.tested) \
+                        and _UNIQUE_VALUE.match(term.reason) and _UNIQUE_VALUE.match(term.reason).group(1) not in ("id", "pk", "uuid"):
+                    entry = AVAILABILITY_CHECK
                 if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.counted and origin.via is None \
                         and self.validator_check_query(function):
                     entry = VALIDATOR_CHECK
@@ -277,7 +280,21 @@ class Walker(HelperCalls):
                 self.function_def(stmt) if isinstance(stmt, cst.FunctionDef) else self.class_def(stmt)
             return env
         if isinstance(stmt, cst.If):
-            self.expr(stmt.test, env)
+            tested = _tested_call(stmt.test)
+            if tested is not None:  # `if helper(x):`, `if not helper(x):`, `if helper(x) is None:`: only its truth is read
+                mark = len(self.origins)
+                self.expr(tested, env)
+                ran = [origin for origin, _ in self.origins[mark:]]
+                if not any(o.insert or set(o.observed) - {SiteKind.READ} for o in ran):
+                    # a call that only reads, whose answer goes no further than this test: the queries in the test
+                    # itself or in the body of the function it calls (`if repo.get_by_username(name):`), not those of
+                    # functions that one calls in turn to do its work
+                    depth = len(self.inline_stack) + 1
+                    for origin in ran:
+                        if origin.api.count(" -> ") <= depth:
+                            origin.tested = True
+            else:
+                self.expr(stmt.test, env)
             known = self.static_truth(stmt.test, env)
             if known is not None:  # a helper's branch on an argument the caller fixed (`if realm is not None:` given None)
                 if known:
@@ -739,6 +756,20 @@ def _kind_test(test: cst.BaseExpression) -> tuple[str, str] | None:
     if func.startswith("is_") and len(test.args) == 1:
         return name, func[3:].replace("_", "")
     return None
+
+
+# the reason a lookup by a unique column gives (lookups.py, sqlalchemy.py)
+_UNIQUE_VALUE = re.compile(r"the row is selected by its unique (\w+)")
+
+
+def _tested_call(test: cst.BaseExpression) -> cst.Call | None:
+    """The call whose answer alone an `if` reads: `if f(x):`, `if not f(x):`, `if f(x) is None:` / `is not None`."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+    elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, (cst.Is, cst.IsNot)) \
+            and _is_none(test.comparisons[0].comparator):
+        test = test.left
+    return test if isinstance(test, cst.Call) else None
 
 
 def _truth_subject(test: cst.BaseExpression) -> str:
