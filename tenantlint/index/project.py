@@ -149,6 +149,8 @@ class ProjectIndex:
     query_functions: set[str] = field(default_factory=set)
     model_param_functions: set[str] = field(default_factory=set)  # functions that query a model passed as an argument
     _levels: dict[str, int] = field(default_factory=dict)
+    # function id -> the names it calls in a way the index does not resolve (`repo.get_one(pk)` on an unknown object)
+    _unresolved_names: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     _qs_methods: dict | None = None  # ids of functions that run queries, themselves or through callees
     _class_calls: dict | None = None  # (module, class) -> [(file, function)] that call the class by name
     _subclasses: dict | None = None  # (module, class) -> [(module, class)] of its direct project subclasses
@@ -190,6 +192,7 @@ class ProjectIndex:
                             continue
                     if r is None:
                         index.unresolved += 1
+                        index._unresolved_names[f"{s.module}:{fn.qualname}"].add(call.rpartition(".")[2])
                         continue
                     index.resolved += 1
                     # through self/cls: `self.method()` (judged in the method's own body), not `self.repos.notes.get()`
@@ -581,7 +584,7 @@ class ProjectIndex:
         """Whether some function of the project calls this one's name without the index resolving that call to it
         (`repo.get_one(pk)` on an object of unknown class): more functions call the name than resolve to it."""
         name = function_id.rpartition(":")[2].rpartition(".")[2]
-        return self._name_calls().get(name, 0) > len({(rel, q) for rel, q, _ in self._callers.get(function_id, ())})
+        return self._name_calls().get(name, 0) > 0
 
     def never_called(self, function_id: str) -> bool:
         """Whether no function of the project calls this one, nor any function of its name (a call the index cannot
@@ -590,13 +593,25 @@ class ProjectIndex:
         return not self._callers.get(function_id) and not self._name_calls().get(name, 0)
 
     def _name_calls(self) -> dict[str, int]:
-        """How many functions of the project call each name."""
+        """How many functions of the project call each name without the index resolving that call: a call of the
+        name it resolves to another function (`Recipe.get_by_id` for `Note.get_by_id`) is no call of this one. A name
+        the body's text calls that no recorded call ends with (`make()(...)`, `super().x()`) counts as unresolved."""
         if "name_calls" not in self.memo:
             counts: dict[str, int] = defaultdict(int)
             for s in self.files.values():
                 for fn in s.functions.values():
-                    for n in fn.called:
+                    fid = f"{s.module}:{fn.qualname}"
+                    recorded = {c.rpartition(".")[2] for c in fn.calls}
+                    for n in (fn.called - recorded) | self._unresolved_names.get(fid, set()):
                         counts[n] += 1
+            # a call resolved to a method that a project subclass overrides may run the override (`repo.get()` on a
+            # protocol or base class, the implementation's method at run time): it counts for every method of the name
+            for target, callers in self._callers.items():
+                module, _, qual = target.partition(":")
+                owner, _, name = qual.rpartition(".")
+                if owner and any(f"{qual_k}.{name}" in self.files[mod_k].functions
+                                 for mod_k, qual_k in self._family(module, owner)[1:] if mod_k in self.files):
+                    counts[name] += len({(rel, q) for rel, q, _ in callers})
             self.memo["name_calls"] = counts
         return self.memo["name_calls"]
 
@@ -980,6 +995,8 @@ class ProjectIndex:
             return False
         if self.called_unresolved(function_id):
             return False  # that caller is not judged, so the body is
+        if len(self.outside_callers(function_id)) < len(self._callers.get(function_id, ())):
+            return False  # `self.get_locked()` from its own class: that path is judged in this body
         return self._level(function_id, max_depth, ()) <= max_depth
 
     def _level(self, fid: str, cap: int, stack: tuple) -> int:
