@@ -313,6 +313,9 @@ class PythonModule:
     # what an adapter that follows objects in hand learnt about the values handed to a raw SQL call, for the SQL adapter
     # to ask: id(call) -> judges, each `(expression, column) -> reason` ("" when the values are not one tenant's keys)
     key_judges: dict = field(default_factory=dict, repr=False, compare=False)
+    # ids of the calls of project functions an adapter followed and judged here (inlined, or restricted whatever the
+    # arguments): what they run was seen, for passes that ask whether a block calls something unseen (TL202)
+    judged_calls: set = field(default_factory=set, repr=False, compare=False)
 
     @cached_property
     def spans(self) -> "TextSpans":

@@ -922,7 +922,7 @@ def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite], index=None
         relevant = [q for q in queries if q.table.tenant is not None or q.table.scoped_managers]
         if not relevant or any(q.restriction.scope not in (Scope.SCOPED, Scope.GUARDED) for q in relevant):
             continue
-        if index is not None and _unjudged_query_calls(body, sites, inside, index):
+        if index is not None and _unjudged_query_calls(body, sites, inside, index, module.judged_calls):
             continue
         if _DYNAMIC_MODEL.search(_executed_code(module.tree, body)):
             continue
@@ -930,9 +930,12 @@ def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite], index=None
     return [s for s in sites if id(s) not in idle] if idle else sites
 
 
-def _unjudged_query_calls(body: cst.CSTNode, sites: list[QuerySite], inside: set[int], index) -> bool:
+def _unjudged_query_calls(body: cst.CSTNode, sites: list[QuerySite], inside: set[int], index, followed=frozenset()) -> bool:
     """Whether the block calls, by a name some project function that runs queries has, something no site inside it
-    was judged through (`helper() -> Model.objects...`): what that call runs is not seen here."""
+    was judged through (`helper() -> Model.objects...`) and the walk did not follow (`followed`: calls it inlined, or
+    found restricted whatever their arguments): what that call runs is not seen here. A method every project function
+    of whose name is a method that touches only its own row (`mail.mark_sent()`: `self.save()`, `self.event`) runs
+    nothing beyond the row it is called on."""
     if "query_names" not in index.memo:
         index.memo["query_names"] = frozenset(fid.rpartition(":")[2].rpartition(".")[2] for fid in index.query_functions)
     names = index.memo["query_names"]
@@ -946,9 +949,30 @@ def _unjudged_query_calls(body: cst.CSTNode, sites: list[QuerySite], inside: set
             callee = (dotted_name(n.func) or "").rsplit(".", 1)[-1]
             if isinstance(n.func, cst.Attribute) and callee in _QS_METHODS:
                 continue  # `queryset.count()` on a query built in a variable: Django's own method, not a project helper
+            if id(n) in followed or isinstance(n.func, cst.Attribute) and _row_method(index, callee):
+                continue
             if callee in names and callee not in judged and not callee[:1].isupper():
                 return True
     return False
+
+
+# text of a query that does not go through the object the method is called on
+_OWN_QUERY = re.compile(r"\.objects\b|_default_manager|_base_manager|\b(?:select|query|execute|raw)\(|\.extra\(")
+
+
+def _row_method(index, name: str) -> bool:
+    """Every project function named `name` is a method whose queries go through its own object only (`self.save()`,
+    `self.event.x`, `self.items.all()`): no manager, statement or SQL of its own, and no call of another project
+    function that runs queries."""
+    key = ("row_method", name)
+    if key not in index.memo:
+        found = [fn for s in index.files.values() for fn in s.functions.values() if fn.qualname.rpartition(".")[2] == name]
+        names = index.memo["query_names"]
+        index.memo[key] = bool(found) and all(
+            fn.kind == "method" and fn.source is not None and not _OWN_QUERY.search(fn.source)
+            and not any(c.rpartition(".")[2] in names and not c.startswith("self.") for c in fn.calls)
+            for fn in found)
+    return index.memo[key]
 
 
 def _on_query(call: cst.Call, anchors: set[int]) -> bool:

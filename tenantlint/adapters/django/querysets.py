@@ -101,7 +101,12 @@ class Querysets:
                         if added is None or not self.handed_keys(cst.List([cst.Element(added)]) if last in ("append", "add") else added, env):
                             env[f"__ids__{held}"] = ""
             found = self.call(node, env)
-            return found if found is not None else self.helper_call(node, env)
+            if found is not None:
+                return found
+            followed = self.helper_call(node, env)
+            if followed is not None:
+                self.module.judged_calls.add(id(node))
+            return followed
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.BitOr, cst.BitAnd)):
             if self._is_q_expr(node, env):
                 return self.q_value(node, env)
