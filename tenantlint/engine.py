@@ -632,6 +632,9 @@ def learn_project(config: Config, use_cache: bool = False) -> tuple[Schema, dict
     index = ProjectIndex.build(summaries)
     schema = build_schema(facts, config, auth_user_model=index.setting("AUTH_USER_MODEL"))
     notes.extend(("", d) for d in schema.diagnostics)
+    user = schema.models.get(schema.user_model) if schema.user_model else None
+    owner = index.by_rel.get(user.path) if user is not None else None
+    index.resolve_principal_calls((owner.module, user.name) if owner is not None else None)
     index.mark_query_functions(_known_identifiers(schema))
     index.staff_flags = staff_flags(schema)
     if config.mode != "filter" or config.context_tables:

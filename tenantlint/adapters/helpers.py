@@ -247,6 +247,14 @@ class HelperCalls:
 
     # -- calls
 
+    def principal_method(self, method: str):
+        """The method `method` of the project's user model (`AUTH_USER_MODEL`, or the model the schema takes as the
+        user), when it runs queries: what `request.user.<method>()` runs."""
+        if self.index.user_class is None:
+            return None
+        r = self.index.method(*self.index.user_class, method)
+        return r if r is not None and r.id in self.index.query_functions else None
+
     def super_method(self, function_id: str, name: str):
         """What `super().name(...)` runs inside the method `function_id`: `name` of the nearest base after the class
         that defines that method (single chains; Python's MRO otherwise)."""
@@ -266,6 +274,7 @@ class HelperCalls:
         name = callee_name(node.func)
         attr_models = None
         typed = False  # a method of a local of a known project class
+        principal = False  # a method of the user model called on the requesting user
         if via_super:
             # `return super().filter_queryset(request, qs, view)`: the next base's version, with `self` still this object
             r = self.super_method(self.frame.function_id, node.func.attr.value)
@@ -292,6 +301,10 @@ class HelperCalls:
         else:
             # a local variable (a closure, a parameter) shadows a project function of its name
             r = None if name.split(".", 1)[0] in self.frame.local_names else self.index.resolve_call(self.frame.module, None, name)
+            if r is None and isinstance(node.func, cst.Attribute) and (dotted_name(node.func.value) or "").endswith("request.user"):
+                # `request.user.get_events_for_permission(...)`: a method of the project's user model, on the principal
+                r = self.principal_method(node.func.attr.value)
+                principal = r is not None
             if r is None and "." in name and name[:1].islower():
                 # a local or parameter of a known project class (`service = UserService(repos)`, `repos: Repos`): the
                 # method of that class, as the project index resolves it
@@ -306,7 +319,7 @@ class HelperCalls:
         self_class = self.frame.self_class
         if not via_super and (r.function.kind == "classmethod" or (r.function.kind == "method" and r.bound is not None and not _is_instance_call(node))):
             self_class = r.bound
-        elif typed:
+        elif typed or principal:
             self_class = r.bound  # `service.reset()`: `self` in the method is the local's object
         if attr_models is None and not via_super and self.judged_clean(r, snip, self_class):
             for a in node.args:  # nothing the arguments can change: only they are left to judge
@@ -314,6 +327,8 @@ class HelperCalls:
             return QVal(())
         implicit = r.function.kind in ("method", "classmethod") and isinstance(node.func, cst.Attribute)
         bound, kwargs, varargs, defaults = bind_arguments(r.function, node, implicit)
+        if principal and r.function.params and r.function.params[0] not in snip.assigned:
+            bound[r.function.params[0]] = node.func.value  # `self` in the method is the requesting user
         assigned = snip.assigned
         callee_env, subst, mark_values = self.bind_parameters(bound, env, snip)
         for param, (extra, star) in kwargs.items():

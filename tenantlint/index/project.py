@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from tenantlint.context.reachability import is_route
@@ -150,7 +150,10 @@ class ProjectIndex:
     model_param_functions: set[str] = field(default_factory=set)  # functions that query a model passed as an argument
     _levels: dict[str, int] = field(default_factory=dict)
     # function id -> the names it calls in a way the index does not resolve (`repo.get_one(pk)` on an unknown object)
-    _unresolved_names: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _unresolved_names: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # (module, file, function, call) of calls of a method on the requesting user (`request.user.get_events()`), resolved
+    # once the schema names the user model (resolve_principal_calls)
+    _principal_calls: list = field(default_factory=list)
     _qs_methods: dict | None = None  # ids of functions that run queries, themselves or through callees
     _class_calls: dict | None = None  # (module, class) -> [(file, function)] that call the class by name
     _subclasses: dict | None = None  # (module, class) -> [(module, class)] of its direct project subclasses
@@ -162,6 +165,7 @@ class ProjectIndex:
     # the user's attributes that only install-wide staff have (context.entry.staff_flags): is_staff, is_superuser, and
     # an administrator flag of a user model that belongs to no tenant
     staff_flags: frozenset = frozenset({"is_staff", "is_superuser"})
+    user_class: tuple[str, str] | None = None  # (module, class) of the project's user model, when the schema names one
 
     @classmethod
     def build(cls, summaries: list[FileSummary]) -> "ProjectIndex":
@@ -192,7 +196,9 @@ class ProjectIndex:
                             continue
                     if r is None:
                         index.unresolved += 1
-                        index._unresolved_names[f"{s.module}:{fn.qualname}"].add(call.rpartition(".")[2])
+                        index._unresolved_names[f"{s.module}:{fn.qualname}"][call.rpartition(".")[2]] += 1
+                        if f".{call}".rpartition(".")[0].endswith(".request.user"):
+                            index._principal_calls.append((s.module, s.rel, fn.qualname, call))
                         continue
                     index.resolved += 1
                     # through self/cls: `self.method()` (judged in the method's own body), not `self.repos.notes.get()`
@@ -200,6 +206,25 @@ class ProjectIndex:
                     index._callees[s.rel].add(r.id)
                     index._callees_of_function[f"{s.module}:{fn.qualname}"].add(r.id)
         return index
+
+    def resolve_principal_calls(self, user_class: tuple[str, str] | None) -> None:
+        """`request.user.get_events_for_permission()`: a method of the project's user model (`user_class`, from the
+        schema's AUTH_USER_MODEL), called on the requesting user. Call before mark_query_functions()."""
+        self.user_class = user_class
+        if user_class is None:
+            return
+        for module, rel, qual, call in self._principal_calls:
+            r = self.method(user_class[0], user_class[1], call.rpartition(".")[2])
+            if r is None:
+                continue
+            fid = f"{module}:{qual}"
+            self._callers[r.id].append((rel, qual, False))
+            self._callees[rel].add(r.id)
+            self._callees_of_function[fid].add(r.id)
+            self._unresolved_names[fid][call.rpartition(".")[2]] -= 1
+            self.resolved += 1
+            self.unresolved -= 1
+        self.memo.pop("name_calls", None)
 
     def mark_query_functions(self, identifiers: frozenset[str]) -> None:
         """Functions that run queries: their source names a model, table or accessor the schema knows, or queries a
@@ -602,7 +627,7 @@ class ProjectIndex:
                 for fn in s.functions.values():
                     fid = f"{s.module}:{fn.qualname}"
                     recorded = {c.rpartition(".")[2] for c in fn.calls}
-                    for n in (fn.called - recorded) | self._unresolved_names.get(fid, set()):
+                    for n in (fn.called - recorded) | {k for k, v in self._unresolved_names.get(fid, {}).items() if v > 0}:
                         counts[n] += 1
             # a call resolved to a method that a project subclass overrides may run the override (`repo.get()` on a
             # protocol or base class, the implementation's method at run time): it counts for every method of the name
