@@ -595,3 +595,50 @@ def test_calls_resolve_through_properties_that_build_a_project_class():
     r = index.resolve_call("app.controllers", "Controller", "self.repos.notes.by_author")
     assert r.id == "app.repos:NoteRepo.by_author" and r.bound == ("app.repos", "NoteRepo")
     assert index.resolve_call("app.controllers", "Controller", "self.repos.missing.by_author") is None
+
+
+def test_only_unresolved_calls_of_a_name_count_against_a_function():
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": MODELS,
+        "app/repos.py": (
+            "from app.models import Note\n\n"
+            "class NoteRepo:\n    def __init__(self, session):\n        self.session = session\n\n"
+            "    def pending(self):\n        return list(Note.objects.filter(status='p'))\n\n"
+            "class OtherRepo:\n    def pending(self):\n        return []\n\n"
+            "class Base:\n    def rows(self):\n        return []\n\n"
+            "class Child(Base):\n    def rows(self):\n        return list(Note.objects.all())\n"
+        ),
+        "app/services.py": (
+            "from app.repos import Base, NoteRepo\n\n"
+            "class Service:\n    def __init__(self, repo: NoteRepo) -> None:\n        self.repo = repo\n\n"
+            "    def pending(self):\n        return self.repo.pending()\n\n"
+            "def listing(session):\n    service = Service(NoteRepo(session))\n    return service.pending()\n\n"
+            "def rows_of(base: Base):\n    return base.rows()\n\n"
+            "def anything(obj):\n    return obj.unknown_name()\n"
+        ),
+    }
+    index = _index(files)
+    # `self.repo` copied in __init__ from an annotated parameter; `service` a local built from a project class
+    assert [c for _, c, _ in index.callers("app.repos:NoteRepo.pending")] == ["Service.pending"]
+    assert [c for _, c, _ in index.callers("app.services:Service.pending")] == ["listing"]
+    # both calls of `pending` resolve, to other functions: OtherRepo.pending is called by nothing
+    assert not index.called_unresolved("app.repos:NoteRepo.pending")
+    assert index.never_called("app.repos:OtherRepo.pending")
+    # a call resolved to Base.rows may run Child.rows, which overrides it
+    assert index.called_unresolved("app.repos:Child.rows") and not index.never_called("app.repos:Child.rows")
+    # a call the index cannot resolve counts against every function of its name
+    assert index.called_unresolved("app.x:Y.unknown_name")
+
+
+def test_methods_called_on_the_requesting_user_resolve_to_the_user_model():
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": MODELS + "\nclass User(models.Model):\n    def notes(self):\n        return Note.objects.filter(author=self)\n",
+        "app/views.py": "def view(request):\n    return request.user.notes(), request.user.missing()\n",
+    }
+    index = ProjectIndex.build([summarize(rel, text) for rel, text in files.items()])
+    assert not index.callers("app.models:User.notes")
+    index.resolve_principal_calls(("app.models", "User"))
+    assert [c for _, c, _ in index.callers("app.models:User.notes")] == ["view"]
+    assert index.called_unresolved("app.models:User.missing")  # no such method: still unresolved
