@@ -117,6 +117,10 @@ class Frame:
     attr_models: dict | None = None  # `self.<attribute>` -> the model an object of the class was built with
 
 
+# `return query`, `return query.options(...)`: a function handing back (a refinement of) a name
+_RETURNS_NAME = re.compile(r"\breturn\s+\(?\s*([A-Za-z_]\w*)\b")
+
+
 def _super_call(node: cst.Call) -> bool:
     """`super().method(...)` (no arguments to super: the class the method is defined in)."""
     f = node.func
@@ -383,10 +387,12 @@ class HelperCalls:
             self.walk_in(frame, snip, callee_env, self.function)
         finally:
             self.super_frames -= via_super
+        # a query handed back refined (`return query.options(...)`) runs in the caller, with what the caller adds
+        handed_back = {id(st.origin) for value in frame.returns if isinstance(value, QVal) for st in value.states}
         for value in mark_values:  # a query handed to a helper that never ran it: judged as it was
             if isinstance(value, QVal):
                 for s in value.states:
-                    if not s.origin.observed:
+                    if not s.origin.observed and id(s.origin) not in handed_back:
                         s.origin.observe(s.origin.kind or SiteKind.READ, s.term)
         short = r.function.qualname
         for origin, _ in self.origins[mark:]:
@@ -535,8 +541,10 @@ class HelperCalls:
         def fixed(term) -> bool:
             return term.status == S and not any(params.intersection(_WORDS.findall(p)) for p in term.predicates)
 
-        # a model that comes from a parameter (`get_object_or_404(queryset, ...)`) is only known at the call
-        clean = not SYMBOLIC_QUERY.search(r.function.source or "") and r.id not in self.index.model_param_functions
+        # a model that comes from a parameter (`get_object_or_404(queryset, ...)`) is only known at the call, and a
+        # statement handed in and back refined (`return query.options(...)`) goes on in the caller
+        handed = {m.group(1) for m in _RETURNS_NAME.finditer(r.function.source or "")} & (params - {"self", "cls"})
+        clean = not SYMBOLIC_QUERY.search(r.function.source or "") and r.id not in self.index.model_param_functions and not handed
         clean = clean and all(fixed(t) for o, _ in found for t in o.observed.values())
         clean = clean and all(fixed(st.term) for v in frame.returns if isinstance(v, QVal) for st in v.states)
         clean = clean and not any(o.insert for o, _ in found)

@@ -78,10 +78,25 @@ def _segment(source: str, node) -> str | None:
     return line.encode("utf-8")[node.col_offset : node.end_col_offset].decode("utf-8", "replace")
 
 
+# `target: Note = make_note(`, `self.repo = Repo(`: an assignment from a call, at the start of a line
+_ASSIGNED_CALL = re.compile(r"^[ \t]*([\w.]+)[ \t]*(?::[ \t]*([^=\n]+?))?[ \t]*=[ \t]*([\w.]+)\(", re.MULTILINE)
+_ASSIGNMENTS: dict[str, dict[str, list[tuple[str, str]]]] = {}
+
+
 def _built_once(source: str | None, target: str) -> tuple[str, str] | None:
     """(annotation, callee) when `source` assigns `target` exactly once from a call (`target: Note = make_note()`,
     `self.repo = Repo(session)`); None when it never does or does more than once."""
-    built = re.findall(rf"^[ \t]*{re.escape(target)}[ \t]*(?::[ \t]*([^=\n]+?))?[ \t]*=[ \t]*([\w.]+)\(", source or "", re.MULTILINE)
+    if not source or target not in source:
+        return None
+    found = _ASSIGNMENTS.get(source)
+    if found is None:
+        if len(_ASSIGNMENTS) > 4096:
+            _ASSIGNMENTS.clear()
+        found = {}
+        for name, annotation, callee in _ASSIGNED_CALL.findall(source):
+            found.setdefault(name, []).append((annotation or "", callee))
+        _ASSIGNMENTS[source] = found
+    built = found.get(target, ())
     return built[0] if len(built) == 1 else None
 
 
