@@ -635,7 +635,8 @@ class Walker(HelperCalls):
                 and not _required_params(node) and not isinstance(node.params.star_arg, cst.Param) and node.params.star_kwarg is None \
                 and self.index.never_called(f"{self.module_id}:{name}"):
             self.function_entries[name] = UNCALLED_JOB  # run from a shell, cron or a worker, or never: no request's
-        elif not self.entry and not self.frame.inline and self.index is not None and len(self.class_stack) == 1 and not node.decorators \
+        elif not self.entry and not self.frame.inline and self.index is not None and len(self.class_stack) == 1 \
+                and all(_plain_method_decorator(d) for d in node.decorators) \
                 and not node.name.value.startswith("__") and self.index.uncalled_method(self.module_id, self.class_qualname(), node.name.value):
             self.function_entries[name] = UNCALLED_METHOD  # dead code, or called through getattr(): no request path the index sees
         if cls is not None and cls.get("queryset") is not None and node.name.value in ("get_queryset", "get_object"):
@@ -760,6 +761,11 @@ def _kind_test(test: cst.BaseExpression) -> tuple[str, str] | None:
 
 # the reason a lookup by a unique column gives (lookups.py, sqlalchemy.py)
 _UNIQUE_VALUE = re.compile(r"the row is selected by its unique (\w+)")
+
+
+def _plain_method_decorator(decorator: cst.Decorator) -> bool:
+    """`@classmethod` / `@staticmethod`: they register the method nowhere, so what calls it is still only code."""
+    return isinstance(decorator.decorator, cst.Name) and decorator.decorator.value in ("classmethod", "staticmethod")
 
 
 def _tested_call(test: cst.BaseExpression) -> cst.Call | None:
