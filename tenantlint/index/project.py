@@ -1035,8 +1035,8 @@ class ProjectIndex:
             return False
         if self.called_unresolved(function_id):
             return False  # that caller is not judged, so the body is
-        if len(self.outside_callers(function_id)) < len(self._callers.get(function_id, ())):
-            return False  # `self.get_locked()` from its own class: that path is judged in this body
+        if any(via_self for _, _, via_self in self._callers.get(function_id, ())):
+            return False  # `self.get_locked()`: the walk of the caller does not follow it, that path is judged here
         return self._level(function_id, max_depth, ()) <= max_depth
 
     def _level(self, fid: str, cap: int, stack: tuple) -> int:
