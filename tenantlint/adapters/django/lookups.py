@@ -483,6 +483,10 @@ class Lookups:
         if op == "exact" and keyish and isinstance(value, cst.Attribute) and value.attr.value == path[-1] and _is_loaded_object_id(value, any_attr=True):
             # recipient_id=stream.recipient_id: a key copied from an object in hand names rows of its tenant
             return Term(S, (text,), "a key read from an object in hand", null_only=True)
+        if op in ("exact", "iexact", "in") and (dotted_name(value) or "").startswith("settings.") and path and path[-1] not in ("id", "pk"):
+            # email__in=settings.CROSS_REALM_BOT_EMAILS: the rows the install's operator names in its settings (system
+            # accounts shared by every tenant), not rows a request picks
+            return Term(S, (text,), "rows the install's settings name", null_only=True)
         if op == "exact" and self.is_principal(value):
             return Term(S, (text,), "rows of the requesting user", null_only=True)
         checked = checked or self.pinned.get(id(value))
