@@ -34,6 +34,11 @@ ADMIN_ONLY = "admin-only view"
 ADMIN_CALLED = "admin-only function: only admin-only views call it"
 # code only a scheduler runs (a Celery beat task, a periodic task, and what only they call): across tenants on purpose
 SCHEDULED = "unattended scheduled task"
+# code that only operator commands (a CLI command, a Django management command) and scheduled tasks call: an operator or
+# the scheduler runs it across tenants on purpose, with values they choose
+OPERATOR_CALLED = "operator-only function: only command-line commands and scheduled tasks call it"
+# a command-line command itself (`@click.command(...)`), as a Django management command is by its path
+OPERATOR_COMMAND = "operator command"
 # a number over every tenant's rows (`.count()`, `.aggregate()`), in a function given nothing that could pick them
 INSTALL_WIDE_COUNT = "install-wide count: the function is given nothing that could pick the rows"
 # reads and writes over every tenant's rows in a function given nothing but a database handle that returns nothing:

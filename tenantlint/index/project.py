@@ -538,6 +538,33 @@ class ProjectIndex:
             self.memo[key] = bool(tasks) and self._only_from(function_id, tasks.__contains__, 0)
         return self.memo[key]
 
+    def operator_commands(self) -> frozenset[str]:
+        """Ids of the functions an operator runs from a shell: command-line commands (`@click.command(...)`,
+        `@app.cli.command(...)`, `@group.command()` in a module that imports click, typer's `@app.command()`), and the
+        methods of a Django management command (`management/commands/<name>.py`)."""
+        if "commands" not in self.memo:
+            ids = set()
+            for s in self.files.values():
+                clis = any(q.split(".", 1)[0] in ("click", "typer", "flask") for q in s.imports.values())
+                management = "/management/commands/" in f"/{s.rel}"
+                for fn in s.functions.values():
+                    if management or clis and any(d.rsplit(".", 1)[-1] == "command" for d in fn.decorators):
+                        ids.add(f"{s.module}:{fn.qualname}")
+            self.memo["commands"] = frozenset(ids)
+        return self.memo["commands"]
+
+    def unattended_only(self, function_id: str) -> bool:
+        """Whether only operator commands and the scheduler run this function: every call of its name resolves to it
+        from such code (a command that builds a service and calls it, a scheduled task that calls the same service).
+        A call the index cannot resolve keeps the function a request's, as does a function nobody calls."""
+        key = ("unattended_only", function_id)
+        if key not in self.memo:
+            roots = self.operator_commands() | self.scheduled_tasks()
+            found = self.function(function_id)
+            management = found is not None and "/management/commands/" in f"/{found[0].rel}"  # the path says so already
+            self.memo[key] = bool(roots) and not management and self._only_from(function_id, roots.__contains__, 0)
+        return self.memo[key]
+
     def staff_only(self, function_id: str) -> bool:
         """Whether only install-wide staff run this function: it is a method of a view only they pass
         (`staff_view()`), or every call of its name in the project resolves to it from such a function."""
@@ -1179,6 +1206,8 @@ class ProjectIndex:
                 h.update(f"scheduled {qual}\n".encode())
             if self.staff_only(f"{s.module}:{qual}"):
                 h.update(f"staff {qual}\n".encode())
+            if self.unattended_only(f"{s.module}:{qual}"):
+                h.update(f"unattended {qual}\n".encode())
         for qual in sorted(s.classes):  # whether a view's permission admits only install-wide staff
             if self.staff_view(s.module, qual):
                 h.update(f"staff view {qual}\n".encode())

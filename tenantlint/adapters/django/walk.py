@@ -20,7 +20,7 @@ from tenantlint.adapters.syntax import _body, _exits, _Suite, _subscript_key, _i
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
 from tenantlint.adapters.django.guards import loop_gate
-from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, AVAILABILITY_CHECK, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_KEY, ORM_HOOK, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNREACHABLE_HOOK, VALIDATOR_CHECK, orm_hooks, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, AVAILABILITY_CHECK, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_CALLED, OPERATOR_COMMAND, OPERATOR_KEY, ORM_HOOK, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNREACHABLE_HOOK, VALIDATOR_CHECK, orm_hooks, staff_class, staff_decorator
 from tenantlint.context.permissions import view_admission
 
 
@@ -626,6 +626,9 @@ class Walker(HelperCalls):
             self.function_entries[name] = SCHEDULED  # a scheduler runs it, over every tenant on purpose
         elif not self.entry and not self.frame.inline and self.index is not None and self.index.staff_only(f"{self.module_id}:{name}"):
             self.function_entries[name] = ADMIN_CALLED  # only views install-wide staff pass call it
+        elif not self.entry and not self.frame.inline and self.index is not None and self.index.unattended_only(f"{self.module_id}:{name}"):
+            # only command-line commands and the scheduler call it, or it is such a command
+            self.function_entries[name] = OPERATOR_COMMAND if f"{self.module_id}:{name}" in self.index.operator_commands() else OPERATOR_CALLED
         elif not self.entry and not self.frame.inline and _settings_key_gate(_body(node.body)):
             self.function_entries[name] = OPERATOR_KEY  # only the holder of the install's secret gets past its check
         elif not self.entry and not self.frame.inline and self.index is not None and cls is not None and node.name.value.startswith("validate_") \
