@@ -30,7 +30,7 @@ import libcst as cst
 
 from tenantlint.config import Config
 from tenantlint.adapters.django.vocabulary import _QS_METHODS
-from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, OPERATOR_CALLED, OPERATOR_COMMAND, RAISING_PERMISSION_CHECKS, SCHEDULED, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, OPERATOR_CALLED, OPERATOR_COMMAND, RAISING_PERMISSION_CHECKS, SCHEDULED, staff_class, staff_decorator, staff_dependency
 from tenantlint.context.places import REQUEST_PARTS, configured
 from tenantlint.context.reachability import is_route
 from tenantlint.index.summary import parsed_def
@@ -239,7 +239,8 @@ class _Analysis:
             return
         self.cross = _declared_cross_tenant(self.config, self.module.path, self.function, self.summary) or saved_cross
         saved_entry = self.entry
-        if any(staff_decorator(d, self.summary.module if self.summary is not None else "", self.index) for d in node.decorators):
+        module_id = self.summary.module if self.summary is not None else ""
+        if any(staff_decorator(d, module_id, self.index) for d in node.decorators) or staff_dependency(node, module_id, self.index):
             self.entry = ADMIN_ONLY
         elif not self.entry and self.index is not None and self.summary is not None:
             fid = f"{self.summary.module}:{self.function}"

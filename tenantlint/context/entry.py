@@ -136,6 +136,44 @@ def staff_decorator(decorator: cst.Decorator, module_id: str, index) -> bool:
     return bool(source) and bool(_STAFF_TEST.search(source))
 
 
+def staff_dependency(node: cst.FunctionDef, module_id: str, index) -> bool:
+    """A FastAPI route that depends on a project function letting only staff or superusers through: a parameter
+    `user = Depends(get_current_active_superuser)` (also inside `Annotated[...]`) or `dependencies=[Depends(...)]` on its
+    route decorator, where the dependency's text leaves unless the user `is_superuser` / `is_staff`."""
+    if index is None:
+        return False
+    found = []
+    for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+        for part in (p.default, p.annotation.annotation if p.annotation is not None else None):
+            if part is not None:
+                found.extend(_depends(part))
+    for d in node.decorators:
+        if isinstance(d.decorator, cst.Call):
+            for a in d.decorator.args:
+                if a.keyword is not None and a.keyword.value == "dependencies":
+                    found.extend(_depends(a.value))
+    for name in found:
+        r = index.resolve_call(module_id, None, name)
+        source = r.function.source if r is not None else None
+        if source and _STAFF_TEST.search(source):
+            return True
+    return False
+
+
+def _depends(node: cst.CSTNode) -> list[str]:
+    """The functions named in `Depends(f)` calls inside `node`."""
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Call) and (dotted_name(n.func) or "").rsplit(".", 1)[-1] == "Depends" and n.args:
+            name = dotted_name(n.args[0].value)
+            if name:
+                out.append(name)
+        stack.extend(n.children)
+    return out
+
+
 def staff_class(node: cst.ClassDef, qualify) -> bool:
     """A Django admin class (registered with `@admin.register(...)`, or derived from an admin class of Django's:
     `ModelAdmin`, inlines, `UserAdmin` of django.contrib.auth.admin), or a DRF view whose permission classes are

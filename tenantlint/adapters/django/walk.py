@@ -20,7 +20,7 @@ from tenantlint.adapters.syntax import _body, _exits, _Suite, _subscript_key, _i
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
 from tenantlint.adapters.django.guards import loop_gate
-from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, AVAILABILITY_CHECK, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_CALLED, OPERATOR_COMMAND, OPERATOR_KEY, ORM_HOOK, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNREACHABLE_HOOK, VALIDATOR_CHECK, orm_hooks, staff_class, staff_decorator
+from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, AVAILABILITY_CHECK, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_CALLED, OPERATOR_COMMAND, OPERATOR_KEY, ORM_HOOK, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNREACHABLE_HOOK, VALIDATOR_CHECK, orm_hooks, staff_class, staff_decorator, staff_dependency
 from tenantlint.context.permissions import view_admission
 
 
@@ -620,6 +620,7 @@ class Walker(HelperCalls):
         cls = self.class_stack[-1] if self.class_stack else None
         if not self.entry and not self.frame.inline and (
             cls is not None and cls.get("staff") or any(staff_decorator(d, self.module_id, self.index) for d in node.decorators)
+            or staff_dependency(node, self.module_id, self.index)
         ):
             self.function_entries[name] = ADMIN_ONLY  # install-wide staff run it, across tenants on purpose
         elif not self.entry and not self.frame.inline and self.index is not None and self.index.scheduled_only(f"{self.module_id}:{name}"):
