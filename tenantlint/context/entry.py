@@ -61,6 +61,8 @@ OPERATOR_KEY = "operator endpoint: only a caller holding the install's secret fr
 # a module function with no parameter a caller must pass and no decorator, that no code of the project calls by name:
 # no request hands it anything, and no request path the index sees runs it (a job started from a shell, cron or a worker, or dead code)
 UNCALLED_JOB = "uncalled job: nothing in the project calls it or must hand it a value"
+# a Celery task nothing in the project queues, schedules or calls: no worker runs it, as far as the project shows
+UNQUEUED_TASK = "unqueued task: nothing in the project queues, schedules or calls it"
 # a method of a class built on project classes only (no framework base calls it by convention) that nothing calls by name
 UNCALLED_METHOD = "uncalled method: nothing in the project calls it by name, and its class has no framework base that could"
 # a serializer's `validate_<field>()` asking whether rows belong to the tenant (or object) given with the data

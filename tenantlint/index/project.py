@@ -169,6 +169,7 @@ class ProjectIndex:
     # (module, file, function, call) of calls of a method on the requesting user (`request.user.get_events()`), resolved
     # once the schema names the user model (resolve_principal_calls)
     _principal_calls: list = field(default_factory=list)
+    _unresolved_receivers: set = field(default_factory=set)  # last names of the objects unresolved calls are made on
     _qs_methods: dict | None = None  # ids of functions that run queries, themselves or through callees
     _class_calls: dict | None = None  # (module, class) -> [(file, function)] that call the class by name
     _subclasses: dict | None = None  # (module, class) -> [(module, class)] of its direct project subclasses
@@ -212,6 +213,8 @@ class ProjectIndex:
                     if r is None:
                         index.unresolved += 1
                         index._unresolved_names[f"{s.module}:{fn.qualname}"][call.rpartition(".")[2]] += 1
+                        if "." in call:  # `sync.delay(...)`, `sync.s(...)` on a name the index does not resolve
+                            index._unresolved_receivers.add(call.rpartition(".")[0].rpartition(".")[2])
                         if f".{call}".rpartition(".")[0].endswith(".request.user"):
                             index._principal_calls.append((s.module, s.rel, fn.qualname, call))
                         continue
@@ -652,6 +655,23 @@ class ProjectIndex:
         (`repo.get_one(pk)` on an object of unknown class): more functions call the name than resolve to it."""
         name = function_id.rpartition(":")[2].rpartition(".")[2]
         return self._name_calls().get(name, 0) > 0
+
+    def unqueued_task(self, function_id: str) -> bool:
+        """A Celery task (`@shared_task`, `@app.task`) that nothing in the project queues, schedules, calls or reads
+        as a value: no `task.delay()` / `task.apply_async()` / `task.s()` the index resolves to it or cannot resolve
+        on an object of its name, no beat schedule entry, no call. A worker never runs it, as far as the project shows."""
+        found = self.function(function_id)
+        if found is None:
+            return False
+        fn = found[1]
+        name = fn.qualname.rpartition(".")[2]
+        if fn.kind != "function" or not any(d.rsplit(".", 1)[-1] in ("shared_task", "task") for d in fn.decorators):
+            return False
+        if function_id in self.scheduled_tasks() or self._callers.get(function_id) or self._enqueuers.get(function_id):
+            return False
+        if "attr_refs" not in self.memo:
+            self.memo["attr_refs"] = frozenset().union(*(s.attr_refs for s in self.files.values()))
+        return not (name in self._unresolved_receivers or self._name_calls().get(name, 0) or name in self.memo["attr_refs"])
 
     def never_called(self, function_id: str) -> bool:
         """Whether no function of the project calls this one, nor any function of its name (a call the index cannot
@@ -1208,6 +1228,8 @@ class ProjectIndex:
                 h.update(f"staff {qual}\n".encode())
             if self.unattended_only(f"{s.module}:{qual}"):
                 h.update(f"unattended {qual}\n".encode())
+            if self.unqueued_task(f"{s.module}:{qual}"):
+                h.update(f"unqueued {qual}\n".encode())
         for qual in sorted(s.classes):  # whether a view's permission admits only install-wide staff
             if self.staff_view(s.module, qual):
                 h.update(f"staff view {qual}\n".encode())

@@ -20,7 +20,7 @@ from tenantlint.adapters.syntax import _body, _exits, _Suite, _subscript_key, _i
 from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
 from tenantlint.adapters.django.rows import _key_comprehension
 from tenantlint.adapters.django.guards import loop_gate
-from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, AVAILABILITY_CHECK, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_CALLED, OPERATOR_COMMAND, OPERATOR_KEY, ORM_HOOK, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNREACHABLE_HOOK, VALIDATOR_CHECK, orm_hooks, staff_class, staff_decorator, staff_dependency
+from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, AVAILABILITY_CHECK, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_CALLED, OPERATOR_COMMAND, OPERATOR_KEY, ORM_HOOK, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNQUEUED_TASK, UNREACHABLE_HOOK, VALIDATOR_CHECK, orm_hooks, staff_class, staff_decorator, staff_dependency
 from tenantlint.context.permissions import view_admission
 
 
@@ -639,6 +639,9 @@ class Walker(HelperCalls):
                 and not _required_params(node) and not isinstance(node.params.star_arg, cst.Param) and node.params.star_kwarg is None \
                 and self.index.never_called(f"{self.module_id}:{name}"):
             self.function_entries[name] = UNCALLED_JOB  # run from a shell, cron or a worker, or never: no request's
+        elif not self.entry and not self.frame.inline and self.index is not None and not self.class_stack \
+                and self.index.unqueued_task(f"{self.module_id}:{name}"):
+            self.function_entries[name] = UNQUEUED_TASK  # a task no code queues: dead, as far as the project shows
         elif not self.entry and not self.frame.inline and self.index is not None and len(self.class_stack) == 1 \
                 and all(_plain_method_decorator(d) for d in node.decorators) \
                 and not node.name.value.startswith("__") and self.index.uncalled_method(self.module_id, self.class_qualname(), node.name.value):
