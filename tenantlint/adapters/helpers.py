@@ -251,6 +251,34 @@ class HelperCalls:
 
     # -- calls
 
+    def pass_through(self, node: cst.Call, env):
+        """`with_options(select(Doc))`, where `with_options` is a project function that runs no query and returns its
+        parameter refined (`return query.options(...)`): the statement handed in comes back and runs in the caller,
+        with what the caller adds. Its value, when the argument is a query; None (and nothing evaluated) otherwise."""
+        from tenantlint.adapters.values import QVal
+
+        name = callee_name(node.func)
+        if self.index is None or not name or name.split(".", 1)[0] in ("self", "cls", "super()") or name.split(".", 1)[0] in self.frame.local_names:
+            return None
+        if not any(isinstance(a.value, cst.Call) for a in node.args):
+            return None  # (most calls hand no statement built in place: decided without the index)
+        r = self.index.resolve_call(self.frame.module, None, name)
+        if r is None or r.id in self.index.query_functions or r.function.kind not in ("function", "staticmethod"):
+            return None
+        params = {p for p in (*r.function.params, *r.function.kwonly) if p}
+        handed = {m.group(1) for m in _RETURNS_NAME.finditer(r.function.source or "")} & params
+        if len(handed) != 1:
+            return None
+        bound = bind_arguments(r.function, node, False)[0]
+        arg = bound.get(next(iter(handed)))
+        if not isinstance(arg, cst.Call):
+            return None
+        value = self.expr(arg, env, assign=True)
+        for a in node.args:
+            if a.value is not arg:
+                self.expr(a.value, env)
+        return value if isinstance(value, QVal) else QVal(())
+
     def principal_method(self, method: str):
         """The method `method` of the project's user model (`AUTH_USER_MODEL`, or the model the schema takes as the
         user), when it runs queries: what `request.user.<method>()` runs."""

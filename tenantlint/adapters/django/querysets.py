@@ -100,6 +100,9 @@ class Querysets:
                         added = node.args[0].value if last in ("append", "extend", "add", "update") and len(node.args) == 1 else None
                         if added is None or not self.handed_keys(cst.List([cst.Element(added)]) if last in ("append", "add") else added, env):
                             env[f"__ids__{held}"] = ""
+            passed = self.pass_through(node, env)
+            if passed is not None:
+                return passed
             found = self.call(node, env)
             if found is not None:
                 return found
