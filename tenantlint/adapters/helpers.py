@@ -117,6 +117,16 @@ class Frame:
     attr_models: dict | None = None  # `self.<attribute>` -> the model an object of the class was built with
 
 
+# the last word of a call that builds or refines a statement or queryset: `select(...)`, `X.objects.filter(...)`
+_STATEMENT_WORDS = frozenset({"select", "query", "filter", "filter_by", "where", "all", "exclude", "options", "order_by",
+                              "join", "outerjoin", "select_related", "prefetch_related", "annotate", "values", "distinct"})
+
+
+def _call_word(call: cst.Call) -> str:
+    func = call.func
+    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+
+
 # `return query`, `return query.options(...)`: a function handing back (a refinement of) a name
 _RETURNS_NAME = re.compile(r"\breturn\s+\(?\s*([A-Za-z_]\w*)\b")
 
@@ -260,7 +270,7 @@ class HelperCalls:
         name = callee_name(node.func)
         if self.index is None or not name or name.split(".", 1)[0] in ("self", "cls", "super()") or name.split(".", 1)[0] in self.frame.local_names:
             return None
-        if not any(isinstance(a.value, cst.Call) for a in node.args):
+        if not any(isinstance(a.value, cst.Call) and _call_word(a.value) in _STATEMENT_WORDS for a in node.args):
             return None  # (most calls hand no statement built in place: decided without the index)
         r = self.index.resolve_call(self.frame.module, None, name)
         if r is None or r.id in self.index.query_functions or r.function.kind not in ("function", "staticmethod"):
