@@ -100,11 +100,29 @@ def _built_once(source: str | None, target: str) -> tuple[str, str] | None:
     return built[0] if len(built) == 1 else None
 
 
+# `self.repos = repos` (a bare name, then nothing but a comment), and any assignment to a dotted or plain name
+_ASSIGNED_NAME = re.compile(r"^[ \t]*([\w.]+)[ \t]*(?::[^=\n]+)?=[ \t]*(\w+)[ \t]*(?:#.*)?$", re.MULTILINE)
+_ASSIGNED_ANY = re.compile(r"^[ \t]*([\w.]+)[ \t]*(?::[^=\n]+)?=(?!=)", re.MULTILINE)
+_GIVEN: dict[str, tuple[dict, dict]] = {}
+
+
 def _given_once(source: str | None, target: str) -> str | None:
     """The name `source` assigns to `target` when it does so exactly once, from a bare name (`self.repos = repos`)."""
-    assigned = re.findall(rf"^[ \t]*{re.escape(target)}[ \t]*(?::[^=\n]+)?=[ \t]*(\w+)[ \t]*(?:#.*)?$", source or "", re.MULTILINE)
-    every = re.findall(rf"^[ \t]*{re.escape(target)}[ \t]*(?::[^=\n]+)?=(?!=)", source or "", re.MULTILINE)
-    return assigned[0] if len(assigned) == 1 and len(every) == 1 else None
+    if not source or target not in source:
+        return None
+    found = _GIVEN.get(source)
+    if found is None:
+        if len(_GIVEN) > 1024:
+            _GIVEN.clear()
+        names: dict[str, list[str]] = {}
+        every: dict[str, int] = {}
+        for name, value in _ASSIGNED_NAME.findall(source):
+            names.setdefault(name, []).append(value)
+        for name in _ASSIGNED_ANY.findall(source):
+            every[name] = every.get(name, 0) + 1
+        found = _GIVEN[source] = (names, every)
+    assigned = found[0].get(target, ())
+    return assigned[0] if len(assigned) == 1 and found[1].get(target, 0) == 1 else None
 
 
 def returns_staff_flag(source: str | None, flags: frozenset) -> bool:
