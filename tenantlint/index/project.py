@@ -80,7 +80,28 @@ def _segment(source: str, node) -> str | None:
 
 # `target: Note = make_note(`, `self.repo = Repo(`: an assignment from a call, at the start of a line
 _ASSIGNED_CALL = re.compile(r"^[ \t]*([\w.]+)[ \t]*(?::[ \t]*([^=\n]+?))?[ \t]*=[ \t]*([\w.]+)\(", re.MULTILINE)
-_ASSIGNMENTS: dict[str, dict[str, list[tuple[str, str]]]] = {}
+# `self.repos = repos` (a bare name, then nothing but a comment), and any assignment to a dotted or plain name
+_ASSIGNED_NAME = re.compile(r"^[ \t]*([\w.]+)[ \t]*(?::[^=\n]+)?=[ \t]*(\w+)[ \t]*(?:#.*)?$", re.MULTILINE)
+_ASSIGNED_ANY = re.compile(r"^[ \t]*([\w.]+)[ \t]*(?::[^=\n]+)?=(?!=)", re.MULTILINE)
+_ASSIGNMENTS: dict[str, dict] = {}
+
+
+def _assignments(source: str) -> dict:
+    """A function's assignments, read once per source: name -> [(annotation, callee)] of those from a call ("call"),
+    name -> [value] of those from a bare name ("name"), and name -> how many assignments of any kind ("any")."""
+    found = _ASSIGNMENTS.get(source)
+    if found is None:
+        if len(_ASSIGNMENTS) > 4096:
+            _ASSIGNMENTS.clear()
+        found = {"call": {}, "name": {}, "any": {}}
+        for name, annotation, callee in _ASSIGNED_CALL.findall(source):
+            found["call"].setdefault(name, []).append((annotation or "", callee))
+        for name, value in _ASSIGNED_NAME.findall(source):
+            found["name"].setdefault(name, []).append(value)
+        for name in _ASSIGNED_ANY.findall(source):
+            found["any"][name] = found["any"].get(name, 0) + 1
+        _ASSIGNMENTS[source] = found
+    return found
 
 
 def _built_once(source: str | None, target: str) -> tuple[str, str] | None:
@@ -88,41 +109,17 @@ def _built_once(source: str | None, target: str) -> tuple[str, str] | None:
     `self.repo = Repo(session)`); None when it never does or does more than once."""
     if not source or target not in source:
         return None
-    found = _ASSIGNMENTS.get(source)
-    if found is None:
-        if len(_ASSIGNMENTS) > 4096:
-            _ASSIGNMENTS.clear()
-        found = {}
-        for name, annotation, callee in _ASSIGNED_CALL.findall(source):
-            found.setdefault(name, []).append((annotation or "", callee))
-        _ASSIGNMENTS[source] = found
-    built = found.get(target, ())
+    built = _assignments(source)["call"].get(target, ())
     return built[0] if len(built) == 1 else None
-
-
-# `self.repos = repos` (a bare name, then nothing but a comment), and any assignment to a dotted or plain name
-_ASSIGNED_NAME = re.compile(r"^[ \t]*([\w.]+)[ \t]*(?::[^=\n]+)?=[ \t]*(\w+)[ \t]*(?:#.*)?$", re.MULTILINE)
-_ASSIGNED_ANY = re.compile(r"^[ \t]*([\w.]+)[ \t]*(?::[^=\n]+)?=(?!=)", re.MULTILINE)
-_GIVEN: dict[str, tuple[dict, dict]] = {}
 
 
 def _given_once(source: str | None, target: str) -> str | None:
     """The name `source` assigns to `target` when it does so exactly once, from a bare name (`self.repos = repos`)."""
     if not source or target not in source:
         return None
-    found = _GIVEN.get(source)
-    if found is None:
-        if len(_GIVEN) > 1024:
-            _GIVEN.clear()
-        names: dict[str, list[str]] = {}
-        every: dict[str, int] = {}
-        for name, value in _ASSIGNED_NAME.findall(source):
-            names.setdefault(name, []).append(value)
-        for name in _ASSIGNED_ANY.findall(source):
-            every[name] = every.get(name, 0) + 1
-        found = _GIVEN[source] = (names, every)
-    assigned = found[0].get(target, ())
-    return assigned[0] if len(assigned) == 1 and found[1].get(target, 0) == 1 else None
+    found = _assignments(source)
+    assigned = found["name"].get(target, ())
+    return assigned[0] if len(assigned) == 1 and found["any"].get(target, 0) == 1 else None
 
 
 def returns_staff_flag(source: str | None, flags: frozenset) -> bool:
