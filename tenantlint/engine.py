@@ -22,7 +22,7 @@ from tenantlint.adapters import python_adapters
 from tenantlint.adapters.tenant_context import annotate_context
 from tenantlint.cache import FileCache, digest
 from tenantlint.config import Config, fingerprint_of
-from tenantlint.context.entry import SEQUENCE_RESET, staff_flags
+from tenantlint.context.entry import sequence_entry, staff_flags
 from tenantlint.files import SKIPPED, SourceFile, discover_schema_files, discover_targets
 from tenantlint.index.project import ProjectIndex
 from tenantlint.index.summary import FileSummary, summarize
@@ -459,7 +459,7 @@ class FileChecker:
                 span = Span(st.line, st.col, st.end_line, st.end_col)
                 api = st.text.split(None, 1)[0].upper() if st.text.strip() else "SQL"
                 for v in j.verdicts:
-                    entry = SEQUENCE_RESET if v.sequence and v.restriction.scope is Scope.UNSCOPED else ""
+                    entry = sequence_entry(v.sequence, v.restriction.scope is Scope.UNSCOPED)
                     sites.append(QuerySite(v.kind, v.table, v.restriction, api, None, " ".join(st.text.split()) + f"\0{v.alias}\0{v.kind.value}",
                                            f"statement at line {st.line}", span=span, alias=v.alias, entry=entry))
             for line, error, piece in parsed.failed:

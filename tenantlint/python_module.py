@@ -126,9 +126,13 @@ def names_in(node: cst.CSTNode):
     return (n for n in descendants(node) if isinstance(n, cst.Name))
 
 
+# what runs code an operator starts from a shell (a Django management command, a command-line command)
+OPERATOR_COMMAND = "operator command"
+
+
 def operator_entry(path: str) -> str:
     """"operator command" for code that a Django management command runs: an operator, across tenants on purpose."""
-    return "operator command" if "/management/commands/" in f"/{path}" else ""
+    return OPERATOR_COMMAND if "/management/commands/" in f"/{path}" else ""
 
 
 def keyword_arg(call: cst.Call, name: str) -> cst.BaseExpression | None:

@@ -131,6 +131,11 @@ def _call_word(call: cst.Call) -> str:
 _RETURNS_NAME = re.compile(r"\breturn\s+\(?\s*([A-Za-z_]\w*)\b")
 
 
+def _handed_back(fn, params: set[str]) -> set[str]:
+    """Which of `params` the function's text returns, or returns refined (`return query.options(...)`)."""
+    return {m.group(1) for m in _RETURNS_NAME.finditer(fn.source or "")} & params
+
+
 def _super_call(node: cst.Call) -> bool:
     """`super().method(...)` (no arguments to super: the class the method is defined in)."""
     f = node.func
@@ -276,7 +281,7 @@ class HelperCalls:
         if r is None or r.id in self.index.query_functions or r.function.kind not in ("function", "staticmethod"):
             return None
         params = {p for p in (*r.function.params, *r.function.kwonly) if p}
-        handed = {m.group(1) for m in _RETURNS_NAME.finditer(r.function.source or "")} & params
+        handed = _handed_back(r.function, params)
         if len(handed) != 1:
             return None
         bound = bind_arguments(r.function, node, False)[0]
@@ -581,8 +586,8 @@ class HelperCalls:
 
         # a model that comes from a parameter (`get_object_or_404(queryset, ...)`) is only known at the call, and a
         # statement handed in and back refined (`return query.options(...)`) goes on in the caller
-        handed = {m.group(1) for m in _RETURNS_NAME.finditer(r.function.source or "")} & (params - {"self", "cls"})
-        clean = not SYMBOLIC_QUERY.search(r.function.source or "") and r.id not in self.index.model_param_functions and not handed
+        clean = not SYMBOLIC_QUERY.search(r.function.source or "") and r.id not in self.index.model_param_functions \
+            and not _handed_back(r.function, params - {"self", "cls"})
         clean = clean and all(fixed(t) for o, _ in found for t in o.observed.values())
         clean = clean and all(fixed(st.term) for v in frame.returns if isinstance(v, QVal) for st in v.states)
         clean = clean and not any(o.insert for o, _ in found)

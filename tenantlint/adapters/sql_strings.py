@@ -30,7 +30,7 @@ from tenantlint.config import Config
 from tenantlint.index.project import SQL_BUILDERS
 from tenantlint.python_module import children, PythonModule, api_name as _api, dotted_name, operator_entry, short_code as _code, string_value
 from tenantlint.sql import judge_text, looks_like_query
-from tenantlint.context.entry import SEQUENCE_RESET
+from tenantlint.context.entry import sequence_entry
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind, Span
 
 MAX_ALTERNATIVES = 8
@@ -401,7 +401,7 @@ class _Analysis:
                         text=_numbered_by_position(" ".join(t.value.split())) + f"\0{v.alias}\0{v.kind.value}",
                         function=self.function,
                         related=self.related(t),
-                        entry=self.entry or (SEQUENCE_RESET if v.sequence and r.scope is Scope.UNSCOPED else ""),
+                        entry=self.entry or sequence_entry(v.sequence, r.scope is Scope.UNSCOPED),
                         alias=v.alias,
                     )
                     key = (v.table.table, v.alias, v.kind)

@@ -30,7 +30,7 @@ import libcst as cst
 
 from tenantlint.config import Config
 from tenantlint.adapters.django.vocabulary import _QS_METHODS
-from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, OPERATOR_CALLED, OPERATOR_COMMAND, RAISING_PERMISSION_CHECKS, SCHEDULED, staff_class, staff_decorator, staff_dependency
+from tenantlint.context.entry import ADMIN_ONLY, RAISING_PERMISSION_CHECKS, caller_entry, staff_class, staff_decorator, staff_dependency
 from tenantlint.context.places import REQUEST_PARTS, configured
 from tenantlint.context.reachability import is_route
 from tenantlint.index.summary import parsed_def
@@ -243,9 +243,7 @@ class _Analysis:
         if any(staff_decorator(d, module_id, self.index) for d in node.decorators) or staff_dependency(node, module_id, self.index):
             self.entry = ADMIN_ONLY
         elif not self.entry and self.index is not None and self.summary is not None:
-            fid = f"{self.summary.module}:{self.function}"
-            self.entry = SCHEDULED if self.index.scheduled_only(fid) else ADMIN_CALLED if self.index.staff_only(fid) else \
-                (OPERATOR_COMMAND if fid in self.index.operator_commands() else OPERATOR_CALLED) if self.index.unattended_only(fid) else ""
+            self.entry = caller_entry(self.index, f"{self.summary.module}:{self.function}")
         env: dict = {}
         params = node.params
         route = any(_is_route(d.decorator) for d in node.decorators)

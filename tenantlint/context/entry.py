@@ -28,7 +28,7 @@ import re
 
 import libcst as cst
 
-from tenantlint.python_module import dotted_name
+from tenantlint.python_module import OPERATOR_COMMAND, descendants, dotted_name
 
 ADMIN_ONLY = "admin-only view"
 ADMIN_CALLED = "admin-only function: only admin-only views call it"
@@ -37,8 +37,7 @@ SCHEDULED = "unattended scheduled task"
 # code that only operator commands (a CLI command, a Django management command) and scheduled tasks call: an operator or
 # the scheduler runs it across tenants on purpose, with values they choose
 OPERATOR_CALLED = "operator-only function: only command-line commands and scheduled tasks call it"
-# a command-line command itself (`@click.command(...)`), as a Django management command is by its path
-OPERATOR_COMMAND = "operator command"
+# a command-line command itself (`@click.command(...)`) is an OPERATOR_COMMAND, as a Django management command is by its path
 # a number over every tenant's rows (`.count()`, `.aggregate()`), in a function given nothing that could pick them
 INSTALL_WIDE_COUNT = "install-wide count: the function is given nothing that could pick the rows"
 # reads and writes over every tenant's rows in a function given nothing but a database handle that returns nothing:
@@ -104,6 +103,25 @@ def orm_hooks(tree: cst.Module, qualify) -> frozenset[str]:
     return frozenset(found)
 
 
+def sequence_entry(sequence: bool, unscoped: bool) -> str:
+    """SEQUENCE_RESET for an unrestricted read of a table that SQL reads only for the key it sets a sequence to
+    (`TableVerdict.sequence`); "" otherwise."""
+    return SEQUENCE_RESET if sequence and unscoped else ""
+
+
+def caller_entry(index, function_id: str) -> str:
+    """What runs a function that no request reaches through its callers: only the scheduler (SCHEDULED), only views
+    install-wide staff pass (ADMIN_CALLED), or only command-line commands, management commands and the scheduler
+    (OPERATOR_COMMAND for such a command itself, OPERATOR_CALLED for what they call); "" otherwise."""
+    if index.scheduled_only(function_id):
+        return SCHEDULED
+    if index.staff_only(function_id):
+        return ADMIN_CALLED
+    if index.unattended_only(function_id):
+        return OPERATOR_COMMAND if function_id in index.operator_commands() else OPERATOR_CALLED
+    return ""
+
+
 def staff_flags(schema) -> frozenset[str]:
     """The user's attributes only install-wide staff have: Django's `is_staff` and `is_superuser`, and a field of the
     project's user model named as an administrator flag (`is_administrator`, `is_site_admin`, `superuser`) when that
@@ -164,16 +182,9 @@ def staff_dependency(node: cst.FunctionDef, module_id: str, index) -> bool:
 
 def _depends(node: cst.CSTNode) -> list[str]:
     """The functions named in `Depends(f)` calls inside `node`."""
-    out = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.Call) and (dotted_name(n.func) or "").rsplit(".", 1)[-1] == "Depends" and n.args:
-            name = dotted_name(n.args[0].value)
-            if name:
-                out.append(name)
-        stack.extend(n.children)
-    return out
+    return [name for n in descendants(node)
+            if isinstance(n, cst.Call) and (dotted_name(n.func) or "").rsplit(".", 1)[-1] == "Depends" and n.args
+            and (name := dotted_name(n.args[0].value))]
 
 
 def staff_class(node: cst.ClassDef, qualify) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from tenantlint.context.reachability import is_route
 from tenantlint.index.summary import ClassSummary, FileSummary, FunctionSummary, dotted, parsed_def
+from tenantlint.python_module import operator_entry
 
 MAX_BASES_DEPTH = 8
 INLINE_DEPTH = 2  # calls followed from a function analysed on its own: a view calls a service that calls a classmethod
@@ -181,7 +182,7 @@ class ProjectIndex:
     _levels: dict[str, int] = field(default_factory=dict)
     # function id -> the names it calls in a way the index does not resolve (`repo.get_one(pk)` on an unknown object)
     _unresolved_names: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    # (module, file, function, call) of calls of a method on the requesting user (`request.user.get_events()`), resolved
+    # (module, function, call) of calls of a method on the requesting user (`request.user.get_events()`), resolved
     # once the schema names the user model (resolve_principal_calls)
     _principal_calls: list = field(default_factory=list)
     _unresolved_receivers: set = field(default_factory=set)  # last names of the objects unresolved calls are made on
@@ -231,14 +232,18 @@ class ProjectIndex:
                         if "." in call:  # `sync.delay(...)`, `sync.s(...)` on a name the index does not resolve
                             index._unresolved_receivers.add(call.rpartition(".")[0].rpartition(".")[2])
                         if f".{call}".rpartition(".")[0].endswith(".request.user"):
-                            index._principal_calls.append((s.module, s.rel, fn.qualname, call))
+                            index._principal_calls.append((s.module, fn.qualname, call))
                         continue
-                    index.resolved += 1
                     # through self/cls: `self.method()` (judged in the method's own body), not `self.repos.notes.get()`
-                    index._callers[r.id].append((s.rel, fn.qualname, call.split(".", 1)[0] in ("self", "cls") and call.count(".") == 1))
-                    index._callees[s.rel].add(r.id)
-                    index._callees_of_function[f"{s.module}:{fn.qualname}"].add(r.id)
+                    index._record_call(r.id, s, fn.qualname, call.split(".", 1)[0] in ("self", "cls") and call.count(".") == 1)
         return index
+
+    def _record_call(self, target: str, caller: FileSummary, qual: str, via_self: bool) -> None:
+        """A call of `target` from `qual` of the file `caller`, resolved."""
+        self.resolved += 1
+        self._callers[target].append((caller.rel, qual, via_self))
+        self._callees[caller.rel].add(target)
+        self._callees_of_function[f"{caller.module}:{qual}"].add(target)
 
     def resolve_principal_calls(self, user_class: tuple[str, str] | None) -> None:
         """`request.user.get_events_for_permission()`: a method of the project's user model (`user_class`, from the
@@ -246,16 +251,12 @@ class ProjectIndex:
         self.user_class = user_class
         if user_class is None:
             return
-        for module, rel, qual, call in self._principal_calls:
+        for module, qual, call in self._principal_calls:
             r = self.method(user_class[0], user_class[1], call.rpartition(".")[2])
             if r is None:
                 continue
-            fid = f"{module}:{qual}"
-            self._callers[r.id].append((rel, qual, False))
-            self._callees[rel].add(r.id)
-            self._callees_of_function[fid].add(r.id)
-            self._unresolved_names[fid][call.rpartition(".")[2]] -= 1
-            self.resolved += 1
+            self._record_call(r.id, self.files[module], qual, False)
+            self._unresolved_names[f"{module}:{qual}"][call.rpartition(".")[2]] -= 1
             self.unresolved -= 1
         self.memo.pop("name_calls", None)
 
@@ -564,7 +565,7 @@ class ProjectIndex:
             ids = set()
             for s in self.files.values():
                 clis = any(q.split(".", 1)[0] in ("click", "typer", "flask") for q in s.imports.values())
-                management = "/management/commands/" in f"/{s.rel}"
+                management = bool(operator_entry(s.rel))
                 for fn in s.functions.values():
                     if management or clis and any(d.rsplit(".", 1)[-1] == "command" for d in fn.decorators):
                         ids.add(f"{s.module}:{fn.qualname}")
@@ -579,7 +580,7 @@ class ProjectIndex:
         if key not in self.memo:
             roots = self.operator_commands() | self.scheduled_tasks()
             found = self.function(function_id)
-            management = found is not None and "/management/commands/" in f"/{found[0].rel}"  # the path says so already
+            management = found is not None and bool(operator_entry(found[0].rel))  # the path says so already
             self.memo[key] = bool(roots) and not management and self._only_from(function_id, roots.__contains__, 0)
         return self.memo[key]
 
@@ -666,8 +667,8 @@ class ProjectIndex:
         return self.memo["rules_permissions"]
 
     def called_unresolved(self, function_id: str) -> bool:
-        """Whether some function of the project calls this one's name without the index resolving that call to it
-        (`repo.get_one(pk)` on an object of unknown class): more functions call the name than resolve to it."""
+        """Whether some function of the project calls this one's name in a way the index does not resolve
+        (`repo.get_one(pk)` on an object of unknown class), or resolves to a method a project subclass overrides."""
         name = function_id.rpartition(":")[2].rpartition(".")[2]
         return self._name_calls().get(name, 0) > 0
 
@@ -684,9 +685,7 @@ class ProjectIndex:
             return False
         if function_id in self.scheduled_tasks() or self._callers.get(function_id) or self._enqueuers.get(function_id):
             return False
-        if "attr_refs" not in self.memo:
-            self.memo["attr_refs"] = frozenset().union(*(s.attr_refs for s in self.files.values()))
-        return not (name in self._unresolved_receivers or self._name_calls().get(name, 0) or name in self.memo["attr_refs"])
+        return not (name in self._unresolved_receivers or self._name_calls().get(name, 0) or name in self._attr_refs())
 
     def never_called(self, function_id: str) -> bool:
         """Whether no function of the project calls this one, nor any function of its name (a call the index cannot
@@ -1125,9 +1124,7 @@ class ProjectIndex:
         family = self._family(module, cls)  # a mixin of a framework class gets its hooks called through it
         if len(family) >= 200 or not all(self.plain_class(*k) for k in family):
             return False
-        if "attr_refs" not in self.memo:
-            self.memo["attr_refs"] = frozenset().union(*(s.attr_refs for s in self.files.values()))
-        if method in self.memo["attr_refs"]:
+        if method in self._attr_refs():
             return False
         for k in family:
             for f, c in self.class_chain(*k):
@@ -1139,6 +1136,12 @@ class ProjectIndex:
                     if dynamic:
                         return False  # a method name chosen at run time
         return True
+
+    def _attr_refs(self) -> frozenset[str]:
+        """Every attribute name the project reads as a value rather than calling it (`target=self.on_done`)."""
+        if "attr_refs" not in self.memo:
+            self.memo["attr_refs"] = frozenset().union(*(s.attr_refs for s in self.files.values()))
+        return self.memo["attr_refs"]
 
     def plain_class(self, module: str, cls: str) -> bool:
         """A class built on project classes only (and `object`, `Generic[...]`, `ABC`, `Protocol`): no framework base

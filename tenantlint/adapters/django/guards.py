@@ -115,9 +115,7 @@ def _permission_exit(stmt, name: str) -> tuple[str, str] | None:
     if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) and isinstance(test.expression, cst.Call)):
         return None
     call = test.expression
-    if (dotted_name(call.func) or "").rsplit(".", 1)[-1] not in _OBJECT_PERMISSIONS:
-        return None
-    if not any(isinstance(a.value, cst.Name) and a.value.value == name for a in call.args):
+    if not _permission_on(call, name):
         return None
     return " ".join(_code(call).split()), ""
 
@@ -206,8 +204,7 @@ def _permission_gates(rest: list, name: str) -> str:
             continue
         if not isinstance(stmt, cst.If) or stmt.orelse is not None:
             return ""
-        calls = [c for c in _calls(stmt.test) if (dotted_name(c.func) or "").rsplit(".", 1)[-1] in _OBJECT_PERMISSIONS
-                 and any(isinstance(a.value, cst.Name) and a.value.value == name for a in c.args)]
+        calls = [c for c in _calls(stmt.test) if _permission_on(c, name)]
         if not calls or name in {n.value for n in names_in(stmt.test) if not any(n is a.value for c in calls for a in c.args)}:
             return ""
         first = first or " ".join(_code(calls[0]).split())
@@ -243,11 +240,15 @@ def loop_gate(stmt) -> str:
 
 def _row_permission(test: cst.BaseExpression, name: str) -> str:
     """`user.has_perm("app.view_thing", row)` / `has_object_permission(request, view, row.owner)`: the call's text."""
-    if not isinstance(test, cst.Call) or (dotted_name(test.func) or "").rsplit(".", 1)[-1] not in _OBJECT_PERMISSIONS:
-        return ""
-    if not any(isinstance(a.value, cst.Name) and a.value.value == name or _read_from(a.value, name) for a in test.args):
-        return ""
-    return " ".join(_code(test).split())
+    return " ".join(_code(test).split()) if isinstance(test, cst.Call) and _permission_on(test, name, held=True) else ""
+
+
+def _permission_on(call: cst.Call, name: str, held: bool = False) -> bool:
+    """An object-permission call (`has_perm`, `has_object_permission`, ...) handed the row held in `name` (`held`: or
+    an object read from it, `row.owner`)."""
+    if (dotted_name(call.func) or "").rsplit(".", 1)[-1] not in _OBJECT_PERMISSIONS:
+        return False
+    return any(isinstance(a.value, cst.Name) and a.value.value == name or held and _read_from(a.value, name) for a in call.args)
 
 
 def _principal_shortcut_test(test: cst.BaseExpression, name: str) -> bool:

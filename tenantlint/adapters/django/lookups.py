@@ -483,7 +483,7 @@ class Lookups:
         if op == "exact" and keyish and isinstance(value, cst.Attribute) and value.attr.value == path[-1] and _is_loaded_object_id(value, any_attr=True):
             # recipient_id=stream.recipient_id: a key copied from an object in hand names rows of its tenant
             return Term(S, (text,), "a key read from an object in hand", null_only=True)
-        if op in ("exact", "iexact", "in") and (dotted_name(value) or "").startswith("settings.") and path and path[-1] not in ("id", "pk"):
+        if op in ("exact", "iexact", "in") and _settings_value(value) and path and path[-1] not in ("id", "pk"):
             # email__in=settings.CROSS_REALM_BOT_EMAILS: the rows the install's operator names in its settings (system
             # accounts shared by every tenant), not rows a request picks
             return Term(S, (text,), "rows the install's settings name", null_only=True)
@@ -684,6 +684,12 @@ def _none_only_when_privileged(body: list) -> bool:
     last = body[-1] if body else None
     ends = isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Return) and last.body[-1].value is not None and not _is_none(last.body[-1].value)
     return ends and visit(body, False) and found
+
+
+def _settings_value(node) -> bool:
+    """`settings.CROSS_REALM_BOT_EMAILS`: a constant of the project's settings."""
+    name = dotted_name(node) or ""
+    return name.startswith("settings.") and name.rsplit(".", 1)[-1].isupper()
 
 
 def _is_requesting_user(node: cst.BaseExpression) -> bool:

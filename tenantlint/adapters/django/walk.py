@@ -17,10 +17,10 @@ from tenantlint.index.summary import parsed_def
 from tenantlint.python_module import children, descendants, PythonModule, dotted_name, operator_entry, string_value
 from tenantlint.types import ModelInfo, QuerySite, Restriction, Schema, Scope, SiteKind
 from tenantlint.adapters.syntax import _body, _exits, _Suite, _subscript_key, _is_none
-from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test
+from tenantlint.adapters.django.lookups import _is_loaded_object_id, _is_requesting_user, _is_tenant_attr, _none_only_when_privileged, _privileged_none_test, _privileged_test, _settings_value
 from tenantlint.adapters.django.rows import _key_comprehension
 from tenantlint.adapters.django.guards import loop_gate
-from tenantlint.context.entry import ADMIN_CALLED, ADMIN_ONLY, AVAILABILITY_CHECK, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_CALLED, OPERATOR_COMMAND, OPERATOR_KEY, ORM_HOOK, SCHEDULED, UNCALLED_JOB, UNCALLED_METHOD, UNQUEUED_TASK, UNREACHABLE_HOOK, VALIDATOR_CHECK, orm_hooks, staff_class, staff_decorator, staff_dependency
+from tenantlint.context.entry import ADMIN_ONLY, AVAILABILITY_CHECK, INSTALL_WIDE_COUNT, MAINTENANCE, OPERATOR_KEY, ORM_HOOK, UNCALLED_JOB, UNCALLED_METHOD, UNQUEUED_TASK, UNREACHABLE_HOOK, VALIDATOR_CHECK, caller_entry, orm_hooks, staff_class, staff_decorator, staff_dependency
 from tenantlint.context.permissions import view_admission
 
 
@@ -92,7 +92,7 @@ class Walker(HelperCalls):
                 if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and function.partition(".")[0] in self.orm_hooks:
                     entry = ORM_HOOK
                 if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and (origin.counted or origin.tested) \
-                        and _UNIQUE_VALUE.match(term.reason) and _UNIQUE_VALUE.match(term.reason).group(1) not in ("id", "pk", "uuid"):
+                        and (unique := _UNIQUE_VALUE.match(term.reason)) and unique.group(1) not in ("id", "pk", "uuid"):
                     entry = AVAILABILITY_CHECK
                 if not entry and scope is Scope.UNSCOPED and kind is SiteKind.READ and origin.counted and origin.via is None \
                         and self.validator_check_query(function):
@@ -623,13 +623,8 @@ class Walker(HelperCalls):
             or staff_dependency(node, self.module_id, self.index)
         ):
             self.function_entries[name] = ADMIN_ONLY  # install-wide staff run it, across tenants on purpose
-        elif not self.entry and not self.frame.inline and self.index is not None and self.index.scheduled_only(f"{self.module_id}:{name}"):
-            self.function_entries[name] = SCHEDULED  # a scheduler runs it, over every tenant on purpose
-        elif not self.entry and not self.frame.inline and self.index is not None and self.index.staff_only(f"{self.module_id}:{name}"):
-            self.function_entries[name] = ADMIN_CALLED  # only views install-wide staff pass call it
-        elif not self.entry and not self.frame.inline and self.index is not None and self.index.unattended_only(f"{self.module_id}:{name}"):
-            # only command-line commands and the scheduler call it, or it is such a command
-            self.function_entries[name] = OPERATOR_COMMAND if f"{self.module_id}:{name}" in self.index.operator_commands() else OPERATOR_CALLED
+        elif not self.entry and not self.frame.inline and self.index is not None and (called := caller_entry(self.index, f"{self.module_id}:{name}")):
+            self.function_entries[name] = called  # only the scheduler, install-wide staff or operators run it
         elif not self.entry and not self.frame.inline and _settings_key_gate(_body(node.body)):
             self.function_entries[name] = OPERATOR_KEY  # only the holder of the install's secret gets past its check
         elif not self.entry and not self.frame.inline and self.index is not None and cls is not None and node.name.value.startswith("validate_") \
@@ -873,11 +868,6 @@ def _settings_key_gate(body: list) -> bool:
             continue
         return False
     return False
-
-
-def _settings_value(node) -> bool:
-    name = dotted_name(node) or ""
-    return name.startswith("settings.") and name.rsplit(".", 1)[-1].isupper()
 
 
 # a return annotation naming a statement the function builds: SQLAlchemy's Select / Query, Django's QuerySet
