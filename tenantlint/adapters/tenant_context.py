@@ -1014,7 +1014,7 @@ def _gap(function: str, summary, contexts) -> str:
             return "" if inside else why
     # module or class level (a view's `queryset = ...` runs when a request uses it), or a function the index
     # does not list: request code, inside when a middleware binds every request
-    if contexts.middleware and "/management/commands/" not in f"/{summary.rel}":
+    if contexts.middleware and not operator_entry(summary.rel):
         return ""
     return "module-level code" if function == "<module>" else f"{function} (not a function the project index lists)"
 

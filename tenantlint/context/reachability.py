@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import re
 
+from tenantlint.python_module import operator_entry
+
 _BINDS = re.compile(r"set_config\s*\(\s*'[^']*'\s*,[^)]*?,\s*true\s*\)|\bset\s+local\s+[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", re.IGNORECASE)
 _TASK_DECORATORS = ("task", "shared_task", "periodic_task", "cron", "job", "actor")
 _ROUTE_VERBS = frozenset({"get", "post", "put", "patch", "delete", "api_route", "route", "websocket"})
@@ -64,7 +66,7 @@ class ContextIndex:
 
     def job(self, s, fn) -> str:
         """What runs the function when no request does: a task, a management command; "" otherwise."""
-        if "/management/commands/" in f"/{s.rel}":
+        if operator_entry(s.rel):
             return f"the operator command manage.py {s.rel.rsplit('/', 1)[-1].removesuffix('.py')}"
         for d in fn.decorators:
             if d.rsplit(".", 1)[-1] in _TASK_DECORATORS:
