@@ -325,7 +325,7 @@ class FileChecker:
                 internal.append((f"internal error in adapter {adapter.name}: {exc!r}; please report it (run with --debug for the traceback)", None))
         if all_sites:
             try:  # which sites need a tenant filter, which a tenant context, and which have one
-                all_sites = annotate_context(module, all_sites, self.config, self.index)
+                all_sites = annotate_context(module, all_sites, self.config, self.index, self.schema)
             except Exception as exc:
                 if self.debug:
                     raise

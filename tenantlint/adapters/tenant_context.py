@@ -29,10 +29,11 @@ from typing import Iterable
 import libcst as cst
 
 from tenantlint.config import Config
+from tenantlint.adapters.collision import is_collision_check
 from tenantlint.adapters.django.vocabulary import _QS_METHODS
-from tenantlint.context.entry import ADMIN_ONLY, RAISING_PERMISSION_CHECKS, caller_entry, staff_class, staff_decorator, staff_dependency
+from tenantlint.context.entry import ADMIN_ONLY, RAISING_PERMISSION_CHECKS, TASK_TENANT_ROW, task_tenant_rows, caller_entry, staff_class, staff_decorator, staff_dependency
 from tenantlint.context.places import REQUEST_PARTS, configured
-from tenantlint.context.reachability import is_route
+from tenantlint.context.reachability import binders, is_route
 from tenantlint.index.summary import parsed_def
 from tenantlint.python_module import children, PythonModule, api_name, descendants, dotted_name, names_in, operator_entry, short_code as _code, string_value
 from tenantlint.types import QuerySite, Restriction, Schema, Scope, SiteKind, Span
@@ -851,11 +852,12 @@ ADAPTER = TenantContextAdapter()
 _TABLE_KINDS = (SiteKind.READ, SiteKind.UPDATE, SiteKind.DELETE, SiteKind.INSERT)
 
 
-def annotate_context(module: PythonModule, sites: list[QuerySite], config: Config, index) -> list[QuerySite]:
+def annotate_context(module: PythonModule, sites: list[QuerySite], config: Config, index, schema: Schema | None = None) -> list[QuerySite]:
     """Every adapter's sites of one file, told what their table's mode asks (a tenant filter, a tenant context) and,
     in context mode, whether a context surrounds them: lexically (`with binder(...)`) or through the project index
     (the function enters one, or every caller is inside one). Cross-tenant places are marked on every site."""
-    sites = _drop_idle_bypasses(module, sites, index)
+    sites = _task_tenant_rows(module, sites, config, index)
+    sites = _drop_idle_bypasses(module, sites, index, schema)
     context_tables = {t.lower() for t in config.context_tables}
     marked_inline = "cross-tenant" in module.source
     if config.mode == "filter" and not context_tables and not config.cross_tenant and not marked_inline:
@@ -887,7 +889,20 @@ def annotate_context(module: PythonModule, sites: list[QuerySite], config: Confi
     return out
 
 
-def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite], index=None) -> list[QuerySite]:
+def _task_tenant_rows(module: PythonModule, sites: list[QuerySite], config: Config, index) -> list[QuerySite]:
+    """The read of the row a queued task takes its tenant context from (`context/entry.py`, TASK_TENANT_ROW) is a note:
+    the task has no tenant before that row gives it one."""
+    if index is None or not any(q.kind is SiteKind.READ and not q.entry for q in sites):
+        return sites
+    rows = task_tenant_rows(module.tree, binders(index, config))
+    if not rows:
+        return sites
+    within = {id(n) for r in rows for n in descendants(r)}
+    return [replace(q, entry=TASK_TENANT_ROW) if q.kind is SiteKind.READ and not q.entry and id(q.anchor) in within
+            and q.restriction.scope not in (Scope.SCOPED, Scope.GUARDED) else q for q in sites]
+
+
+def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite], index=None, schema: Schema | None = None) -> list[QuerySite]:
     """A `scopes_disabled()` block (or `@scopes_disabled()` function) that turns nothing off unseen:
     - one statement whose every query on a tenant table is restricted anyway (shared rows, a tenant filter):
       `with scopes_disabled(): return get_object_or_404(Log, pk=pk, event__isnull=True)`;
@@ -898,31 +913,40 @@ def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite], index=None
     bypasses = [s for s in sites if s.kind is SiteKind.BYPASS and s.api == "scopes_disabled()"]
     if not bypasses:
         return sites
-    blocks = {}
-    for node in descendants(module.tree):
+    blocks = {}  # the anchor of each bypass -> (its block, the function holding it)
+    stack: list[tuple[cst.CSTNode, cst.FunctionDef | None]] = [(module.tree, None)]
+    while stack:
+        node, func = stack.pop()
         if isinstance(node, cst.With):
             for item in node.items:
                 if _is_scopes_disabled(item.item):
-                    blocks[id(item.item)] = node.body
+                    blocks[id(item.item)] = (node.body, func)
         elif isinstance(node, cst.FunctionDef):
+            func = node
             for d in node.decorators:
                 if _is_scopes_disabled(d.decorator):
-                    blocks[id(d.decorator)] = node.body
+                    blocks[id(d.decorator)] = (node.body, func)
+        stack.extend((c, func) for c in children(node))
     idle = set()
     for site in bypasses:
-        body = blocks.get(id(site.anchor))
+        body, func = blocks.get(id(site.anchor), (None, None))
         if body is None or not isinstance(body, cst.IndentedBlock):
             continue
         inside = {id(n) for n in descendants(body)}
         queries = [q for q in sites if q.kind in _TABLE_KINDS and q.table is not None and id(q.anchor) in inside]
+        if func is not None and _collision_checks_only(body, func, queries, sites, inside, index, module.judged_calls, _model_classes(index, schema)):
+            idle.add(id(site))
+            continue
         if len(body.body) == 1:
-            if queries and all(q.restriction.scope is Scope.SCOPED for q in queries):
+            # restricted, or the row a task takes its tenant from: nothing turned off there reads another tenant's rows
+            if queries and all(q.restriction.scope is Scope.SCOPED or q.entry == TASK_TENANT_ROW for q in queries) \
+                    and not (index is not None and _unjudged_query_calls(body, sites, inside, index, module.judged_calls, _model_classes(index, schema))):
                 idle.add(id(site))
             continue
         relevant = [q for q in queries if q.table.tenant is not None or q.table.scoped_managers]
         if not relevant or any(q.restriction.scope not in (Scope.SCOPED, Scope.GUARDED) for q in relevant):
             continue
-        if index is not None and _unjudged_query_calls(body, sites, inside, index, module.judged_calls):
+        if index is not None and _unjudged_query_calls(body, sites, inside, index, module.judged_calls, _model_classes(index, schema)):
             continue
         if _DYNAMIC_MODEL.search(_executed_code(module.tree, body)):
             continue
@@ -930,12 +954,55 @@ def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite], index=None
     return [s for s in sites if id(s) not in idle] if idle else sites
 
 
-def _unjudged_query_calls(body: cst.CSTNode, sites: list[QuerySite], inside: set[int], index, followed=frozenset()) -> bool:
+# the managers of a Django model, whatever model is named before them (`self.__class__.objects`, `cls.objects`)
+_MANAGERS = {"objects", "_default_manager", "_base_manager"}
+
+
+def _collision_checks_only(body, func, queries, sites, inside, index, followed, models) -> bool:
+    """A block whose every query is a collision check (`adapters/collision.py`): it asks only whether a value the
+    function drew is taken, whatever model the query names (`self.__class__.objects.filter(**key).exists()` in the
+    retry loop of a random code). Queries judged there and restricted may sit beside them; any other query, or a call
+    of a project function that runs queries unseen, keeps the block a finding."""
+    found = []
+    for n in descendants(body):
+        if isinstance(n, cst.Attribute) and n.attr.value in _MANAGERS:
+            found.append(n)
+    if not found:
+        return False
+    parents = None
+    checks = []
+    for manager in found:
+        if parents is None:
+            parents = {}
+            for p in descendants(func):
+                for c in children(p):
+                    parents[id(c)] = p
+        top = manager
+        while True:  # up the chain: `<manager>.filter(...)`, `<...>.exists()`, `<...>[:1]`
+            up = parents.get(id(top))
+            if isinstance(up, cst.Attribute) and up.value is top or isinstance(up, cst.Call) and up.func is top \
+                    or isinstance(up, cst.Subscript) and up.value is top:
+                top = up
+                continue
+            break
+        if not is_collision_check(func, top):
+            return False
+        checks.append(top)
+    within = {id(n) for c in checks for n in descendants(c)}
+    if any(q.restriction.scope not in (Scope.SCOPED, Scope.GUARDED) and id(q.anchor) not in within for q in queries):
+        return False
+    return index is None or not _unjudged_query_calls(body, sites, inside, index, followed | within, models)
+
+
+def _unjudged_query_calls(body: cst.CSTNode, sites: list[QuerySite], inside: set[int], index, followed=frozenset(),
+                          models: frozenset | None = None) -> bool:
     """Whether the block calls, by a name some project function that runs queries has, something no site inside it
     was judged through (`helper() -> Model.objects...`) and the walk did not follow (`followed`: calls it inlined, or
     found restricted whatever their arguments): what that call runs is not seen here. A method every project function
     of whose name is a method that touches only its own row (`mail.mark_sent()`: `self.save()`, `self.event`) runs
-    nothing beyond the row it is called on."""
+    nothing beyond the row it is called on. Called on a row the block read (`for track in source.tracks.all():
+    track.save()`, `event.cfp.save()` beside `event.tracks`), only the methods of that name on model classes and
+    their project bases count (`models`: (module, class) of each): a form's `save()` is not what a row runs."""
     if "query_names" not in index.memo:
         index.memo["query_names"] = frozenset(fid.rpartition(":")[2].rpartition(".")[2] for fid in index.query_functions)
     names = index.memo["query_names"]
@@ -944,6 +1011,7 @@ def _unjudged_query_calls(body: cst.CSTNode, sites: list[QuerySite], inside: set
     # the calls of the queries judged here (`Model.objects.filter(...).count()`) are those queries, whatever their names
     anchors = {id(q.anchor) for q in sites if id(q.anchor) in inside}
     covered = {id(n) for q in sites if id(q.anchor) in anchors and isinstance(q.anchor, cst.CSTNode) for n in descendants(q.anchor)}
+    rows = _row_names(body, sites, inside) if models is not None else {}
     for n in descendants(body):
         if isinstance(n, cst.Call) and id(n) not in covered and not _on_query(n, anchors):
             callee = (dotted_name(n.func) or "").rsplit(".", 1)[-1]
@@ -951,6 +1019,9 @@ def _unjudged_query_calls(body: cst.CSTNode, sites: list[QuerySite], inside: set
                 continue  # `queryset.count()` on a query built in a variable: Django's own method, not a project helper
             if id(n) in followed or isinstance(n.func, cst.Attribute) and _row_method(index, callee):
                 continue
+            if isinstance(n.func, cst.Attribute) and models is not None and _root_name(n.func.value) in rows \
+                    and _row_method(index, callee, models, rows[_root_name(n.func.value)] if isinstance(n.func.value, cst.Name) else None):
+                continue  # `track.save()` on a row the block read: the model's own save, or an override of a model's
             if callee in names and callee not in judged and not callee[:1].isupper():
                 return True
     return False
@@ -960,19 +1031,100 @@ def _unjudged_query_calls(body: cst.CSTNode, sites: list[QuerySite], inside: set
 _OWN_QUERY = re.compile(r"\.objects\b|_default_manager|_base_manager|\b(?:select|query|execute|raw)\(|\.extra\(")
 
 
-def _row_method(index, name: str) -> bool:
+# a method's read of its own row by its key (`self.__class__.objects.get(pk=self.pk)`: the stored copy, to compare)
+_OWN_ROW = re.compile(r"\b(?:self\.__class__|type\(self\))\.(?:objects|_default_manager|_base_manager)\.get\(\s*(?:pk|id)\s*=\s*self\.(?:pk|id)\s*\)")
+
+
+def _row_method(index, name: str, models: frozenset | None = None, model=None) -> bool:
     """Every project function named `name` is a method whose queries go through its own object only (`self.save()`,
-    `self.event.x`, `self.items.all()`): no manager, statement or SQL of its own, and no call of another project
-    function that runs queries."""
-    key = ("row_method", name)
+    `self.event.x`, `self.items.all()`, its own stored row by `pk=self.pk`): no other manager, statement or SQL of its
+    own, and no call of another project function that runs queries. With `models`, only the methods of those classes
+    count, and none means the framework's own method; with the row's `model` too, only the method that model's class
+    chain resolves `name` to."""
+    key = ("row_method", name, models is not None, model.path if model is not None else "", model.name if model is not None else "")
     if key not in index.memo:
-        found = [fn for s in index.files.values() for fn in s.functions.values() if fn.qualname.rpartition(".")[2] == name]
+        owner = index.by_rel.get(model.path) if model is not None else None
+        if owner is not None and model.name in owner.classes:
+            hit = index.method(owner.module, model.name, name)
+            found = [hit.function] if hit is not None and hit.function is not None else []
+        else:
+            found = [fn for s in index.files.values() for fn in s.functions.values() if fn.qualname.rpartition(".")[2] == name
+                     and (models is None or (s.module, fn.qualname.rpartition(".")[0]) in models)]
         names = index.memo["query_names"]
-        index.memo[key] = bool(found) and all(
-            fn.kind == "method" and fn.source is not None and not _OWN_QUERY.search(fn.source)
-            and not any(c.rpartition(".")[2] in names and not c.startswith("self.") for c in fn.calls)
+        index.memo[key] = (bool(found) or models is not None) and all(
+            fn.kind == "method" and fn.source is not None and not _OWN_QUERY.search(_OWN_ROW.sub("", fn.source))
+            and not any(c.rpartition(".")[2] in names and not c.startswith("self.") and not _on_collection(fn, c) for c in fn.calls)
             for fn in found)
     return index.memo[key]
+
+
+def _on_collection(fn, call: str) -> bool:
+    """`kwargs.get(...)`, `fields.union(...)`: a call on the function's `**kwargs` or on a local it builds as a dict,
+    set or list literal, which is no project function whatever its method's name."""
+    receiver, _, _ = call.rpartition(".")
+    if not receiver.isidentifier():
+        return False
+    if receiver == fn.kwarg:
+        return True
+    return re.search(rf"(?m)^\s*{re.escape(receiver)}\s*=\s*(?:[{{\[]|(?:dict|set|list)\()", fn.source or "") is not None
+
+
+def _root_name(node: cst.BaseExpression) -> str | None:
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return node.value if isinstance(node, cst.Name) else None
+
+
+def _row_names(body: cst.CSTNode, sites: list[QuerySite], inside: set[int]) -> dict:
+    """Names that hold rows in the block, with their model when it is known: the object a relation judged there starts
+    from (`source` of `source.tracks.all()`, model unknown), and the target of a loop over a judged query (`for track
+    in source.tracks.all():`, a row of its table) or over a query method (`for s in source.settings.all():`)."""
+    tables = {id(q.anchor): q.table for q in sites if id(q.anchor) in inside}
+    rows: dict = {}
+    for q in sites:
+        if id(q.anchor) in inside and isinstance(q.anchor, cst.CSTNode):
+            node = q.anchor
+            while True:  # down `source.tracks.all()` to `source`; a helper's call (`initialise_event(event)`) holds no row
+                if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+                    node = node.func.value
+                elif isinstance(node, (cst.Attribute, cst.Subscript)):
+                    node = node.value
+                else:
+                    break
+            if isinstance(node, cst.Name) and node is not q.anchor and node.value[:1].islower():
+                rows.setdefault(node.value, None)
+    # `scores = list(category.scores.all())`: a name holding what a judged query read
+    held: dict = {}
+    for n in descendants(body):
+        if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
+            read = {id(t): t for x in descendants(n.value) if (t := tables.get(id(x))) is not None}
+            if read:
+                held[n.targets[0].target.value] = next(iter(read.values())) if len(read) == 1 else None
+    for n in descendants(body):
+        if isinstance(n, cst.For) and isinstance(n.target, cst.Name):
+            it = n.iter
+            read = {id(t): t for x in descendants(it) if (t := tables.get(id(x))) is not None}
+            if read:
+                rows[n.target.value] = next(iter(read.values())) if len(read) == 1 else None
+            elif isinstance(it, cst.Name) and it.value in held:
+                rows[n.target.value] = held[it.value]
+            elif isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute) and it.func.attr.value in _QS_METHODS:
+                rows[n.target.value] = None
+    return rows
+
+
+def _model_classes(index, schema) -> frozenset | None:
+    """(module, class) of every model the schema knows and of each project base of one: what a row's method runs."""
+    if index is None or schema is None:
+        return None
+    if "model_classes" not in index.memo:
+        out = set()
+        for m in schema.models.values():
+            s = index.by_rel.get(m.path)
+            if s is not None and m.name in s.classes:
+                out.update((f.module, c.qualname) for f, c in index.class_chain(s.module, m.name))
+        index.memo["model_classes"] = frozenset(out)
+    return index.memo["model_classes"]
 
 
 def _on_query(call: cst.Call, anchors: set[int]) -> bool:

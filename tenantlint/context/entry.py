@@ -69,6 +69,14 @@ VALIDATOR_CHECK = "existence check of a validator: it asks whether the rows belo
 # a serializer's `validate_<field>()` that REST framework never calls: no class built on it declares the field
 UNREACHABLE_HOOK = "unreachable validate_ hook: no serializer built on it declares the field"
 # `if not request.user.is_staff:` / `if not user.is_superuser:` followed by leaving, in a decorator's text
+# a row a queued task loads by the id it was given, then takes its tenant context from
+# (`template = MailTemplate.objects.get(pk=template_id)` then `with scope(event=template.event):`): the task has no tenant
+# until that row gives it one, so no tenant filter could be written; whether the id was the requester's is decided
+# where the task is queued
+TASK_TENANT_ROW = "queued task's tenant lookup: the task takes its tenant context from this row, and the code that queues the task chooses the id"
+# what makes a function a queued task (`@shared_task`, `@app.task(...)`, dramatiq's `@actor`)
+_QUEUED_TASK = {"task", "shared_task", "actor"}
+
 _STAFF_TEST = re.compile(r"\bif\s+not\s+[\w.]*\b(?:is_staff|is_superuser)\s*:")
 _STAFF_DECORATORS = {"staff_member_required", "superuser_required"}
 _STAFF_ATTR = re.compile(r"\.(?:is_staff|is_superuser)\b")
@@ -212,3 +220,35 @@ def staff_class(node: cst.ClassDef, qualify) -> bool:
             return (dotted_name(a.value.elements[0].value) or "").rsplit(".", 1)[-1] == "IsAdminUser"
     return False
 
+
+
+def task_tenant_rows(tree: cst.Module, binders) -> list[cst.Call]:
+    """The expression of each `row = <query>` in a queued task whose row then opens the task's tenant
+    context: `with scope(event=row.event):`, `with tenant_context(row.organization):`, `set_tenant(row.org)` (a
+    binder of the project's, django-scopes' `scope`, or one named in `tenant-contexts`). The query is the expression
+    assigned; a site anchored inside it is that row's read."""
+    if not binders:
+        return []
+    out: list[cst.Call] = []
+    for node in descendants(tree):
+        if not isinstance(node, cst.FunctionDef) or not any(
+                (dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").rsplit(".", 1)[-1] in _QUEUED_TASK
+                for d in node.decorators):
+            continue
+        bound: set[str] = set()  # names whose row (or an attribute of it) a binder is given
+        assigned: dict[str, list[cst.BaseExpression]] = {}
+        for n in descendants(node.body):
+            if isinstance(n, cst.Call) and (dotted_name(n.func) or "").rsplit(".", 1)[-1] in binders:
+                for a in n.args:
+                    root = a.value
+                    while isinstance(root, cst.Attribute):
+                        root = root.value
+                    if isinstance(root, cst.Name):  # `scope(event=template.event)`, `tenant_context(organization)`
+                        bound.add(root.value)
+            elif isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
+                assigned.setdefault(n.targets[0].target.value, []).append(n.value)
+        for name in bound:
+            values = assigned.get(name, [])
+            if len(values) == 1 and isinstance(values[0], cst.Call):
+                out.append(values[0])
+    return out

@@ -23,20 +23,35 @@ def is_route(decorator: str) -> bool:
     return "." in decorator and decorator.rsplit(".", 1)[-1] in _ROUTE_VERBS
 
 
+def project_binders(index) -> dict[str, str]:
+    """The tenant-context binders the project's code shows, a name as called -> what it is: functions whose text binds
+    a setting for the transaction, and django-scopes' `scope` under the names the project imports it as."""
+    if "binders" not in index.memo:
+        found: dict[str, str] = {}
+        for s in index.files.values():
+            for fn in s.functions.values():
+                if fn.source and _BINDS.search(fn.source):
+                    found[fn.qualname.rsplit(".", 1)[-1]] = f"{s.module}.{fn.qualname}"
+            for local, qualified in s.imports.items():
+                if qualified in ("django_scopes.scope", "django_scopes.scopes.scope"):
+                    found[local] = "django-scopes scope()"
+        index.memo["binders"] = found
+    return index.memo["binders"]
+
+
+def binders(index, config) -> dict[str, str]:
+    """project_binders() and the names configuration lists in `tenant-contexts`."""
+    found = dict(project_binders(index))
+    for declared in config.tenant_contexts:
+        found[declared.lstrip("@").rsplit(".", 1)[-1]] = declared
+    return found
+
+
 class ContextIndex:
     def __init__(self, index, config):
         self.index = index
         self.config = config
-        self.binders: dict[str, str] = {}  # a name as called -> what it is
-        for s in index.files.values():
-            for fn in s.functions.values():
-                if fn.source and _BINDS.search(fn.source):
-                    self.binders[fn.qualname.rsplit(".", 1)[-1]] = f"{s.module}.{fn.qualname}"
-            for local, qualified in s.imports.items():
-                if qualified in ("django_scopes.scope", "django_scopes.scopes.scope"):
-                    self.binders[local] = "django-scopes scope()"
-        for declared in config.tenant_contexts:
-            self.binders[declared.lstrip("@").rsplit(".", 1)[-1]] = declared
+        self.binders: dict[str, str] = binders(index, config)  # a name as called -> what it is
         self.middleware = self._binding_middleware()
         self.request_hook = self._binding_hook()
         self._with = re.compile(r"\bwith\b[^\n:]*?\b(?:[\w.]+\.)?(" + "|".join(map(re.escape, self.binders)) + r")\s*\(") if self.binders else None

@@ -21,7 +21,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from tenantlint.context.reachability import is_route
+from tenantlint.context.reachability import is_route, project_binders
 from tenantlint.index.summary import ClassSummary, FileSummary, FunctionSummary, dotted, parsed_def
 from tenantlint.python_module import operator_entry
 
@@ -1220,6 +1220,7 @@ class ProjectIndex:
                 h.update(f"input {qual}\n".encode())
                 h.update("\0".join(self.user_sources(s.module, qual)).encode("utf-8", "surrogatepass"))
         h.update(f"scopes off {self.scopes_off_middleware()} admin at {sorted(self.admin_prefixes())}\n".encode("utf-8", "surrogatepass"))
+        h.update(f"binders {sorted(project_binders(self).items())}\n".encode("utf-8", "surrogatepass"))
         for qual, fn in sorted(s.functions.items()):  # methods called on locals of a known class (tenant-context pass)
             if fn.hints or any(is_route(d) for d in fn.decorators):
                 for c in fn.calls:

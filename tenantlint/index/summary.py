@@ -77,8 +77,8 @@ class FileSummary:
     constant_spans: tuple[tuple[str, int, int, int, int], ...] = ()  # (name, line, col, end line, end col) of each value, 1-based
     # dotted task names a Celery beat schedule in this file runs ("app.tasks.purge"), and its receivers of a periodic signal
     scheduled: tuple[str, ...] = ()
-    # attribute names the file reads without calling them (`target=self._on_end`, `{"sender": self.by_sender}`): a
-    # method used as a value may be called later by anyone
+    # attribute names the file reads without calling them (`target=self._on_end`, `{"sender": self.by_sender}`) and
+    # names it hands to a call (`start(refresh_recipe)`): a function used as a value may be called later by anyone
     attr_refs: frozenset = frozenset()
 
     def lines_of(self, qualname: str) -> tuple[int, int] | None:
@@ -335,6 +335,9 @@ def _segment(lines: list[str], node: ast.AST) -> str | None:
 
 
 _ATTR_REF = re.compile(r"\.([A-Za-z_]\w*)\b(?!\s*\()")
+# a bare name handed to a call (`start(refresh_recipe, **job)`): a function passed on may be called, or queued, there
+_ARG_REF = re.compile(r"[(,]\s*([A-Za-z_]\w*)\s*(?=[,)])")
+_IMPORT_LIST = re.compile(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]*\([^)]*\)", re.MULTILINE)  # `from m import (a, b)`
 _PERIODIC_SIGNAL = re.compile(r"periodic|cron|hourly|daily|nightly|weekly", re.IGNORECASE)
 
 
@@ -400,7 +403,9 @@ def summarize(rel: str, text: str) -> FileSummary:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(_periodic_receiver(d) for d in stmt.decorator_list):
             scheduled.append(f"{module}.{stmt.name}")
     scheduled = tuple(scheduled)
-    attr_refs = frozenset(_ATTR_REF.findall(text))
+    # a bare name counts when it is a function of this file or an import, not a local of the same name
+    attr_refs = frozenset(_ATTR_REF.findall(text)) | frozenset(
+        n for n in _ARG_REF.findall(_IMPORT_LIST.sub("", text)) if n in imports or n in functions)
     return FileSummary(rel, module, imports, functions, classes, tuple(constants), constant_spans=tuple(constant_spans), scheduled=scheduled,
                        attr_refs=attr_refs)
 

@@ -151,7 +151,8 @@ class Querysets:
                 if base_text == "self" and self.schema.user_model and self.enclosing_class() == self.schema.user_model:
                     # a method of the project's user model: the rows of the user it is called on, as `request.user.x`
                     return QVal((QState(origin, Term(S, (f"self.{attr}",), "rows of the user the method is called on", null_only=True)),))
-                bound = self.tenant_bound_owner(attr, base_text)
+                typed = env.get(f"__rowmodel__{node.value.value}") if isinstance(node.value, cst.Name) else None
+                bound = self.tenant_bound_owner(attr, base_text, typed)
                 if bound is None:
                     self.origins.pop()  # `event.speakers` where Event has no such relation: a property, not this accessor
                     return None
@@ -171,17 +172,19 @@ class Querysets:
         stack = getattr(self, "class_stack", None)
         return stack[-1]["name"] if stack else None
 
-    def tenant_bound_owner(self, accessor: str, base_text: str) -> bool | None:
-        """Whether `base.accessor` hangs off a row of one tenant. The base's name says which model it is when it names
-        one (`user.assigned_reviews`, `submission.reviews`, `self` in a model's method); then a many-to-many field of
-        that name counts too, and a model with no such relation means the name is something else (None). Otherwise
-        any tenant-bound owner of the accessor will do."""
+    def tenant_bound_owner(self, accessor: str, base_text: str, typed: ModelInfo | None = None) -> bool | None:
+        """Whether `base.accessor` hangs off a row of one tenant. The base's model is known when the walk saw it read
+        (`typed`: `for pic in pictures:` over a query of one model) or its name names one (`user.assigned_reviews`,
+        `submission.reviews`, `self` in a model's method); then a many-to-many field of that name counts too, and a
+        model with no such relation means the name is something else (None). Otherwise any tenant-bound owner of the
+        accessor will do."""
         owners = [self.schema.model(o) for o in self.accessor_owners.get(accessor, ())]
         owners = [o for o in owners if o is not None]
         stem = base_text.rsplit(".", 1)[-1].replace("_", "").lower()
         if base_text == "self" and self.frame.self_class is not None:
             stem = self.frame.self_class[1].rsplit(".", 1)[-1].lower()
-        typed = self.models_by_lower_name().get(stem)
+        if typed is None:
+            typed = self.models_by_lower_name().get(stem)
         if typed is not None:
             if typed in owners or any((c.attr or c.name) == accessor and c.many for c in typed.columns):
                 return typed.is_tenant_table or typed.is_root

@@ -9,7 +9,7 @@ from typing import Iterator
 import libcst as cst
 
 from tenantlint.adapters.flow import D, N, ROW_KEY, S, U, Term, t_and, t_or
-from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, merge_envs
+from tenantlint.adapters.values import _SEQ, DictKeys, Env, NewObject, Origin, QState, QTerm, QVal, Rows, merge_envs
 from tenantlint.adapters.helpers import HelperCalls, _assigned_names, callee_name, _memo, _required_params, param_names, snippet
 from tenantlint.config import Config
 from tenantlint.index.project import ProjectIndex
@@ -327,8 +327,15 @@ class Walker(HelperCalls):
             return merge_envs([a, b])
         if isinstance(stmt, (cst.For, cst.While)):
             if isinstance(stmt, cst.For):
-                self.expr(stmt.iter, env)
+                over = self.expr(stmt.iter, env)
                 self.bind(stmt.target, None, env)
+                if isinstance(stmt.target, cst.Name):
+                    # `for pic in pictures:` over a query of one model: each `pic` is a row of that model, whatever its name
+                    models = {id(st.origin.model): st.origin.model for st in over.states} if isinstance(over, (QVal, Rows)) else {}
+                    if len(models) == 1:
+                        env[f"__rowmodel__{stmt.target.value}"] = next(iter(models.values()))
+                    else:
+                        env.pop(f"__rowmodel__{stmt.target.value}", None)
                 checked = self.checked_collection(stmt.iter, env)
                 if checked and isinstance(stmt.target, cst.Name):
                     env[f"__pinned_elem__{stmt.target.value}"] = checked  # `for e in data["bulk_stories"]:` a validator checked
@@ -469,6 +476,7 @@ class Walker(HelperCalls):
             env.pop(f"__validated__{target.value}", None)
             env.pop(f"__pinned_elem__{target.value}", None)
             env.pop(f"__none__{target.value}", None)
+            env.pop(f"__rowmodel__{target.value}", None)
             if node is not None and self.undeclared_field(node, env):
                 env[f"__none__{target.value}"] = True  # `x_id = data.get("x_id")` of a validator that has no such field
             if isinstance(node, cst.Call):
