@@ -126,3 +126,27 @@ def test_methods_of_nested_classes_are_named_with_their_class():
 )
 def test_odd_code_never_raises(code):
     sites("from core.models import Patient\n" + code)
+
+
+_WANTS_CASES = [
+    # (path, source, wanted): a module the Django source would read nothing from is not parsed for the schema at all
+    ("models/account.py", "from sqlalchemy import Column, String\nfrom models.base import Base\n\nclass Account(Base):\n"
+     "    __tablename__ = 'accounts'\n    id = Column(String, primary_key=True)\n", False),
+    ("services/account.py", "from sqlalchemy import select\nfrom models.account import Account\n\nclass AccountService:\n"
+     "    def get(self, session, pk):\n        return session.scalar(select(Account).where(Account.id == pk))\n", False),
+    ("services/nested.py", "from models.account import Account\n\nclass Loader:\n    def load(self):\n"
+     "        import sqlalchemy as sa\n        return sa.select(Account)\n", False),
+    ("app/models.py", "from app.base import ProjectBaseModel\n\nclass Issue(ProjectBaseModel):\n"
+     "    name = models.CharField(max_length=10)\n", True),
+    ("app/views.py", "from django.views import View\n\nclass IssueView(View):\n    pass\n", True),
+]
+
+
+@pytest.mark.parametrize("path,source,wanted", _WANTS_CASES)
+def test_schema_source_skips_only_modules_it_reads_nothing_from(path, source, wanted):
+    assert SOURCE.wants(source) is wanted
+    facts = list(SOURCE.facts(PythonModule.parse(path, source), Config()))
+    if not wanted:
+        assert facts == []  # what the skipped parse would have given
+    elif path.endswith("models.py"):
+        assert [f.name for f in facts] == ["Issue"]

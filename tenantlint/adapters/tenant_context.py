@@ -889,10 +889,13 @@ def annotate_context(module: PythonModule, sites: list[QuerySite], config: Confi
     return out
 
 
+_TASK_TEXT = re.compile(r"@[\w.]*(?:task|actor)\b")
+
+
 def _task_tenant_rows(module: PythonModule, sites: list[QuerySite], config: Config, index) -> list[QuerySite]:
     """The read of the row a queued task takes its tenant context from (`context/entry.py`, TASK_TENANT_ROW) is a note:
     the task has no tenant before that row gives it one."""
-    if index is None or not any(q.kind is SiteKind.READ and not q.entry for q in sites):
+    if index is None or not _TASK_TEXT.search(module.source) or not any(q.kind is SiteKind.READ and not q.entry for q in sites):
         return sites
     rows = task_tenant_rows(module.tree, binders(index, config))
     if not rows:

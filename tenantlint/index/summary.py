@@ -336,7 +336,7 @@ def _segment(lines: list[str], node: ast.AST) -> str | None:
 
 _ATTR_REF = re.compile(r"\.([A-Za-z_]\w*)\b(?!\s*\()")
 # a bare name handed to a call (`start(refresh_recipe, **job)`): a function passed on may be called, or queued, there
-_ARG_REF = re.compile(r"[(,]\s*([A-Za-z_]\w*)\s*(?=[,)])")
+_ARG_REF = re.compile(r"[(,][ \t\n]*([A-Za-z_]\w*)[ \t\n]*(?=[,)])")
 _IMPORT_LIST = re.compile(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]*\([^)]*\)", re.MULTILINE)  # `from m import (a, b)`
 _PERIODIC_SIGNAL = re.compile(r"periodic|cron|hourly|daily|nightly|weekly", re.IGNORECASE)
 
@@ -405,7 +405,7 @@ def summarize(rel: str, text: str) -> FileSummary:
     scheduled = tuple(scheduled)
     # a bare name counts when it is a function of this file or an import, not a local of the same name
     attr_refs = frozenset(_ATTR_REF.findall(text)) | frozenset(
-        n for n in _ARG_REF.findall(_IMPORT_LIST.sub("", text)) if n in imports or n in functions)
+        n for n in _ARG_REF.findall(_IMPORT_LIST.sub("", text) if "import (" in text else text) if n in imports or n in functions)
     return FileSummary(rel, module, imports, functions, classes, tuple(constants), constant_spans=tuple(constant_spans), scheduled=scheduled,
                        attr_refs=attr_refs)
 

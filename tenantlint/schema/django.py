@@ -7,6 +7,7 @@ bases is Django's (or a well-known third-party) model base.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 import libcst as cst
@@ -73,18 +74,29 @@ def _field_class(call: cst.Call) -> str | None:
     return name.rsplit(".", 1)[-1]
 
 
+# what marks a module of SQLAlchemy declarations, and an import of SQLAlchemy at any nesting level (as ImportTable reads)
+_SQLALCHEMY_MARKERS = ("__tablename__", "mapped_column", "db.Column")
+_SQLALCHEMY_IMPORT = re.compile(r"^[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy)\b", re.MULTILINE)
+
+
 class DjangoSchemaSource:
     name = "django"
 
     def wants(self, source: str) -> bool:
         # a Django model module imports Django or declares fields (`models.ForeignKey(...)`); "Model" alone is in
         # every pydantic schema module
-        return "class " in source and ("django" in source or "models." in source)
+        if "class " not in source:
+            return False
+        if "django" in source:
+            return True
+        # without Django, a module of SQLAlchemy declarations or imports is left to the SQLAlchemy source (as facts()
+        # decides after parsing): a `models.` package of a SQLAlchemy project is in most of its modules' imports
+        return "models." in source and not any(m in source for m in _SQLALCHEMY_MARKERS) and not _SQLALCHEMY_IMPORT.search(source)
 
     def facts(self, module: PythonModule, config: Config) -> Iterable[ModelFacts]:
         if not module.imports.imports_from("django") and (
             module.imports.imports_from("sqlalchemy", "sqlmodel", "flask_sqlalchemy")
-            or any(marker in module.source for marker in ("__tablename__", "mapped_column", "db.Column"))
+            or any(marker in module.source for marker in _SQLALCHEMY_MARKERS)
         ):
             return  # SQLAlchemy models, read by the SQLAlchemy source
         if not module.imports.imports_from("django") and "models" not in module.path:
