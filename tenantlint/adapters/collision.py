@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tenantlint.python_module import children, dotted_name
+from tenantlint.python_module import children, descendants, dotted_name
 
 # the calls whose answer is a yes or a number, not rows
 _BOOLEAN_ENDS = {"exists", "aexists", "count", "acount"}
@@ -28,9 +28,11 @@ _BOOLEAN_ENDS = {"exists", "aexists", "count", "acount"}
 _COLLECTIONS = {"set", "frozenset", "list", "tuple", "sorted"}
 
 
-def is_collision_check(func: cst.FunctionDef, query: cst.BaseExpression) -> bool:
-    """Whether `query` (an expression in `func` that runs a query) is a collision check (see the module's text)."""
-    parents = _parents(func)
+def is_collision_check(func: cst.FunctionDef, query: cst.BaseExpression, parents: dict | None = None) -> bool:
+    """Whether `query` (an expression in `func` that runs a query) is a collision check (see the module's text);
+    `parents` is parents_of(func), when the caller has it."""
+    if parents is None:
+        parents = parents_of(func)
     if isinstance(query, cst.Call) and isinstance(query.func, cst.Attribute) and query.func.attr.value in _BOOLEAN_ENDS:
         test = _test_holding(query, parents)
         return test is not None and _tests_drawn(test, query, func, parents)
@@ -46,7 +48,8 @@ def is_collision_check(func: cst.FunctionDef, query: cst.BaseExpression) -> bool
     return _only_membership(parent.targets[0].target.value, func, parents, parent, depth=0)
 
 
-def _parents(func: cst.FunctionDef) -> dict[int, cst.CSTNode]:
+def parents_of(func: cst.FunctionDef) -> dict[int, cst.CSTNode]:
+    """id(node) -> its parent, for every node below `func`."""
     out: dict[int, cst.CSTNode] = {}
     stack = [func]
     while stack:
@@ -83,7 +86,7 @@ def _drawn_names(loop: cst.CSTNode) -> set[str]:
     and names assigned from an expression using one of them (`key = {"code__iexact": code}`): values drawn anew on
     each pass."""
     drawn: set[str] = set()
-    assigns = [n for n in _walk(loop.body) if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name)]
+    assigns = [n for n in descendants(loop.body) if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name)]
     computed = {a.targets[0].target.value for a in assigns}
     for a in assigns:
         if isinstance(a.value, cst.Call) and not _names(cst.Tuple([cst.Element(x.value) for x in a.value.args])) & computed:
@@ -104,7 +107,7 @@ def _only_membership(name: str, func: cst.FunctionDef, parents: dict, binding: c
     """Every other use of `name` in `func` is the right side of `in` / `not in` whose left side is a drawn value, the
     receiver of `.add()` (the set grows with the values drawn), or the source of a comprehension assigned to a name
     used only so in turn."""
-    uses = [n for n in _walk(func) if isinstance(n, cst.Name) and n.value == name and not _inside(n, binding, parents)
+    uses = [n for n in descendants(func) if isinstance(n, cst.Name) and n.value == name and not _inside(n, binding, parents)
             and not (isinstance(parents.get(id(n)), cst.Attribute) and parents[id(n)].attr is n)]  # not `t.upper`
     if not uses:
         return False
@@ -141,15 +144,7 @@ def _inside(node: cst.CSTNode, ancestor: cst.CSTNode, parents: dict) -> bool:
     return False
 
 
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(children(n))
-
-
 def _names(node: cst.CSTNode) -> set[str]:
     """The names an expression reads (`code` of `code.upper()`, not `upper`)."""
-    attrs = {id(n.attr) for n in _walk(node) if isinstance(n, cst.Attribute)}
-    return {n.value for n in _walk(node) if isinstance(n, cst.Name) and id(n) not in attrs}
+    attrs = {id(n.attr) for n in descendants(node) if isinstance(n, cst.Attribute)}
+    return {n.value for n in descendants(node) if isinstance(n, cst.Name) and id(n) not in attrs}

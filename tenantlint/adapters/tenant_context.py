@@ -29,7 +29,7 @@ from typing import Iterable
 import libcst as cst
 
 from tenantlint.config import Config
-from tenantlint.adapters.collision import is_collision_check
+from tenantlint.adapters.collision import is_collision_check, parents_of
 from tenantlint.adapters.django.vocabulary import _QS_METHODS
 from tenantlint.context.entry import ADMIN_ONLY, RAISING_PERMISSION_CHECKS, TASK_TENANT_ROW, task_tenant_rows, caller_entry, staff_class, staff_decorator, staff_dependency
 from tenantlint.context.places import REQUEST_PARTS, configured
@@ -972,14 +972,9 @@ def _collision_checks_only(body, func, queries, sites, inside, index, followed, 
             found.append(n)
     if not found:
         return False
-    parents = None
+    parents = parents_of(func)
     checks = []
     for manager in found:
-        if parents is None:
-            parents = {}
-            for p in descendants(func):
-                for c in children(p):
-                    parents[id(c)] = p
         top = manager
         while True:  # up the chain: `<manager>.filter(...)`, `<...>.exists()`, `<...>[:1]`
             up = parents.get(id(top))
@@ -988,7 +983,7 @@ def _collision_checks_only(body, func, queries, sites, inside, index, followed, 
                 top = up
                 continue
             break
-        if not is_collision_check(func, top):
+        if not is_collision_check(func, top, parents):
             return False
         checks.append(top)
     within = {id(n) for c in checks for n in descendants(c)}
@@ -1094,7 +1089,8 @@ def _row_names(body: cst.CSTNode, sites: list[QuerySite], inside: set[int]) -> d
                     node = node.value
                 else:
                     break
-            if isinstance(node, cst.Name) and node is not q.anchor and node.value[:1].islower():
+            # (`self` is the object of the method the block is in, a form's as well as a model's: not read here)
+            if isinstance(node, cst.Name) and node is not q.anchor and node.value[:1].islower() and node.value not in ("self", "cls"):
                 rows.setdefault(node.value, None)
     # `scores = list(category.scores.all())`: a name holding what a judged query read
     held: dict = {}

@@ -21,6 +21,10 @@ such code (`ProjectIndex.scheduled_only`). A task that requests queue with argum
 
 A read in an ORM event hook (SQLAlchemy's `@event.listens_for(...)`, `event.listen(..., fn)`) is a note too: the ORM
 calls it with the rows of a flush or load, not a request. Its writes stay findings.
+
+In a queued task, the row it loads by the id it was given and then takes its tenant context from (`row =
+Model.objects.get(pk=row_id)`, then `with scope(event=row.event):`) is a note as well (`task_tenant_rows`): the task
+has no tenant before that row gives it one; the code that queues it chooses the id.
 """
 from __future__ import annotations
 
@@ -68,7 +72,6 @@ UNCALLED_METHOD = "uncalled method: nothing in the project calls it by name, and
 VALIDATOR_CHECK = "existence check of a validator: it asks whether the rows belong to the tenant given with the data, and its answer only accepts or rejects them"
 # a serializer's `validate_<field>()` that REST framework never calls: no class built on it declares the field
 UNREACHABLE_HOOK = "unreachable validate_ hook: no serializer built on it declares the field"
-# `if not request.user.is_staff:` / `if not user.is_superuser:` followed by leaving, in a decorator's text
 # a row a queued task loads by the id it was given, then takes its tenant context from
 # (`template = MailTemplate.objects.get(pk=template_id)` then `with scope(event=template.event):`): the task has no tenant
 # until that row gives it one, so no tenant filter could be written; whether the id was the requester's is decided
@@ -77,6 +80,7 @@ TASK_TENANT_ROW = "queued task's tenant lookup: the task takes its tenant contex
 # what makes a function a queued task (`@shared_task`, `@app.task(...)`, dramatiq's `@actor`)
 _QUEUED_TASK = {"task", "shared_task", "actor"}
 
+# `if not request.user.is_staff:` / `if not user.is_superuser:` followed by leaving, in a decorator's text
 _STAFF_TEST = re.compile(r"\bif\s+not\s+[\w.]*\b(?:is_staff|is_superuser)\s*:")
 _STAFF_DECORATORS = {"staff_member_required", "superuser_required"}
 _STAFF_ATTR = re.compile(r"\.(?:is_staff|is_superuser)\b")
@@ -219,7 +223,6 @@ def staff_class(node: cst.ClassDef, qualify) -> bool:
         if isinstance(a.value, (cst.List, cst.Tuple)) and len(a.value.elements) == 1:
             return (dotted_name(a.value.elements[0].value) or "").rsplit(".", 1)[-1] == "IsAdminUser"
     return False
-
 
 
 def task_tenant_rows(tree: cst.Module, binders) -> list[cst.Call]:
