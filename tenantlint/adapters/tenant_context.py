@@ -30,7 +30,7 @@ import libcst as cst
 
 from tenantlint.config import Config
 from tenantlint.adapters.collision import is_collision_check, parents_of
-from tenantlint.adapters.django.vocabulary import _QS_METHODS
+from tenantlint.adapters.django.vocabulary import _DEFAULT_MANAGERS, _QS_METHODS
 from tenantlint.context.entry import ADMIN_ONLY, RAISING_PERMISSION_CHECKS, TASK_TENANT_ROW, task_tenant_rows, caller_entry, staff_class, staff_decorator, staff_dependency
 from tenantlint.context.places import REQUEST_PARTS, configured
 from tenantlint.context.reachability import binders, is_route
@@ -911,7 +911,9 @@ def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite], index=None
       `with scopes_disabled(): return get_object_or_404(Log, pk=pk, event__isnull=True)`;
     - longer blocks whose every query on a tenant table or a scoped model is judged in place and restricted (a tenant
       filter, a key read from a row in hand, a check of the fetched row), and which call no project function that runs
-      queries without that call being judged here too (`event.copy_data_from(source)` unfollowed keeps the block).
+      queries without that call being judged here too (`event.copy_data_from(source)` unfollowed keeps the block);
+    - blocks whose every query is a collision check (`_collision_checks_only`), or whose one statement reads only the
+      row a queued task takes its tenant from (TASK_TENANT_ROW).
     Queries tenantlint cannot see there (a model chosen at run time, an unfollowed helper) keep the block a finding."""
     bypasses = [s for s in sites if s.kind is SiteKind.BYPASS and s.api == "scopes_disabled()"]
     if not bypasses:
@@ -930,6 +932,7 @@ def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite], index=None
                 if _is_scopes_disabled(d.decorator):
                     blocks[id(d.decorator)] = (node.body, func)
         stack.extend((c, func) for c in children(node))
+    models = _model_classes(index, schema)
     idle = set()
     for site in bypasses:
         body, func = blocks.get(id(site.anchor), (None, None))
@@ -937,28 +940,25 @@ def _drop_idle_bypasses(module: PythonModule, sites: list[QuerySite], index=None
             continue
         inside = {id(n) for n in descendants(body)}
         queries = [q for q in sites if q.kind in _TABLE_KINDS and q.table is not None and id(q.anchor) in inside]
-        if func is not None and _collision_checks_only(body, func, queries, sites, inside, index, module.judged_calls, _model_classes(index, schema)):
+        if func is not None and _collision_checks_only(body, func, queries, sites, inside, index, module.judged_calls, models):
             idle.add(id(site))
             continue
+
+        def unseen() -> bool:  # a call of a project function that runs queries, not judged here
+            return index is not None and _unjudged_query_calls(body, sites, inside, index, module.judged_calls, models)
+
         if len(body.body) == 1:
             # restricted, or the row a task takes its tenant from: nothing turned off there reads another tenant's rows
-            if queries and all(q.restriction.scope is Scope.SCOPED or q.entry == TASK_TENANT_ROW for q in queries) \
-                    and not (index is not None and _unjudged_query_calls(body, sites, inside, index, module.judged_calls, _model_classes(index, schema))):
+            if queries and all(q.restriction.scope is Scope.SCOPED or q.entry == TASK_TENANT_ROW for q in queries) and not unseen():
                 idle.add(id(site))
             continue
         relevant = [q for q in queries if q.table.tenant is not None or q.table.scoped_managers]
-        if not relevant or any(q.restriction.scope not in (Scope.SCOPED, Scope.GUARDED) for q in relevant):
-            continue
-        if index is not None and _unjudged_query_calls(body, sites, inside, index, module.judged_calls, _model_classes(index, schema)):
+        if not relevant or any(q.restriction.scope not in (Scope.SCOPED, Scope.GUARDED) for q in relevant) or unseen():
             continue
         if _DYNAMIC_MODEL.search(_executed_code(module.tree, body)):
             continue
         idle.add(id(site))
     return [s for s in sites if id(s) not in idle] if idle else sites
-
-
-# the managers of a Django model, whatever model is named before them (`self.__class__.objects`, `cls.objects`)
-_MANAGERS = {"objects", "_default_manager", "_base_manager"}
 
 
 def _collision_checks_only(body, func, queries, sites, inside, index, followed, models) -> bool:
@@ -968,7 +968,7 @@ def _collision_checks_only(body, func, queries, sites, inside, index, followed, 
     of a project function that runs queries unseen, keeps the block a finding."""
     found = []
     for n in descendants(body):
-        if isinstance(n, cst.Attribute) and n.attr.value in _MANAGERS:
+        if isinstance(n, cst.Attribute) and n.attr.value in _DEFAULT_MANAGERS:
             found.append(n)
     if not found:
         return False
@@ -1017,8 +1017,8 @@ def _unjudged_query_calls(body: cst.CSTNode, sites: list[QuerySite], inside: set
                 continue  # `queryset.count()` on a query built in a variable: Django's own method, not a project helper
             if id(n) in followed or isinstance(n.func, cst.Attribute) and _row_method(index, callee):
                 continue
-            if isinstance(n.func, cst.Attribute) and models is not None and _root_name(n.func.value) in rows \
-                    and _row_method(index, callee, models, rows[_root_name(n.func.value)] if isinstance(n.func.value, cst.Name) else None):
+            held = (dotted_name(n.func.value) or "").partition(".")[0] if isinstance(n.func, cst.Attribute) else ""
+            if held in rows and _row_method(index, callee, models, rows[held] if isinstance(n.func.value, cst.Name) else None):
                 continue  # `track.save()` on a row the block read: the model's own save, or an override of a model's
             if callee in names and callee not in judged and not callee[:1].isupper():
                 return True
@@ -1065,12 +1065,6 @@ def _on_collection(fn, call: str) -> bool:
     if receiver == fn.kwarg:
         return True
     return re.search(rf"(?m)^\s*{re.escape(receiver)}\s*=\s*(?:[{{\[]|(?:dict|set|list)\()", fn.source or "") is not None
-
-
-def _root_name(node: cst.BaseExpression) -> str | None:
-    while isinstance(node, cst.Attribute):
-        node = node.value
-    return node.value if isinstance(node, cst.Name) else None
 
 
 def _row_names(body: cst.CSTNode, sites: list[QuerySite], inside: set[int]) -> dict:

@@ -242,12 +242,10 @@ def task_tenant_rows(tree: cst.Module, binders) -> list[cst.Call]:
         assigned: dict[str, list[cst.BaseExpression]] = {}
         for n in descendants(node.body):
             if isinstance(n, cst.Call) and (dotted_name(n.func) or "").rsplit(".", 1)[-1] in binders:
-                for a in n.args:
-                    root = a.value
-                    while isinstance(root, cst.Attribute):
-                        root = root.value
-                    if isinstance(root, cst.Name):  # `scope(event=template.event)`, `tenant_context(organization)`
-                        bound.add(root.value)
+                for a in n.args:  # `scope(event=template.event)`, `tenant_context(organization)`
+                    head = (dotted_name(a.value) or "").partition(".")[0]
+                    if head:
+                        bound.add(head)
             elif isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
                 assigned.setdefault(n.targets[0].target.value, []).append(n.value)
         for name in bound:

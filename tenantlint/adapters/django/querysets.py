@@ -9,7 +9,7 @@ from tenantlint.adapters.flow import D, N, NONE_TERM, S, SCOPED_TERM, U, Term, t
 from tenantlint.adapters.values import DictKeys, Env, NewObject, QState, QTerm, QVal, Rows
 from tenantlint.python_module import dotted_name, keyword_arg, short_code, string_value
 from tenantlint.types import ModelInfo, Scope, SiteKind, TenantTable
-from tenantlint.adapters.django.vocabulary import _PASS, _TERMINAL_READ, _WRITES, _CREATES, _QS_METHODS, _NOT_MANAGERS, _SHORTCUTS
+from tenantlint.adapters.django.vocabulary import _PASS, _TERMINAL_READ, _WRITES, _CREATES, _QS_METHODS, _NOT_MANAGERS, _SHORTCUTS, _DEFAULT_MANAGERS
 from tenantlint.adapters.syntax import _expr_children, _is_self_or_super
 from tenantlint.adapters.django.lookups import SUBQUERY, _is_field, _is_requesting_user, _mentions_tenant, _kw_keys
 
@@ -364,7 +364,7 @@ class Querysets:
                     return None  # `Recipe.keywords.through(...)`: a field, not a manager
                 origin = self.new_origin(model, f"{model.name}.{manager}")
                 return QVal((QState(origin, self.manager_term(model, manager, env)),))
-            if manager in ("objects", "_default_manager", "_base_manager") and self.unknown_model_expr(node.value):
+            if manager in _DEFAULT_MANAGERS and self.unknown_model_expr(node.value):
                 model = self.unknown_model(node.value)
                 origin = self.new_origin(model, f"{model.name}.{manager}")
                 return QVal((QState(origin, Term(U, (), "its model is picked at run time")),))

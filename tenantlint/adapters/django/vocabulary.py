@@ -24,6 +24,8 @@ _FILTERS = {"filter", "get", "aget", "exclude"}
 _WRITES = {"update": SiteKind.UPDATE, "aupdate": SiteKind.UPDATE, "delete": SiteKind.DELETE, "adelete": SiteKind.DELETE}
 _CREATES = {"create", "acreate", "bulk_create", "abulk_create", "get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"}
 _QS_METHODS = _PASS | _TERMINAL_READ | _FILTERS | set(_WRITES) | _CREATES | {"bulk_update", "abulk_update", "raw"}
+# the managers every Django model has, whatever model is named before them (`self.__class__.objects`, `cls.objects`)
+_DEFAULT_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 _NOT_MANAGERS = {"DoesNotExist", "MultipleObjectsReturned", "_meta", "pk", "objects_raw"}
 # a manager of a model picked at run time: `self.fields[f].Meta.model.objects`, `queryset.model._default_manager`
 _RUNTIME_MODEL = re.compile(r"\b(?:model|model_class|model_cls|\w+_model)\.(?:objects|_default_manager|_base_manager)\b|\.get_object_for_this_type\(")

@@ -331,11 +331,10 @@ class Walker(HelperCalls):
                 self.bind(stmt.target, None, env)
                 if isinstance(stmt.target, cst.Name):
                     # `for pic in pictures:` over a query of one model: each `pic` is a row of that model, whatever its name
+                    # (bind() above dropped what the name held before)
                     models = {id(st.origin.model): st.origin.model for st in over.states} if isinstance(over, (QVal, Rows)) else {}
                     if len(models) == 1:
                         env[f"__rowmodel__{stmt.target.value}"] = next(iter(models.values()))
-                    else:
-                        env.pop(f"__rowmodel__{stmt.target.value}", None)
                 checked = self.checked_collection(stmt.iter, env)
                 if checked and isinstance(stmt.target, cst.Name):
                     env[f"__pinned_elem__{stmt.target.value}"] = checked  # `for e in data["bulk_stories"]:` a validator checked
